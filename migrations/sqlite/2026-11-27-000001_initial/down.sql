@@ -1,0 +1,14 @@
+DROP TABLE audit_log;
+DROP TABLE settings;
+DROP TABLE api_tokens;
+DROP TABLE interactions;
+DROP TABLE dnd_entries;
+DROP TABLE audience_row_errors;
+DROP TABLE audience_members;
+DROP TABLE contact_segments;
+DROP TABLE contact_tags;
+DROP TABLE contact_channels;
+DROP TABLE contacts;
+DROP TABLE audiences;
+DROP TABLE segments;
+DROP TABLE users;

@@ -1,0 +1,167 @@
+//! Settings from flags and the environment, and the session signing key.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use actix_web::cookie::Key;
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::db::DatabaseUrl;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://engajar.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// actix's cookie `Key` needs 64 bytes: 32 to sign, 32 to encrypt.
+const SESSION_KEY_BYTES: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind: String,
+    /// Marks cookies `Secure`; for deployments behind HTTPS (`ENGAJAR_SECURE_COOKIES=1`).
+    pub secure_cookies: bool,
+    /// Base64 of 64 random bytes (`ENGAJAR_SESSION_KEY`); servers sharing sessions share it.
+    pub session_key: Option<String>,
+    pub pool_size: u32,
+    /// HTTP worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    /// Reads the settings that have no CLI flag from the environment.
+    pub fn from_env(database_url: DatabaseUrl, bind: String) -> anyhow::Result<Self> {
+        let pool_size = match std::env::var("ENGAJAR_POOL_SIZE") {
+            Ok(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .with_context(|| format!("ENGAJAR_POOL_SIZE must be a positive number, not {v:?}"))?,
+            Err(_) => 10,
+        };
+        let workers = match std::env::var("ENGAJAR_WORKERS") {
+            Ok(v) => Some(
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .with_context(|| format!("ENGAJAR_WORKERS must be a positive number, not {v:?}"))?,
+            ),
+            Err(_) => None,
+        };
+        Ok(Config {
+            database_url,
+            bind,
+            secure_cookies: env_flag("ENGAJAR_SECURE_COOKIES"),
+            session_key: std::env::var("ENGAJAR_SESSION_KEY")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            pool_size,
+            workers,
+        })
+    }
+
+    /// Where a generated session key is kept: beside the SQLite file, or in the working
+    /// directory for PostgreSQL (where several servers should set `ENGAJAR_SESSION_KEY`).
+    pub fn session_key_path(&self) -> PathBuf {
+        match &self.database_url {
+            DatabaseUrl::Sqlite(db) => {
+                let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                name.push(".session-key");
+                db.with_file_name(name)
+            }
+            DatabaseUrl::Postgres(_) => PathBuf::from("engajar.session-key"),
+        }
+    }
+
+    pub fn session_key(&self) -> anyhow::Result<Key> {
+        match &self.session_key {
+            Some(encoded) => decode_key(encoded).context("ENGAJAR_SESSION_KEY"),
+            None => load_or_create_key(&self.session_key_path()),
+        }
+    }
+}
+
+pub fn env_flag(name: &str) -> bool {
+    matches!(
+        std::env::var(name).as_deref().map(str::trim),
+        Ok("1") | Ok("true") | Ok("yes") | Ok("on")
+    )
+}
+
+fn decode_key(encoded: &str) -> anyhow::Result<Key> {
+    let bytes = BASE64
+        .decode(encoded.trim())
+        .context("the session key must be base64 (e.g. `head -c 64 /dev/urandom | base64 -w0`)")?;
+    if bytes.len() < SESSION_KEY_BYTES {
+        bail!(
+            "the session key must hold at least {SESSION_KEY_BYTES} bytes, it holds {}",
+            bytes.len()
+        );
+    }
+    Ok(Key::from(&bytes))
+}
+
+/// Generated once, so a restart does not log everyone out.
+fn load_or_create_key(path: &Path) -> anyhow::Result<Key> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return decode_key(&text).with_context(|| format!("session key file {}", path.display()));
+    }
+    let mut bytes = [0u8; SESSION_KEY_BYTES];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(BASE64.encode(bytes).as_bytes())
+                .with_context(|| format!("cannot write the session key to {}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a new session key");
+            Ok(Key::from(&bytes))
+        }
+        // Another server process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path)?;
+            decode_key(&text).with_context(|| format!("session key file {}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot create the session key file {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_or_garbled_keys_are_refused() {
+        assert!(decode_key("not base64!").is_err());
+        assert!(decode_key(&BASE64.encode([7u8; 32])).is_err());
+        assert!(decode_key(&BASE64.encode([7u8; 64])).is_ok());
+    }
+
+    #[test]
+    fn key_file_sits_beside_the_sqlite_database() {
+        let config = Config::from_env(
+            DatabaseUrl::parse("sqlite:///srv/data/engajar.db").unwrap(),
+            DEFAULT_BIND.into(),
+        )
+        .unwrap();
+        assert_eq!(
+            config.session_key_path(),
+            PathBuf::from("/srv/data/engajar.db.session-key")
+        );
+    }
+
+    #[test]
+    fn a_generated_key_is_reused() {
+        let dir = std::env::temp_dir().join(format!("engajar-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k");
+        let _ = std::fs::remove_file(&path);
+        let first = load_or_create_key(&path).unwrap();
+        let second = load_or_create_key(&path).unwrap();
+        assert_eq!(first.master(), second.master());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,299 @@
+//! The database: one connection type over PostgreSQL and SQLite, its pool and migrations.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Serialises migrations when several app servers start against one PostgreSQL.
+const MIGRATION_LOCK_KEY: i64 = 0x656e_67616a6172;
+
+/// How long SQLite waits for a competing writer before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
+
+/// Runs a query on the concrete connection inside a [`DbConnection`], for what the
+/// multi-backend wrapper cannot express (such as `INSERT … RETURNING`).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg(c) => $query.get_result(c),
+            $crate::db::DbConnection::Sqlite(c) => $query.get_result(c),
+        }
+    };
+}
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Pg(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(
+        "unsupported DATABASE_URL {0:?}: use sqlite://PATH (e.g. sqlite://engajar.db) or postgres://USER@HOST:PORT/DB"
+    )]
+    UnsupportedScheme(String),
+    #[error("DATABASE_URL {0:?} names no SQLite file: write sqlite://PATH")]
+    EmptySqlitePath(String),
+    #[error("cannot open the SQLite database at {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot connect to PostgreSQL at {url}: {source}")]
+    Postgres {
+        url: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot prepare the database connection: {0}")]
+    Setup(diesel::result::Error),
+    #[error("database migrations failed: {0}")]
+    Migrations(String),
+    #[error("cannot create the connection pool: {0}")]
+    Pool(String),
+}
+
+/// Where the data lives, decided by the URL scheme alone: SQLite accepts any string as a
+/// path, so letting diesel guess would turn a mistyped PostgreSQL URL into a new file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, SetupError> {
+        let raw = raw.trim();
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(SetupError::EmptySqlitePath(raw.to_string()));
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_string()));
+        }
+        Err(SetupError::UnsupportedScheme(redact(raw)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL as it may appear in logs and error messages: without a password.
+    pub fn display(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => redact(url),
+        }
+    }
+
+    pub fn establish(&self) -> Result<DbConnection, SetupError> {
+        match self {
+            DatabaseUrl::Sqlite(path) => {
+                let text = path.to_string_lossy();
+                let mut conn =
+                    SqliteConnection::establish(&text).map_err(|source| SetupError::Sqlite {
+                        path: text.to_string(),
+                        source,
+                    })?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(SetupError::Setup)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let conn = PgConnection::establish(&with_connect_timeout(url)).map_err(
+                    |source| SetupError::Postgres {
+                        url: redact(url),
+                        source,
+                    },
+                )?;
+                Ok(DbConnection::Pg(conn))
+            }
+        }
+    }
+}
+
+/// Without a timeout libpq waits on an unreachable host for as long as the OS lets it.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=5")
+    } else {
+        format!("{url}?connect_timeout=5")
+    }
+}
+
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Opens connections by the URL's scheme and sets SQLite's pragmas on each one.
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.url.establish().map_err(|e| match e {
+            SetupError::Sqlite { source, .. } | SetupError::Postgres { source, .. } => {
+                r2d2::Error::ConnectionError(source)
+            }
+            SetupError::Setup(e) => r2d2::Error::QueryError(e),
+            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                other.to_string(),
+            )),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Connects once (so a bad URL fails now, with its reason), migrates, then builds the pool.
+pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, SetupError> {
+    let mut conn = url.establish()?;
+    run_migrations(&mut conn)?;
+    drop(conn);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(false)
+        .build(Manager { url: url.clone() })
+        .map_err(|e| SetupError::Pool(e.to_string()))
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), SetupError> {
+    let migrated = match conn {
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| SetupError::Migrations(e.to_string())),
+        DbConnection::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)
+                .map_err(SetupError::Setup)?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| SetupError::Migrations(e.to_string()));
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)
+                .map_err(SetupError::Setup)?;
+            result
+        }
+    };
+    migrated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_decides_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://engajar.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("engajar.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/engajar.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/engajar.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://root@localhost/x"),
+            Err(SetupError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("engajar.db"),
+            Err(SetupError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://"),
+            Err(SetupError::EmptySqlitePath(_))
+        ));
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        let err = DatabaseUrl::parse("mysql://root:s3cret@db/x").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"));
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/engajar").unwrap();
+        assert_eq!(url.display(), "postgres://app:***@db:5432/engajar");
+    }
+
+    #[test]
+    fn connect_timeout_is_added_once() {
+        assert_eq!(
+            with_connect_timeout("postgres://h/db"),
+            "postgres://h/db?connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?sslmode=disable"),
+            "postgres://h/db?sslmode=disable&connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?connect_timeout=2"),
+            "postgres://h/db?connect_timeout=2"
+        );
+    }
+}

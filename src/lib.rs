@@ -1,0 +1,14 @@
+//! Engajar: audience import and the contact base behind it, served as a pt-BR web app.
+
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod db;
+pub mod domain;
+pub mod layout;
+pub mod messages;
+pub mod models;
+pub mod routes;
+pub mod schema;
+pub mod time;
+pub mod web;

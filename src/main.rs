@@ -1,0 +1,5 @@
+//! The `engajar` binary: the web server and the admin command line.
+
+fn main() -> std::process::ExitCode {
+    engajar::cli::main()
+}

@@ -1,0 +1,34 @@
+//! Every pt-BR message the code produces (templates hold the rest of the interface text).
+
+pub const LOGIN_FAILED: &str = "E-mail ou senha inválidos.";
+pub const LOGIN_REQUIRED_FIELDS: &str = "Informe o e-mail e a senha.";
+
+pub const PASSWORD_TOO_SHORT: &str = "A senha deve ter pelo menos 10 caracteres.";
+pub const PASSWORD_TOO_LONG: &str = "A senha pode ter no máximo 256 caracteres.";
+pub const PASSWORD_SAME_AS_EMAIL: &str = "A senha não pode ser igual ao e-mail.";
+pub const PASSWORD_MISMATCH: &str = "As senhas não conferem.";
+
+pub const NAME_REQUIRED: &str = "Informe o nome.";
+pub const EMAIL_INVALID: &str = "Informe um e-mail válido.";
+
+pub const SEGMENT_NAME_REQUIRED: &str = "Informe o nome do segmento.";
+pub const SEGMENT_NAME_TOO_LONG: &str = "O nome do segmento pode ter no máximo 100 caracteres.";
+pub const SEGMENT_NAME_INVALID: &str = "O nome do segmento contém caracteres inválidos.";
+pub const SEGMENT_EXISTS: &str = "Já existe um segmento com esse nome.";
+pub const SEGMENT_CREATED: &str = "Segmento criado.";
+
+pub const FORBIDDEN_TITLE: &str = "Acesso negado";
+pub const FORBIDDEN: &str = "Esta página é restrita a administradores.";
+pub const CSRF_TITLE: &str = "Formulário expirado";
+pub const CSRF_INVALID: &str =
+    "O formulário expirou ou não veio desta página. Volte, recarregue a página e tente de novo.";
+pub const NOT_FOUND_TITLE: &str = "Página não encontrada";
+pub const NOT_FOUND: &str = "O endereço acessado não existe ou não está mais disponível.";
+pub const BAD_REQUEST_TITLE: &str = "Requisição inválida";
+pub const BAD_REQUEST: &str = "Os dados enviados não puderam ser lidos.";
+pub const UNAVAILABLE_TITLE: &str = "Serviço indisponível";
+pub const UNAVAILABLE: &str =
+    "O banco de dados não está respondendo no momento. Aguarde alguns instantes e tente de novo.";
+pub const INTERNAL_TITLE: &str = "Erro interno";
+pub const INTERNAL: &str =
+    "Algo deu errado do nosso lado. Tente de novo; se o problema continuar, avise o administrador.";

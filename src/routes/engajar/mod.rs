@@ -1,0 +1,4 @@
+//! The Engajar area: its home and the audiences (públicos).
+
+pub mod index;
+pub mod publicos;

@@ -1,0 +1,89 @@
+//! `GET /engajar/publicos`: every audience, newest first.
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::domain::{AudienceStatus, LegalBasis};
+use crate::models::AudienceListItem;
+use crate::time;
+use crate::web::page::PageCtx;
+use crate::web::{AppError, AppState};
+
+pub const PAGE_SIZE: i64 = 25;
+
+pub struct AudienceRow {
+    pub id: i64,
+    pub description: String,
+    pub segment: String,
+    pub file_name: String,
+    pub legal_basis: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub status: String,
+    pub status_code: String,
+    pub imported: i64,
+    pub updated: i64,
+    pub discarded: i64,
+    pub rejected: i64,
+}
+
+impl From<AudienceListItem> for AudienceRow {
+    fn from(item: AudienceListItem) -> Self {
+        AudienceRow {
+            id: item.id,
+            legal_basis: LegalBasis::label_for(&item.legal_basis),
+            status: AudienceStatus::label_for(&item.status).to_string(),
+            status_code: item.status,
+            created_at: time::format_br(item.created_at),
+            description: item.description,
+            segment: item.segment_name,
+            file_name: item.file_name,
+            created_by: item.created_by_name,
+            imported: item.imported,
+            updated: item.updated,
+            discarded: item.discarded,
+            rejected: item.rejected,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "engajar/publicos/list.html")]
+pub struct AudienceListPage {
+    ctx: PageCtx,
+    rows: Vec<AudienceRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    page: Option<i64>,
+}
+
+pub async fn audience_list(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<AudienceListPage, AppError> {
+    let requested = query.page.unwrap_or(1).max(1);
+    let (items, total, page, pages) = state
+        .db(move |conn| {
+            let total = AudienceListItem::count(conn)?;
+            let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+            let page = requested.min(pages);
+            let items = AudienceListItem::page(conn, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+            Ok((items, total, page, pages))
+        })
+        .await?;
+    Ok(AudienceListPage {
+        ctx,
+        rows: items.into_iter().map(AudienceRow::from).collect(),
+        total,
+        page,
+        pages,
+    })
+}

@@ -1,0 +1,4 @@
+//! Audiences: the list and the layout template.
+
+pub mod layout;
+pub mod list;

@@ -1,0 +1,43 @@
+//! `GET /login`.
+
+use actix_web::http::header;
+use actix_web::{Either, HttpResponse, web};
+use serde::Deserialize;
+
+use super::LoginPage;
+use crate::models::User;
+use crate::web::auth::safe_next;
+use crate::web::session::TypedSession;
+use crate::web::{AppError, AppState};
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    query: web::Query<LoginQuery>,
+) -> Result<Either<LoginPage, HttpResponse>, AppError> {
+    let users = state.db(|conn| Ok(User::count(conn)?)).await?;
+    if users == 0 {
+        return Ok(Either::Right(see_other("/setup")));
+    }
+    let next = safe_next(query.next.as_deref());
+    if session.user_id().is_some() {
+        return Ok(Either::Right(see_other(&next)));
+    }
+    Ok(Either::Left(LoginPage {
+        csrf_token: session.csrf_token(),
+        next,
+        email: String::new(),
+        error: None,
+    }))
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}

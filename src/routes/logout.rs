@@ -1,0 +1,16 @@
+//! `POST /logout`.
+
+use actix_web::HttpResponse;
+use serde::Deserialize;
+
+use crate::routes::login::get::see_other;
+use crate::web::csrf::CsrfForm;
+use crate::web::session::TypedSession;
+
+#[derive(Deserialize)]
+pub struct LogoutForm {}
+
+pub async fn logout(session: TypedSession, _form: CsrfForm<LogoutForm>) -> HttpResponse {
+    session.log_out();
+    see_other("/login")
+}

@@ -1,0 +1,105 @@
+//! `POST /setup`: creates the first admin and logs them in.
+
+use actix_web::{Either, HttpRequest, HttpResponse, web};
+use diesel::Connection;
+use serde::Deserialize;
+
+use super::SetupPage;
+use crate::credentials::hash_password;
+use crate::domain::{Email, NewPassword, Role};
+use crate::messages;
+use crate::models::{NewAuditEntry, NewUser, User};
+use crate::routes::login::get::see_other;
+use crate::routes::login::post::client_ip;
+use crate::time;
+use crate::web::csrf::CsrfForm;
+use crate::web::session::TypedSession;
+use crate::web::{AppError, AppState};
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn setup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: TypedSession,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> Result<Either<SetupPage, HttpResponse>, AppError> {
+    if state.db(|conn| Ok(User::count(conn)?)).await? > 0 {
+        return Err(AppError::NotFound);
+    }
+    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let email = Email::parse(&form.email);
+    let mut page = SetupPage {
+        csrf_token: session.csrf_token(),
+        name: form.name.trim().to_string(),
+        email: form.email.trim().to_string(),
+        ..SetupPage::default()
+    };
+    if name.is_empty() {
+        page.name_error = Some(messages::NAME_REQUIRED);
+    }
+    if email.is_err() {
+        page.email_error = Some(messages::EMAIL_INVALID);
+    }
+    let password = match NewPassword::parse(&form.password, &form.email) {
+        Ok(_) if form.password != form.password_confirm => {
+            page.password_error = Some(messages::PASSWORD_MISMATCH.to_string());
+            None
+        }
+        Ok(p) => Some(p),
+        Err(e) => {
+            page.password_error = Some(e.to_string());
+            None
+        }
+    };
+    let (Ok(email), Some(password), false) = (email, password, name.is_empty()) else {
+        return Ok(Either::Left(page));
+    };
+    let ip = client_ip(&req);
+    let created = state
+        .db(move |conn| {
+            let hash = hash_password(&password);
+            conn.transaction(|conn| {
+                // Two first visitors racing: only the first one becomes admin.
+                if User::count(conn)? > 0 {
+                    return Ok(None);
+                }
+                let now = time::now();
+                let user = NewUser {
+                    email: email.as_str(),
+                    name: &name,
+                    role: Role::Admin.as_str(),
+                    password_hash: &hash,
+                    disabled: 0,
+                    created_at: now,
+                    updated_at: now,
+                }
+                .insert(conn)?;
+                NewAuditEntry {
+                    user_id: Some(user.id),
+                    action: "setup",
+                    detail: &format!("primeiro administrador: {}", user.email),
+                    ip: ip.as_deref(),
+                    created_at: now,
+                }
+                .insert(conn)?;
+                Ok(Some(user))
+            })
+        })
+        .await?;
+    let Some(user) = created else {
+        return Err(AppError::NotFound);
+    };
+    session.log_in(user.id)?;
+    Ok(Either::Right(see_other("/engajar")))
+}

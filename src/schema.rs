@@ -1,0 +1,209 @@
+//! Diesel table definitions, shared by the SQLite and PostgreSQL migrations.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        disabled -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    segments (id) {
+        id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audiences (id) {
+        id -> BigInt,
+        description -> Text,
+        segment_id -> BigInt,
+        file_name -> Text,
+        spool_path -> Nullable<Text>,
+        legal_basis -> Text,
+        opt_verify -> Integer,
+        opt_nao_perturbe -> Integer,
+        opt_manter_segmento -> Integer,
+        opt_limpar_tag -> Integer,
+        status -> Text,
+        rows_total -> BigInt,
+        rows_done -> BigInt,
+        imported -> BigInt,
+        updated -> BigInt,
+        discarded -> BigInt,
+        rejected -> BigInt,
+        contacts_created -> BigInt,
+        file_errors -> BigInt,
+        created_by -> BigInt,
+        created_at -> BigInt,
+        started_at -> Nullable<BigInt>,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> BigInt,
+        name -> Nullable<Text>,
+        name_search -> Nullable<Text>,
+        document -> Nullable<Text>,
+        customer_code -> Nullable<Text>,
+        priority -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    contact_channels (id) {
+        id -> BigInt,
+        contact_id -> BigInt,
+        kind -> Text,
+        value -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    contact_tags (contact_id, tag) {
+        contact_id -> BigInt,
+        tag -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    contact_segments (contact_id, segment_id) {
+        contact_id -> BigInt,
+        segment_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audience_members (id) {
+        id -> BigInt,
+        audience_id -> BigInt,
+        contact_id -> BigInt,
+        line -> BigInt,
+        outcome -> Text,
+        channel_kind -> Text,
+        channel_value -> Text,
+        message -> Nullable<Text>,
+        coringa1 -> Nullable<Text>,
+        coringa2 -> Nullable<Text>,
+        coringa3 -> Nullable<Text>,
+        coringa4 -> Nullable<Text>,
+        coringa5 -> Nullable<Text>,
+        tag -> Nullable<Text>,
+        priority -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audience_row_errors (id) {
+        id -> BigInt,
+        audience_id -> BigInt,
+        level -> Text,
+        line -> Nullable<BigInt>,
+        column_name -> Nullable<Text>,
+        code -> Text,
+        message -> Text,
+        value -> Nullable<Text>,
+        raw_row -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    dnd_entries (id) {
+        id -> BigInt,
+        kind -> Text,
+        value -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    interactions (id) {
+        id -> BigInt,
+        contact_id -> Nullable<BigInt>,
+        channel_kind -> Text,
+        channel_value -> Text,
+        body -> Text,
+        occurred_at -> BigInt,
+        attended_at -> Nullable<BigInt>,
+        attended_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        action -> Text,
+        detail -> Text,
+        ip -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(segments -> users (created_by));
+diesel::joinable!(audiences -> segments (segment_id));
+diesel::joinable!(audiences -> users (created_by));
+diesel::joinable!(contact_channels -> contacts (contact_id));
+diesel::joinable!(contact_tags -> contacts (contact_id));
+diesel::joinable!(contact_segments -> contacts (contact_id));
+diesel::joinable!(contact_segments -> segments (segment_id));
+diesel::joinable!(audience_members -> audiences (audience_id));
+diesel::joinable!(audience_members -> contacts (contact_id));
+diesel::joinable!(audience_row_errors -> audiences (audience_id));
+diesel::joinable!(interactions -> contacts (contact_id));
+diesel::joinable!(audit_log -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    segments,
+    audiences,
+    contacts,
+    contact_channels,
+    contact_tags,
+    contact_segments,
+    audience_members,
+    audience_row_errors,
+    dnd_entries,
+    interactions,
+    api_tokens,
+    settings,
+    audit_log,
+);

@@ -1,0 +1,162 @@
+//! Who is asking: the login gate for every non-public path, and the admin gate.
+
+use std::future::{Ready, ready};
+
+use actix_session::SessionExt;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+
+use crate::domain::Role;
+use crate::models::User;
+use crate::web::AppState;
+use crate::web::error::AppError;
+use crate::web::session::TypedSession;
+
+/// The logged-in user, put in the request's extensions by [`require_login`].
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<CurrentUser>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal("no current user on a protected route".into()).into()),
+        )
+    }
+}
+
+fn is_public(path: &str) -> bool {
+    matches!(path, "/login" | "/setup" | "/healthz") || path.starts_with("/static/")
+}
+
+/// Sends anonymous requests to the login page (remembering where they were going) and
+/// ends the session of a user who was disabled or removed since logging in.
+pub async fn require_login(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if is_public(req.path()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let session = TypedSession::new(req.get_session());
+    let user = match session.user_id() {
+        Some(id) => {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .expect("AppState is registered")
+                .clone();
+            let found = web::block(move || -> Result<Option<User>, AppError> {
+                let mut conn = state.pool.get()?;
+                Ok(User::find(&mut conn, id)?)
+            })
+            .await
+            .map_err(AppError::from)
+            .and_then(|r| r);
+            match found {
+                Ok(user) => user.filter(|u| !u.is_disabled()),
+                Err(e) => return Ok(req.into_response(e.error_response())),
+            }
+        }
+        None => None,
+    };
+    let Some(user) = user else {
+        session.log_out();
+        let target = login_redirect_target(&req);
+        let response = HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, target))
+            .finish();
+        return Ok(req.into_response(response));
+    };
+    req.extensions_mut().insert(CurrentUser {
+        id: user.id,
+        role: user.role(),
+        name: user.name,
+        email: user.email,
+    });
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// `/login?next=…` for page views, so the user lands back where they were headed.
+fn login_redirect_target(req: &ServiceRequest) -> String {
+    if req.method() != Method::GET {
+        return "/login".to_string();
+    }
+    let wanted = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{}", req.path(), q),
+    };
+    if wanted == "/" {
+        return "/login".to_string();
+    }
+    format!("/login?next={}", urlencoding::encode(&wanted))
+}
+
+/// Answers 403 to anyone but admins; wraps the `/admin` scope.
+pub async fn require_admin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let is_admin = req
+        .extensions()
+        .get::<CurrentUser>()
+        .is_some_and(CurrentUser::is_admin);
+    if !is_admin {
+        return Ok(req.into_response(AppError::Forbidden.error_response()));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Where to go after logging in: only a path on this site, never another host.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_string()
+        }
+        _ => "/engajar".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_only_accepts_local_paths() {
+        assert_eq!(safe_next(Some("/engajar/publicos?page=2")), "/engajar/publicos?page=2");
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "evil",
+            "/ok\r\nSet-Cookie: x=y",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/engajar", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/engajar");
+    }
+}

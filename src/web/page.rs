@@ -1,0 +1,49 @@
+//! What every logged-in page needs around its content: the user, the menu, the CSRF token.
+
+use std::future::{Ready, ready};
+
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::session::TypedSession;
+
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub user: CurrentUser,
+    pub csrf_token: String,
+    /// The request path, so the menu can mark where the user is.
+    pub path: String,
+}
+
+impl PageCtx {
+    pub fn is_admin(&self) -> bool {
+        self.user.is_admin()
+    }
+
+    pub fn in_section(&self, prefix: &str) -> bool {
+        self.path == prefix || self.path.starts_with(&format!("{prefix}/"))
+    }
+}
+
+impl FromRequest for PageCtx {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let Some(user) = req.extensions().get::<CurrentUser>().cloned() else {
+            return ready(Err(AppError::Internal(
+                "page context requested on a public route".into(),
+            )
+            .into()));
+        };
+        let csrf_token = TypedSession::new(req.get_session()).csrf_token();
+        ready(Ok(PageCtx {
+            user,
+            csrf_token,
+            path: req.path().to_string(),
+        }))
+    }
+}
