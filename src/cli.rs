@@ -147,7 +147,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 NewAuditEntry {
                     user_id: None,
                     action: "segment_create",
-                    detail: &format!("segmento #{}: {} (linha de comando)", segment.id, segment.name),
+                    detail: &format!(
+                        "segmento #{}: {} (linha de comando)",
+                        segment.id, segment.name
+                    ),
                     ip: None,
                     created_at: segment.created_at,
                 }
@@ -186,7 +189,9 @@ fn read_password_line() -> anyhow::Result<String> {
         .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
-        bail!("no password on standard input: pipe it in, e.g. `echo \"$PASSWORD\" | engajar user add …`");
+        bail!(
+            "no password on standard input: pipe it in, e.g. `echo \"$PASSWORD\" | engajar user add …`"
+        );
     }
     Ok(password)
 }
@@ -198,12 +203,13 @@ fn add_user(
     role: Role,
     password: &str,
 ) -> anyhow::Result<User> {
-    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("invalid --email: {e}"))?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
         bail!("--name must not be empty");
     }
-    let password = NewPassword::parse(password, email.as_str()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password =
+        NewPassword::parse(password, email.as_str()).map_err(|e| anyhow::anyhow!("{e}"))?;
     if User::find_by_email(conn, email.as_str())?.is_some() {
         bail!("a user with e-mail {email} already exists");
     }
@@ -222,7 +228,10 @@ fn add_user(
     NewAuditEntry {
         user_id: None,
         action: "user_create",
-        detail: &format!("usuário #{} {} ({}) pela linha de comando", user.id, user.email, user.role),
+        detail: &format!(
+            "usuário #{} {} ({}) pela linha de comando",
+            user.id, user.email, user.role
+        ),
         ip: None,
         created_at: now,
     }

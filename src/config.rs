@@ -33,11 +33,9 @@ impl Config {
     /// Reads the settings that have no CLI flag from the environment.
     pub fn from_env(database_url: DatabaseUrl, bind: String) -> anyhow::Result<Self> {
         let pool_size = match std::env::var("ENGAJAR_POOL_SIZE") {
-            Ok(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n > 0)
-                .with_context(|| format!("ENGAJAR_POOL_SIZE must be a positive number, not {v:?}"))?,
+            Ok(v) => v.parse::<u32>().ok().filter(|n| *n > 0).with_context(|| {
+                format!("ENGAJAR_POOL_SIZE must be a positive number, not {v:?}")
+            })?,
             Err(_) => 10,
         };
         let workers = match std::env::var("ENGAJAR_WORKERS") {
@@ -45,7 +43,9 @@ impl Config {
                 v.parse::<usize>()
                     .ok()
                     .filter(|n| *n > 0)
-                    .with_context(|| format!("ENGAJAR_WORKERS must be a positive number, not {v:?}"))?,
+                    .with_context(|| {
+                        format!("ENGAJAR_WORKERS must be a positive number, not {v:?}")
+                    })?,
             ),
             Err(_) => None,
         };
@@ -125,7 +125,9 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Key> {
             let text = std::fs::read_to_string(path)?;
             decode_key(&text).with_context(|| format!("session key file {}", path.display()))
         }
-        Err(e) => Err(e).with_context(|| format!("cannot create the session key file {}", path.display())),
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot create the session key file {}", path.display()))
+        }
     }
 }
 

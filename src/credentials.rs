@@ -48,7 +48,9 @@ fn decoy_hash() -> &'static str {
 pub enum LoginOutcome {
     Success(User),
     /// Wrong e-mail, wrong password or disabled account: the user is told nothing more.
-    Refused { user_id: Option<i64> },
+    Refused {
+        user_id: Option<i64>,
+    },
 }
 
 /// `email` must be normalised (trimmed, lower-cased).

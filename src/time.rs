@@ -13,7 +13,10 @@ pub fn now() -> i64 {
 pub fn format_br(ts: i64) -> String {
     let offset = FixedOffset::east_opt(BRASILIA_OFFSET_SECONDS).expect("valid offset");
     match DateTime::from_timestamp(ts, 0) {
-        Some(utc) => utc.with_timezone(&offset).format("%d/%m/%Y %H:%M").to_string(),
+        Some(utc) => utc
+            .with_timezone(&offset)
+            .format("%d/%m/%Y %H:%M")
+            .to_string(),
         None => String::from("—"),
     }
 }

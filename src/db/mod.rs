@@ -137,12 +137,13 @@ impl DatabaseUrl {
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
-                let conn = PgConnection::establish(&with_connect_timeout(url)).map_err(
-                    |source| SetupError::Postgres {
-                        url: redact(url),
-                        source,
-                    },
-                )?;
+                let conn =
+                    PgConnection::establish(&with_connect_timeout(url)).map_err(|source| {
+                        SetupError::Postgres {
+                            url: redact(url),
+                            source,
+                        }
+                    })?;
                 Ok(DbConnection::Pg(conn))
             }
         }
@@ -219,7 +220,7 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, SetupError> {
 }
 
 pub fn run_migrations(conn: &mut DbConnection) -> Result<(), SetupError> {
-    let migrated = match conn {
+    match conn {
         DbConnection::Sqlite(c) => c
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(|_| ())
@@ -237,8 +238,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), SetupError> {
                 .map_err(SetupError::Setup)?;
             result
         }
-    };
-    migrated
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,9 @@ mod tests {
         for s in AudienceStatus::ALL {
             assert_eq!(AudienceStatus::parse(s.code()), Some(s));
         }
-        assert_eq!(AudienceStatus::label_for("done_with_rejections"), "Concluída com rejeições");
+        assert_eq!(
+            AudienceStatus::label_for("done_with_rejections"),
+            "Concluída com rejeições"
+        );
     }
 }

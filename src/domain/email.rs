@@ -63,7 +63,9 @@ mod tests {
     #[test]
     fn normalises_case_and_spaces() {
         assert_eq!(
-            Email::parse("  Maria.Silva@Exemplo.COM.br ").unwrap().as_str(),
+            Email::parse("  Maria.Silva@Exemplo.COM.br ")
+                .unwrap()
+                .as_str(),
             "maria.silva@exemplo.com.br"
         );
     }

@@ -79,6 +79,9 @@ mod tests {
             assert_eq!(LegalBasis::parse(basis.code()), Some(basis));
         }
         assert_eq!(LegalBasis::parse("vontade_do_gerente"), None);
-        assert_eq!(LegalBasis::label_for("protecao_credito"), "Proteção do crédito");
+        assert_eq!(
+            LegalBasis::label_for("protecao_credito"),
+            "Proteção do crédito"
+        );
     }
 }

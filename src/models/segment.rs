@@ -63,7 +63,10 @@ impl Segment {
             .collect())
     }
 
-    pub fn find_by_name(conn: &mut DbConnection, name: &SegmentName) -> QueryResult<Option<Segment>> {
+    pub fn find_by_name(
+        conn: &mut DbConnection,
+        name: &SegmentName,
+    ) -> QueryResult<Option<Segment>> {
         segments::table
             .filter(segments::name_key.eq(name.key()))
             .select(Segment::as_select())

@@ -39,7 +39,9 @@ impl FromRequest for CurrentUser {
             req.extensions()
                 .get::<CurrentUser>()
                 .cloned()
-                .ok_or_else(|| AppError::Internal("no current user on a protected route".into()).into()),
+                .ok_or_else(|| {
+                    AppError::Internal("no current user on a protected route".into()).into()
+                }),
         )
     }
 }
@@ -146,7 +148,10 @@ mod tests {
 
     #[test]
     fn next_only_accepts_local_paths() {
-        assert_eq!(safe_next(Some("/engajar/publicos?page=2")), "/engajar/publicos?page=2");
+        assert_eq!(
+            safe_next(Some("/engajar/publicos?page=2")),
+            "/engajar/publicos?page=2"
+        );
         for hostile in [
             "https://evil.example",
             "//evil.example",

@@ -53,27 +53,28 @@ pub fn server(
     let workers = config.workers;
     let secure = config.secure_cookies;
     let state = web::Data::new(AppState { pool, config });
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(csrf::FORM_LIMIT_BYTES))
-            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-                AppError::BadRequest(format!("query: {err}")).into()
-            }))
-            .configure(crate::routes::configure)
-            .wrap(from_fn(auth::require_login))
-            .wrap(
-                SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                    .cookie_name(SESSION_COOKIE.to_string())
-                    .cookie_http_only(true)
-                    .cookie_same_site(SameSite::Lax)
-                    .cookie_secure(secure)
-                    .build(),
-            )
-            .wrap(security_headers())
-            .wrap(TracingLogger::default())
-    })
-    .listen(listener)?;
+    let mut server =
+        HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(csrf::FORM_LIMIT_BYTES))
+                .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                    AppError::BadRequest(format!("query: {err}")).into()
+                }))
+                .configure(crate::routes::configure)
+                .wrap(from_fn(auth::require_login))
+                .wrap(
+                    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                        .cookie_name(SESSION_COOKIE.to_string())
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_secure(secure)
+                        .build(),
+                )
+                .wrap(security_headers())
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?;
     if let Some(n) = workers {
         server = server.workers(n);
     }

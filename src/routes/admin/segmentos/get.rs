@@ -19,7 +19,9 @@ pub async fn segment_list(
     state: web::Data<AppState>,
     query: web::Query<SegmentQuery>,
 ) -> Result<SegmentListPage, AppError> {
-    let segments = state.db(|conn| Ok(Segment::list_with_counts(conn)?)).await?;
+    let segments = state
+        .db(|conn| Ok(Segment::list_with_counts(conn)?))
+        .await?;
     Ok(SegmentListPage {
         ctx,
         segments,

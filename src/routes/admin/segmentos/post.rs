@@ -60,7 +60,9 @@ pub async fn create_segment(
         }
         Err(message) => message,
     };
-    let segments = state.db(|conn| Ok(Segment::list_with_counts(conn)?)).await?;
+    let segments = state
+        .db(|conn| Ok(Segment::list_with_counts(conn)?))
+        .await?;
     Ok(Either::Left(SegmentListPage {
         ctx,
         segments,

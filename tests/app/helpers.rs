@@ -1,0 +1,309 @@
+//! Starts the real app on a fresh database per test (SQLite always, PostgreSQL when
+//! `ENGAJAR_TEST_PG_URL` is set) and talks HTTP to it with a cookie-keeping client.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use base64::Engine;
+use diesel::prelude::*;
+use engajar::config::Config;
+use engajar::credentials::hash_password;
+use engajar::db::{DatabaseUrl, DbConnection};
+use engajar::domain::{NewPassword, Role};
+use engajar::models::NewUser;
+use reqwest::header::LOCATION;
+use scraper::{Html, Selector};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each listed `async fn name(app: TestApp)` as two tests, `sqlite::name` and
+/// `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) =
+                        $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                    {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+pub const ADMIN_EMAIL: &str = "admin@engajar.test";
+pub const ADMIN_PASSWORD: &str = "senha-do-admin-123";
+pub const STAFF_EMAIL: &str = "equipe@engajar.test";
+pub const STAFF_PASSWORD: &str = "senha-da-equipe-123";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    _db: TestDb,
+}
+
+enum TestDb {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// The PostgreSQL server tests use, if any. Under CI it must be set: a silently skipped
+/// PostgreSQL suite would prove nothing.
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("ENGAJAR_TEST_PG_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("ENGAJAR_TEST_PG_URL must be set under CI so the PostgreSQL suite runs")
+        }
+        _ => None,
+    }
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("engajar_test_{}_{}_{}", std::process::id(), n, nanos)
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn pg_url_for(admin_url: &str, db: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin_url, None),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+/// A fresh, empty database of the given kind; `None` when PostgreSQL is not configured.
+pub fn fresh_database(backend: Backend) -> Option<(String, TestDbHandle)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("engajar.db").display());
+            Some((url, TestDbHandle(TestDb::Sqlite(dir))))
+        }
+        Backend::Postgres => {
+            let admin_url = pg_admin_url()?;
+            let name = unique_name();
+            let mut conn = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("cannot reach ENGAJAR_TEST_PG_URL: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create test database");
+            let url = pg_url_for(&admin_url, &name);
+            Some((url, TestDbHandle(TestDb::Postgres { admin_url, name })))
+        }
+    }
+}
+
+pub struct TestDbHandle(TestDb);
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let (database_url, handle) = fresh_database(backend)?;
+    let mut key = [0u8; 64];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+    let config = Config {
+        database_url: DatabaseUrl::parse(&database_url).unwrap(),
+        bind: "127.0.0.1:0".into(),
+        secure_cookies: false,
+        session_key: Some(base64::engine::general_purpose::STANDARD.encode(key)),
+        pool_size: 4,
+        workers: Some(1),
+    };
+    let app = engajar::web::build(config).expect("app starts");
+    let address = format!("http://127.0.0.1:{}", app.port);
+    tokio::spawn(app.server);
+    Some(TestApp {
+        address,
+        client: new_client(),
+        database_url,
+        _db: handle.0,
+    })
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> Html {
+        Html::parse_document(&self.get(path).await.text().await.unwrap())
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Reads the CSRF token from the form on `page`, as a browser would submit it.
+    pub async fn csrf_token(&self, page: &str) -> String {
+        let html = self.get_html(page).await;
+        field_value(&html, "input[name=csrf_token]")
+            .unwrap_or_else(|| panic!("no csrf_token on {page}"))
+    }
+
+    /// Submits a form the way a browser does: loads `page`, then posts with its token.
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token(page).await;
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form(action, &all).await
+    }
+
+    pub fn db(&self) -> DbConnection {
+        DatabaseUrl::parse(&self.database_url)
+            .unwrap()
+            .establish()
+            .expect("test connection")
+    }
+
+    pub fn add_user(&self, email: &str, name: &str, role: Role, password: &str) -> i64 {
+        let mut conn = self.db();
+        let hash = hash_password(&NewPassword::parse(password, email).unwrap());
+        NewUser {
+            email,
+            name,
+            role: role.as_str(),
+            password_hash: &hash,
+            disabled: 0,
+            created_at: 1,
+            updated_at: 1,
+        }
+        .insert(&mut conn)
+        .unwrap()
+        .id
+    }
+
+    pub fn add_admin(&self) -> i64 {
+        self.add_user(
+            ADMIN_EMAIL,
+            "Ana Administradora",
+            Role::Admin,
+            ADMIN_PASSWORD,
+        )
+    }
+
+    pub fn add_staff(&self) -> i64 {
+        self.add_user(STAFF_EMAIL, "Caio da Equipe", Role::Staff, STAFF_PASSWORD)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn login_admin(&self) {
+        self.add_admin();
+        let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(location(&response), "/engajar");
+    }
+
+    pub async fn login_staff(&self) {
+        self.add_staff();
+        let response = self.login(STAFF_EMAIL, STAFF_PASSWORD).await;
+        assert_eq!(location(&response), "/engajar");
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect, got {}",
+        response.status()
+    );
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub fn field_value(html: &Html, selector: &str) -> Option<String> {
+    let selector = Selector::parse(selector).unwrap();
+    html.select(&selector)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .map(str::to_string)
+}
+
+pub fn texts(html: &Html, selector: &str) -> Vec<String> {
+    let selector = Selector::parse(selector).unwrap();
+    html.select(&selector)
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real app over HTTP, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod access;
+mod audiences;
+mod cli;
+mod login;
+mod segments;
+mod setup;
