@@ -1,15 +1,24 @@
 //! Domain values that are parsed once at the edge and trusted everywhere after.
 
 mod audience_status;
+pub mod document;
 mod email;
 mod legal_basis;
 mod password;
+pub mod phone;
+mod priority;
+mod record_type;
 mod role;
 mod segment_name;
+pub mod text;
 
 pub use audience_status::AudienceStatus;
+pub use document::{Document, DocumentError, DocumentKind};
 pub use email::Email;
 pub use legal_basis::LegalBasis;
 pub use password::{NewPassword, PasswordError};
+pub use phone::{Phone, PhoneError};
+pub use priority::Priority;
+pub use record_type::RecordType;
 pub use role::Role;
 pub use segment_name::SegmentName;

@@ -1,0 +1,267 @@
+//! What can be wrong with a layout file or one of its rows: stable codes (part of the
+//! product's interface) and the pt-BR messages users read.
+
+use std::fmt;
+
+/// Problems that fail the whole import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileErrorCode {
+    ColumnCount,
+    Header,
+    KeyMissing,
+    RecordType,
+    Formula,
+    MultipleSheets,
+    ExtraContent,
+    Empty,
+    Unreadable,
+    TooLarge,
+}
+
+impl FileErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileErrorCode::ColumnCount => "column_count",
+            FileErrorCode::Header => "header",
+            FileErrorCode::KeyMissing => "key_missing",
+            FileErrorCode::RecordType => "record_type",
+            FileErrorCode::Formula => "formula",
+            FileErrorCode::MultipleSheets => "multiple_sheets",
+            FileErrorCode::ExtraContent => "extra_content",
+            FileErrorCode::Empty => "empty",
+            FileErrorCode::Unreadable => "unreadable",
+            FileErrorCode::TooLarge => "too_large",
+        }
+    }
+}
+
+impl fmt::Display for FileErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Problems that reject one row; the rest of the file is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowErrorCode {
+    InvalidPhone,
+    InvalidEmail,
+    InvalidDocument,
+    InvalidPriority,
+    ScientificNotation,
+}
+
+impl RowErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowErrorCode::InvalidPhone => "invalid_phone",
+            RowErrorCode::InvalidEmail => "invalid_email",
+            RowErrorCode::InvalidDocument => "invalid_document",
+            RowErrorCode::InvalidPriority => "invalid_priority",
+            RowErrorCode::ScientificNotation => "scientific_notation",
+        }
+    }
+}
+
+impl fmt::Display for RowErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A file-level problem, located where possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// 1-based physical line where the record starts (the sheet row for spreadsheets).
+    pub line: Option<u64>,
+    pub column: Option<&'static str>,
+    pub code: FileErrorCode,
+    pub message: String,
+    pub value: Option<String>,
+}
+
+/// Values quoted in messages are cut, so one huge cell cannot flood a report.
+const MAX_VALUE_CHARS: usize = 200;
+
+fn shown(value: &str) -> String {
+    if value.chars().count() <= MAX_VALUE_CHARS {
+        value.to_string()
+    } else {
+        let cut: String = value.chars().take(MAX_VALUE_CHARS).collect();
+        format!("{cut}…")
+    }
+}
+
+impl FileError {
+    fn new(
+        line: Option<u64>,
+        column: Option<&'static str>,
+        code: FileErrorCode,
+        message: String,
+        value: Option<&str>,
+    ) -> Self {
+        FileError {
+            line,
+            column,
+            code,
+            message,
+            value: value.map(shown),
+        }
+    }
+
+    pub fn unreadable(reason: impl Into<String>) -> Self {
+        Self::unreadable_at(None, reason)
+    }
+
+    pub fn unreadable_at(line: Option<u64>, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Self::new(
+            line,
+            None,
+            FileErrorCode::Unreadable,
+            format!(
+                "Não foi possível ler o arquivo: {reason}. Envie o layout em CSV, TXT, XLSX, XLS ou ODS."
+            ),
+            None,
+        )
+    }
+
+    pub fn column_count(line: u64, found: usize, header: &str) -> Self {
+        Self::new(
+            Some(line),
+            None,
+            FileErrorCode::ColumnCount,
+            format!(
+                "O cabeçalho tem {found} coluna(s), mas o layout tem 13: {}. Não acrescente nem remova colunas.",
+                super::COLUMNS.join(", ")
+            ),
+            Some(header),
+        )
+    }
+
+    pub fn header(line: u64, position: usize, expected: &'static str, found: &str) -> Self {
+        Self::new(
+            Some(line),
+            Some(expected),
+            FileErrorCode::Header,
+            format!(
+                "A coluna {position} do cabeçalho deveria ser {expected}, mas é \"{}\". Use os nomes e a ordem do layout.",
+                shown(found)
+            ),
+            Some(found),
+        )
+    }
+
+    pub fn key_missing(line: u64, column: &'static str) -> Self {
+        Self::new(
+            Some(line),
+            Some(column),
+            FileErrorCode::KeyMissing,
+            format!("{column} é obrigatório e está vazio nesta linha."),
+            Some(""),
+        )
+    }
+
+    pub fn record_type(line: u64, value: &str) -> Self {
+        Self::new(
+            Some(line),
+            Some(super::COLUMNS[0]),
+            FileErrorCode::RecordType,
+            format!(
+                "TIPO_DE_REGISTRO deve ser TELEFONE ou EMAIL, mas é \"{}\".",
+                shown(value.trim())
+            ),
+            Some(value),
+        )
+    }
+
+    pub fn formula(line: u64, column: Option<&'static str>, value: &str) -> Self {
+        Self::new(
+            Some(line),
+            column,
+            FileErrorCode::Formula,
+            "A célula contém uma fórmula. Copie e cole apenas os valores antes de importar."
+                .to_string(),
+            Some(value),
+        )
+    }
+
+    pub fn multiple_sheets(names: &[String]) -> Self {
+        Self::new(
+            None,
+            None,
+            FileErrorCode::MultipleSheets,
+            format!(
+                "A planilha tem {} abas ({}); o arquivo deve ter uma única aba com o layout.",
+                names.len(),
+                names.join(", ")
+            ),
+            Some(&names.join(", ")),
+        )
+    }
+
+    pub fn extra_content(line: u64, position: usize, value: &str) -> Self {
+        Self::new(
+            Some(line),
+            None,
+            FileErrorCode::ExtraContent,
+            format!(
+                "Há conteúdo na coluna {position}, fora das 13 colunas do layout. Apague o que estiver à direita de PRIORIDADE."
+            ),
+            Some(value),
+        )
+    }
+
+    pub fn empty(has_header: bool) -> Self {
+        let message = if has_header {
+            "O arquivo só tem o cabeçalho: não há linhas de contatos para importar."
+        } else {
+            "O arquivo está vazio."
+        };
+        Self::new(None, None, FileErrorCode::Empty, message.to_string(), None)
+    }
+
+    pub fn too_large(limit: u64) -> Self {
+        Self::new(
+            None,
+            None,
+            FileErrorCode::TooLarge,
+            format!(
+                "A planilha passa de {limit} células, o máximo aceito. Divida o arquivo ou salve-o como CSV."
+            ),
+            None,
+        )
+    }
+}
+
+/// Why one row is rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub code: RowErrorCode,
+    pub column: &'static str,
+    pub message: String,
+    pub value: String,
+}
+
+impl RowError {
+    pub fn new(code: RowErrorCode, column: &'static str, value: &str, detail: &str) -> Self {
+        let message = match code {
+            RowErrorCode::InvalidPhone => format!("Telefone inválido: {detail}."),
+            RowErrorCode::InvalidEmail => "E-mail inválido.".to_string(),
+            RowErrorCode::InvalidDocument => format!("CPF/CNPJ inválido: {detail}."),
+            RowErrorCode::InvalidPriority => {
+                "Prioridade inválida: use BAIXA, MEDIA ou ALTA.".to_string()
+            }
+            RowErrorCode::ScientificNotation => format!(
+                "O Excel transformou o número de {column} em notação científica ({}) e os dígitos se perderam. Formate a coluna como Texto e digite o número de novo.",
+                shown(value.trim())
+            ),
+        };
+        RowError {
+            code,
+            column,
+            message,
+            value: shown(value),
+        }
+    }
+}

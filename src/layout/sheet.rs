@@ -1,0 +1,170 @@
+//! Spreadsheets (.xlsx, .xls, .ods) through calamine: the first and only sheet, with
+//! formula cells flagged. `.xlsx` is streamed cell by cell; the others are read whole,
+//! both bounded by a cell count.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use calamine::{Data, Ods, Range, Reader, Xls, Xlsx};
+
+use super::cells::{data_ref_text, data_text};
+use super::error::FileError;
+use super::{Format, Limits, RawRecord};
+
+pub(crate) enum SheetEvent<'a> {
+    Record(&'a RawRecord),
+    Error(FileError),
+}
+
+fn unreadable(format: Format, e: impl std::fmt::Display) -> FileError {
+    FileError::unreadable(format!(
+        "a planilha {} está danificada ou não é válida ({e})",
+        format.label()
+    ))
+}
+
+pub(crate) fn read(
+    path: &Path,
+    format: Format,
+    limits: &Limits,
+    on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
+) -> Result<(), FileError> {
+    let file = File::open(path)
+        .map_err(|e| FileError::unreadable(format!("não foi possível abrir o arquivo ({e})")))?;
+    let reader = BufReader::new(file);
+    match format {
+        Format::Xlsx => {
+            let mut book: Xlsx<_> = Xlsx::new(reader).map_err(|e| unreadable(format, e))?;
+            let Some(first) = first_sheet(&book.sheet_names(), on_event) else {
+                return Ok(());
+            };
+            read_xlsx_streaming(&mut book, &first, limits, on_event)
+        }
+        Format::Xls => {
+            let mut book: Xls<_> = Xls::new(reader).map_err(|e| unreadable(format, e))?;
+            let Some(first) = first_sheet(&book.sheet_names(), on_event) else {
+                return Ok(());
+            };
+            let values = book
+                .worksheet_range(&first)
+                .map_err(|e| unreadable(format, e))?;
+            let formulas = book.worksheet_formula(&first).ok();
+            emit_range(&values, formulas.as_ref(), limits, on_event)
+        }
+        Format::Ods => {
+            let mut book: Ods<_> = Ods::new(reader).map_err(|e| unreadable(format, e))?;
+            let Some(first) = first_sheet(&book.sheet_names(), on_event) else {
+                return Ok(());
+            };
+            let values = book
+                .worksheet_range(&first)
+                .map_err(|e| unreadable(format, e))?;
+            let formulas = book.worksheet_formula(&first).ok();
+            emit_range(&values, formulas.as_ref(), limits, on_event)
+        }
+        Format::Csv => unreachable!("CSV files are read as text"),
+    }
+}
+
+/// The sheet to read; a second sheet is an error, but the first is still checked so the
+/// user learns everything at once.
+fn first_sheet(
+    names: &[String],
+    on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
+) -> Option<String> {
+    if names.len() > 1 {
+        let _ = on_event(SheetEvent::Error(FileError::multiple_sheets(names)));
+    }
+    names.first().cloned()
+}
+
+fn read_xlsx_streaming(
+    book: &mut Xlsx<BufReader<File>>,
+    sheet: &str,
+    limits: &Limits,
+    on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
+) -> Result<(), FileError> {
+    let mut cells = book
+        .worksheet_cells_reader(sheet)
+        .map_err(|e| unreadable(Format::Xlsx, e))?;
+    let mut record = RawRecord::default();
+    let mut current_row: Option<u32> = None;
+    let mut seen: u64 = 0;
+    while let Some(cell) = cells
+        .next_cell_with_formula()
+        .map_err(|e| unreadable(Format::Xlsx, e))?
+    {
+        seen += 1;
+        if seen > limits.max_sheet_cells {
+            return Err(FileError::too_large(limits.max_sheet_cells));
+        }
+        let (row, col) = cell.pos;
+        if current_row != Some(row) {
+            if current_row.is_some() && on_event(SheetEvent::Record(&record)).is_break() {
+                return Ok(());
+            }
+            current_row = Some(row);
+            record = RawRecord {
+                line: u64::from(row) + 1,
+                ..RawRecord::default()
+            };
+        }
+        let col = col as usize;
+        if record.cells.len() <= col {
+            record.cells.resize(col + 1, String::new());
+        }
+        record.cells[col] = data_ref_text(&cell.value);
+        if cell
+            .formula
+            .as_deref()
+            .is_some_and(|f| !f.trim().is_empty())
+        {
+            record.formulas.push(col);
+        }
+    }
+    if current_row.is_some() {
+        let _ = on_event(SheetEvent::Record(&record));
+    }
+    Ok(())
+}
+
+fn emit_range(
+    values: &Range<Data>,
+    formulas: Option<&Range<String>>,
+    limits: &Limits,
+    on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
+) -> Result<(), FileError> {
+    let (height, width) = values.get_size();
+    if (height as u64).saturating_mul(width as u64) > limits.max_sheet_cells {
+        return Err(FileError::too_large(limits.max_sheet_cells));
+    }
+    let Some((first_row, first_col)) = values.start() else {
+        return Ok(());
+    };
+    let formula_at = |row: u32, col: u32| {
+        formulas
+            .and_then(|f| f.get_value((row, col)))
+            .is_some_and(|f| !f.trim().is_empty())
+    };
+    for (i, row) in values.rows().enumerate() {
+        let absolute_row = first_row + i as u32;
+        let mut record = RawRecord {
+            line: u64::from(absolute_row) + 1,
+            cells: vec![String::new(); first_col as usize],
+            formulas: Vec::new(),
+        };
+        for (j, cell) in row.iter().enumerate() {
+            let absolute_col = first_col + j as u32;
+            record.cells.push(data_text(cell));
+            if formula_at(absolute_row, absolute_col) {
+                record.formulas.push(absolute_col as usize);
+            }
+        }
+        if on_event(SheetEvent::Record(&record)).is_break() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
