@@ -116,12 +116,12 @@ fn read_xlsx_streaming(
             record.cells.resize(col + 1, String::new());
         }
         record.cells[col] = data_ref_text(&cell.value);
-        if cell
-            .formula
-            .as_deref()
-            .is_some_and(|f| !f.trim().is_empty())
-        {
+        if let Some(formula) = cell.formula.as_deref().filter(|f| !f.trim().is_empty()) {
             record.formulas.push(col);
+            // Without a cached value, show the user the formula itself.
+            if record.cells[col].is_empty() {
+                record.cells[col] = format!("={formula}");
+            }
         }
     }
     if current_row.is_some() {
@@ -146,7 +146,7 @@ fn emit_range(
     let formula_at = |row: u32, col: u32| {
         formulas
             .and_then(|f| f.get_value((row, col)))
-            .is_some_and(|f| !f.trim().is_empty())
+            .filter(|f| !f.trim().is_empty())
     };
     for (i, row) in values.rows().enumerate() {
         let absolute_row = first_row + i as u32;
@@ -157,10 +157,14 @@ fn emit_range(
         };
         for (j, cell) in row.iter().enumerate() {
             let absolute_col = first_col + j as u32;
-            record.cells.push(data_text(cell));
-            if formula_at(absolute_row, absolute_col) {
+            let mut text = data_text(cell);
+            if let Some(formula) = formula_at(absolute_row, absolute_col) {
                 record.formulas.push(absolute_col as usize);
+                if text.is_empty() {
+                    text = format!("={formula}");
+                }
             }
+            record.cells.push(text);
         }
         if on_event(SheetEvent::Record(&record)).is_break() {
             return Ok(());
