@@ -131,7 +131,8 @@ fn read_unclosed() -> String {
 
 #[test]
 fn row_level_errors_reject_only_their_row() {
-    let cases: &[(&str, &[(u64, &str)], usize)] = &[
+    type Rejections = &'static [(u64, &'static str)];
+    let cases: &[(&str, Rejections, usize)] = &[
         (
             "row_level_errors.csv",
             &[

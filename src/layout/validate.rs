@@ -80,6 +80,8 @@ impl RejectedRow {
     }
 }
 
+// Most rows are valid: boxing them would cost an allocation per row for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowOutcome {
     Valid(LayoutRow),
