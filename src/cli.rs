@@ -1,6 +1,7 @@
 //! The command line: `serve` (the default), and the admin commands scripts rely on.
 
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -48,6 +49,77 @@ enum Command {
         #[command(subcommand)]
         command: SegmentCommand,
     },
+    /// Import a layout file as an audience, synchronously, with the web form's rules.
+    /// Exits 0 when imported or validated (even with rejected rows), 3 when the file was
+    /// rejected, 1 on any other failure.
+    Import(ImportArgs),
+    /// The contact base.
+    Contacts {
+        #[command(subcommand)]
+        command: ContactsCommand,
+    },
+    /// The Não Perturbe (do-not-disturb) list.
+    Dnd {
+        #[command(subcommand)]
+        command: DndCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The filled layout: CSV, TXT, XLSX, XLS or ODS.
+    file: PathBuf,
+    /// The audience's name (Descrição).
+    #[arg(long)]
+    description: String,
+    /// An existing segment's name; its contacts get this audience's.
+    #[arg(long)]
+    segment: String,
+    /// The LGPD legal basis: consentimento, obrigacao_legal, execucao_contrato,
+    /// legitimo_interesse, protecao_credito, exercicio_direitos, tutela_saude,
+    /// protecao_vida, politicas_publicas or estudos_pesquisa.
+    #[arg(long)]
+    basis: String,
+    /// Verify: phones that already had interactions stay only if they bring news.
+    #[arg(long)]
+    verify: bool,
+    /// Skip phones and e-mails on the Não Perturbe list.
+    #[arg(long)]
+    dnd: bool,
+    /// Contacts leave every other segment (Manter apenas neste segmento).
+    #[arg(long)]
+    only_segment: bool,
+    /// Contacts lose their earlier tags first (Limpar tag de localização).
+    #[arg(long)]
+    clear_tags: bool,
+    /// Run the whole import and roll it back: report only, nothing written.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// Print every contact: JSON (one object per line) or CSV.
+    Export {
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum DndCommand {
+    /// Add phones and e-mails from a file (one per line, or a CSV's first column),
+    /// normalised like the import; prints how many were added.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -95,7 +167,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("engajar: error: {e:#}");
             ExitCode::FAILURE
@@ -114,14 +186,29 @@ fn init_tracing() {
         .try_init();
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = DatabaseUrl::parse(&cli.database_url)?;
     match cli.command {
         None => {
             let bind = std::env::var("ENGAJAR_BIND").unwrap_or_else(|_| DEFAULT_BIND.to_string());
-            serve(url, bind)
+            serve(url, bind).map(|()| ExitCode::SUCCESS)
         }
-        Some(Command::Serve { bind }) => serve(url, bind),
+        Some(Command::Serve { bind }) => serve(url, bind).map(|()| ExitCode::SUCCESS),
+        Some(Command::Import(args)) => crate::cli_import::import(&url, args.into()),
+        Some(Command::Contacts {
+            command: ContactsCommand::Export { format },
+        }) => {
+            let mut conn = open(&url)?;
+            crate::cli_import::export_contacts(&mut conn, matches!(format, ExportFormat::Csv))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Dnd {
+            command: DndCommand::Import { file },
+        }) => {
+            let mut conn = open(&url)?;
+            crate::cli_import::import_dnd(&mut conn, &file)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::User {
             command: UserCommand::Add { email, name, role },
         }) => {
@@ -129,7 +216,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = open(&url)?;
             let user = add_user(&mut conn, &email, &name, role.into(), &password)?;
             println!("created user #{} {} ({})", user.id, user.email, user.role);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Segment {
             command: SegmentCommand::Add { name },
@@ -159,7 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("segment #{} {} already exists", segment.id, segment.name);
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -175,7 +262,26 @@ fn serve(url: DatabaseUrl, bind: String) -> anyhow::Result<()> {
     })
 }
 
-fn open(url: &DatabaseUrl) -> anyhow::Result<DbConnection> {
+impl From<ImportArgs> for crate::cli_import::ImportCommand {
+    fn from(a: ImportArgs) -> Self {
+        crate::cli_import::ImportCommand {
+            file: a.file,
+            description: a.description,
+            segment: a.segment,
+            basis: a.basis,
+            options: crate::import::ImportOptions {
+                verify: a.verify,
+                dnd: a.dnd,
+                only_segment: a.only_segment,
+                clear_tags: a.clear_tags,
+            },
+            dry_run: a.dry_run,
+            json: a.json,
+        }
+    }
+}
+
+pub(crate) fn open(url: &DatabaseUrl) -> anyhow::Result<DbConnection> {
     let mut conn = url.establish()?;
     crate::db::run_migrations(&mut conn)?;
     Ok(conn)

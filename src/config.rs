@@ -27,6 +27,14 @@ pub struct Config {
     pub pool_size: u32,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// Where uploads wait for the import worker. Servers sharing a database must share it.
+    pub spool_dir: PathBuf,
+    /// Largest upload accepted, in bytes (`ENGAJAR_MAX_UPLOAD_MB`).
+    pub max_upload_bytes: u64,
+    /// Whether the Verify add-on is offered on the import form (`ENGAJAR_VERIFY=1`).
+    pub verify_enabled: bool,
+    /// Spreadsheets over this many cells are refused (`ENGAJAR_MAX_SHEET_CELLS`).
+    pub max_sheet_cells: u64,
 }
 
 impl Config {
@@ -49,7 +57,15 @@ impl Config {
             ),
             Err(_) => None,
         };
+        let spool_dir = match std::env::var("ENGAJAR_SPOOL_DIR") {
+            Ok(dir) if !dir.trim().is_empty() => PathBuf::from(dir),
+            _ => default_spool_dir(&database_url),
+        };
         Ok(Config {
+            spool_dir,
+            max_upload_bytes: positive_env("ENGAJAR_MAX_UPLOAD_MB", 256)? * 1024 * 1024,
+            verify_enabled: env_flag("ENGAJAR_VERIFY"),
+            max_sheet_cells: positive_env("ENGAJAR_MAX_SHEET_CELLS", 2_000_000)?,
             database_url,
             bind,
             secure_cookies: env_flag("ENGAJAR_SECURE_COOKIES"),
@@ -78,6 +94,39 @@ impl Config {
         match &self.session_key {
             Some(encoded) => decode_key(encoded).context("ENGAJAR_SESSION_KEY"),
             None => load_or_create_key(&self.session_key_path()),
+        }
+    }
+}
+
+fn positive_env(name: &str, default: u64) -> anyhow::Result<u64> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("{name} must be a positive number, not {v:?}")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Beside the SQLite file, or in the working directory for PostgreSQL.
+fn default_spool_dir(url: &DatabaseUrl) -> PathBuf {
+    match url {
+        DatabaseUrl::Sqlite(db) => {
+            let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            name.push(".spool");
+            db.with_file_name(name)
+        }
+        DatabaseUrl::Postgres(_) => PathBuf::from("engajar-spool"),
+    }
+}
+
+impl Config {
+    pub fn limits(&self) -> crate::layout::Limits {
+        crate::layout::Limits {
+            max_sheet_cells: self.max_sheet_cells,
+            ..crate::layout::Limits::default()
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Engajar: audience import and the contact base behind it, served as a pt-BR web app.
 
 pub mod cli;
+mod cli_import;
 pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod domain;
+pub mod import;
 pub mod layout;
 pub mod messages;
 pub mod models;

@@ -32,3 +32,9 @@ pub const UNAVAILABLE: &str =
 pub const INTERNAL_TITLE: &str = "Erro interno";
 pub const INTERNAL: &str =
     "Algo deu errado do nosso lado. Tente de novo; se o problema continuar, avise o administrador.";
+
+pub const IMPORT_DESCRIPTION_REQUIRED: &str = "Informe a descrição do público.";
+pub const IMPORT_DESCRIPTION_TOO_LONG: &str = "A descrição pode ter no máximo 200 caracteres.";
+pub const IMPORT_SEGMENT_REQUIRED: &str = "Escolha um segmento.";
+pub const IMPORT_BASIS_REQUIRED: &str = "Escolha a autorização de processamento (base legal).";
+pub const IMPORT_FILE_REQUIRED: &str = "Escolha o arquivo preenchido no layout.";

@@ -30,6 +30,34 @@ macro_rules! on_backend {
     };
 }
 
+/// Like [`on_backend!`], for statements that return a row count (batch inserts).
+#[macro_export]
+macro_rules! execute_on_backend {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg(c) => $query.execute(c),
+            $crate::db::DbConnection::Sqlite(c) => $query.execute(c),
+        }
+    };
+}
+
+/// A multi-row insert that skips rows already there (by the given unique columns).
+#[macro_export]
+macro_rules! insert_ignoring_duplicates {
+    ($conn:expr, $table:expr, $values:expr, $conflict:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict($conflict)
+                .do_nothing()
+                .execute(c),
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_or_ignore_into($table)
+                .values($values)
+                .execute(c),
+        }
+    };
+}
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Pg(PgConnection),

@@ -42,3 +42,48 @@ impl AuditEntry {
             .load(conn)
     }
 }
+
+/// Audit entries with a fixed shape, written from more than one place.
+pub struct NewAudienceEntry;
+
+impl NewAudienceEntry {
+    /// An import was submitted: what, into which segment, under which legal basis.
+    pub fn import(
+        conn: &mut DbConnection,
+        audience: &crate::models::Audience,
+        segment_name: &str,
+        user_id: i64,
+        ip: Option<&str>,
+    ) -> QueryResult<()> {
+        let options: Vec<&str> = [
+            (audience.opt_verify, "verify"),
+            (audience.opt_nao_perturbe, "nao_perturbe"),
+            (audience.opt_manter_segmento, "manter_segmento"),
+            (audience.opt_limpar_tag, "limpar_tag"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on != 0)
+        .map(|(_, name)| *name)
+        .collect();
+        NewAuditEntry {
+            user_id: Some(user_id),
+            action: "import",
+            detail: &format!(
+                "público #{} \"{}\" (arquivo {}) no segmento {}; base legal: {}; opções: {}",
+                audience.id,
+                audience.description,
+                audience.file_name,
+                segment_name,
+                audience.legal_basis,
+                if options.is_empty() {
+                    "nenhuma".to_string()
+                } else {
+                    options.join(", ")
+                }
+            ),
+            ip,
+            created_at: audience.created_at,
+        }
+        .insert(conn)
+    }
+}

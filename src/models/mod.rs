@@ -2,10 +2,17 @@
 
 pub mod audience;
 pub mod audit;
+pub mod contact;
+pub mod dnd;
 pub mod segment;
 pub mod user;
 
-pub use audience::AudienceListItem;
-pub use audit::NewAuditEntry;
+pub use audience::{
+    Audience, AudienceListItem, AudienceMember, AudienceRowError, NewAudience, NewAudienceMember,
+    NewAudienceRowError,
+};
+pub use audit::{NewAudienceEntry, NewAuditEntry};
+pub use contact::{ChannelView, ContactProfile};
+pub use dnd::NewDndEntry;
 pub use segment::{NewSegment, Segment, SegmentWithCounts};
 pub use user::{NewUser, User};

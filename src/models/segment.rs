@@ -63,6 +63,14 @@ impl Segment {
             .collect())
     }
 
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Segment>> {
+        segments::table
+            .find(id)
+            .select(Segment::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn find_by_name(
         conn: &mut DbConnection,
         name: &SegmentName,

@@ -33,6 +33,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/engajar/publicos/layout.csv",
             web::get().to(engajar::publicos::layout::layout_csv),
         )
+        .route(
+            "/engajar/publicos/importar",
+            web::get().to(engajar::publicos::importar::get::import_form),
+        )
+        .route(
+            "/engajar/publicos/importar",
+            web::post().to(engajar::publicos::importar::post::import),
+        )
+        .route(
+            "/engajar/publicos/{id}",
+            web::get().to(engajar::publicos::show::show_audience),
+        )
+        .route(
+            "/engajar/publicos/{id}/rejeitadas.csv",
+            web::get().to(engajar::publicos::rejected::rejected_rows_csv),
+        )
         .service(
             web::scope("/admin")
                 .wrap(from_fn(require_admin))

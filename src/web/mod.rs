@@ -23,6 +23,7 @@ pub use error::AppError;
 pub struct AppState {
     pub pool: Pool,
     pub config: Config,
+    pub jobs: std::sync::Arc<crate::import::jobs::Jobs>,
 }
 
 impl AppState {
@@ -52,7 +53,8 @@ pub fn server(
 ) -> std::io::Result<Server> {
     let workers = config.workers;
     let secure = config.secure_cookies;
-    let state = web::Data::new(AppState { pool, config });
+    let jobs = crate::import::jobs::Jobs::start(pool.clone(), config.limits());
+    let state = web::Data::new(AppState { pool, config, jobs });
     let mut server =
         HttpServer::new(move || {
             App::new()
@@ -104,6 +106,12 @@ pub fn build(config: Config) -> anyhow::Result<Application> {
     use anyhow::Context;
     let pool = crate::db::connect(&config.database_url, config.pool_size)?;
     let key = config.session_key()?;
+    std::fs::create_dir_all(&config.spool_dir).with_context(|| {
+        format!(
+            "cannot create the upload folder {}",
+            config.spool_dir.display()
+        )
+    })?;
     let listener = TcpListener::bind(&config.bind)
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let port = listener.local_addr()?.port();

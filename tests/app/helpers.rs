@@ -59,6 +59,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub database_url: String,
+    pub spool: tempfile::TempDir,
     _db: TestDb,
 }
 
@@ -143,6 +144,7 @@ pub struct TestDbHandle(TestDb);
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let (database_url, handle) = fresh_database(backend)?;
+    let spool = tempfile::tempdir().expect("spool dir");
     let mut key = [0u8; 64];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
     let config = Config {
@@ -152,6 +154,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         session_key: Some(base64::engine::general_purpose::STANDARD.encode(key)),
         pool_size: 4,
         workers: Some(1),
+        spool_dir: spool.path().to_path_buf(),
+        max_upload_bytes: 2 * 1024 * 1024,
+        verify_enabled: true,
+        max_sheet_cells: 2_000_000,
     };
     let app = engajar::web::build(config).expect("app starts");
     let address = format!("http://127.0.0.1:{}", app.port);
@@ -160,6 +166,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         address,
         client: new_client(),
         database_url,
+        spool,
         _db: handle.0,
     })
 }
@@ -270,6 +277,105 @@ impl TestApp {
         self.add_staff();
         let response = self.login(STAFF_EMAIL, STAFF_PASSWORD).await;
         assert_eq!(location(&response), "/engajar");
+    }
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+impl TestApp {
+    /// Creates a segment straight in the database; returns its id.
+    pub fn add_segment(&self, name: &str) -> i64 {
+        let name = engajar::domain::SegmentName::parse(name).unwrap();
+        engajar::models::NewSegment {
+            name: name.as_str(),
+            name_key: name.key(),
+            created_by: None,
+            created_at: 1,
+        }
+        .insert_if_absent(&mut self.db())
+        .unwrap()
+        .0
+        .id
+    }
+
+    /// Submits the import form as a browser does, with `bytes` as the file.
+    pub async fn post_import(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token("/engajar/publicos/importar").await;
+        let mut form = reqwest::multipart::Form::new().text("csrf_token", token);
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        form = form.part("arquivo", part);
+        self.client
+            .post(self.url("/engajar/publicos/importar"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST import")
+    }
+
+    /// Imports a fixture through the form and waits for its audience page to settle.
+    pub async fn import_fixture(
+        &self,
+        name: &str,
+        segment_id: i64,
+        options: &[&str],
+    ) -> (i64, Html) {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        self.import_bytes(name, bytes, segment_id, options).await
+    }
+
+    pub async fn import_bytes(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        segment_id: i64,
+        options: &[&str],
+    ) -> (i64, Html) {
+        let segment = segment_id.to_string();
+        let mut fields = vec![
+            ("descricao", "Campanha de teste"),
+            ("segmento", segment.as_str()),
+            ("autorizacao", "consentimento"),
+            ("acao", "importar"),
+        ];
+        for option in options {
+            fields.push((option, "on"));
+        }
+        let response = self.post_import(name, bytes, &fields).await;
+        let target = location(&response);
+        let id: i64 = target
+            .trim_start_matches("/engajar/publicos/")
+            .parse()
+            .unwrap_or_else(|_| panic!("redirected to {target}"));
+        (id, self.wait_for_audience(id).await)
+    }
+
+    /// Polls the audience page until its import has finished.
+    pub async fn wait_for_audience(&self, id: i64) -> Html {
+        let started = std::time::Instant::now();
+        loop {
+            let html = self.get_html(&format!("/engajar/publicos/{id}")).await;
+            let status = texts(&html, "#status").join("");
+            if !status.is_empty() && status != "Na fila" && status != "Processando" {
+                return html;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "audience {id} still {status:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 }
 

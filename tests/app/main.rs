@@ -5,6 +5,7 @@ mod helpers;
 mod access;
 mod audiences;
 mod cli;
+mod imports;
 mod login;
 mod segments;
 mod setup;

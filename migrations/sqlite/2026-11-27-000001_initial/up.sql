@@ -35,12 +35,17 @@ CREATE TABLE audiences (
     rows_total BIGINT NOT NULL DEFAULT 0,
     rows_done BIGINT NOT NULL DEFAULT 0,
     imported BIGINT NOT NULL DEFAULT 0,
-    updated BIGINT NOT NULL DEFAULT 0,
-    discarded BIGINT NOT NULL DEFAULT 0,
     rejected BIGINT NOT NULL DEFAULT 0,
+    dnd_skipped BIGINT NOT NULL DEFAULT 0,
+    verify_discarded BIGINT NOT NULL DEFAULT 0,
+    duplicate_rows BIGINT NOT NULL DEFAULT 0,
     contacts_created BIGINT NOT NULL DEFAULT 0,
+    contacts_updated BIGINT NOT NULL DEFAULT 0,
     file_errors BIGINT NOT NULL DEFAULT 0,
-    created_by BIGINT NOT NULL REFERENCES users (id),
+    -- Why a job failed for a reason other than the file (e.g. its upload was lost).
+    failure TEXT,
+    -- NULL when imported from the command line.
+    created_by BIGINT REFERENCES users (id),
     created_at BIGINT NOT NULL,
     started_at BIGINT,
     finished_at BIGINT

@@ -40,10 +40,12 @@ impl From<AudienceListItem> for AudienceRow {
             description: item.description,
             segment: item.segment_name,
             file_name: item.file_name,
-            created_by: item.created_by_name,
+            created_by: item
+                .created_by_name
+                .unwrap_or_else(|| "Linha de comando".to_string()),
             imported: item.imported,
-            updated: item.updated,
-            discarded: item.discarded,
+            updated: item.contacts_updated,
+            discarded: item.dnd_skipped + item.verify_discarded + item.duplicate_rows,
             rejected: item.rejected,
         }
     }
@@ -57,11 +59,27 @@ pub struct AudienceListPage {
     total: i64,
     page: i64,
     pages: i64,
+    q: String,
+}
+
+impl AudienceListPage {
+    /// The list's address for another page, keeping the search.
+    fn page_url(&self, page: &i64) -> String {
+        if self.q.is_empty() {
+            format!("/engajar/publicos?page={page}")
+        } else {
+            format!(
+                "/engajar/publicos?q={}&page={page}",
+                urlencoding::encode(&self.q)
+            )
+        }
+    }
 }
 
 #[derive(Deserialize)]
 pub struct ListQuery {
     page: Option<i64>,
+    q: Option<String>,
 }
 
 pub async fn audience_list(
@@ -70,12 +88,15 @@ pub async fn audience_list(
     query: web::Query<ListQuery>,
 ) -> Result<AudienceListPage, AppError> {
     let requested = query.page.unwrap_or(1).max(1);
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    let search = q.clone();
     let (items, total, page, pages) = state
         .db(move |conn| {
-            let total = AudienceListItem::count(conn)?;
+            let search = Some(search.as_str()).filter(|s| !s.is_empty());
+            let total = AudienceListItem::count(conn, search)?;
             let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
             let page = requested.min(pages);
-            let items = AudienceListItem::page(conn, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+            let items = AudienceListItem::page(conn, search, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
             Ok((items, total, page, pages))
         })
         .await?;
@@ -85,5 +106,6 @@ pub async fn audience_list(
         total,
         page,
         pages,
+        q,
     })
 }

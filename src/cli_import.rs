@@ -1,0 +1,334 @@
+//! The command line's data commands: `import` (with its JSON report, an interface
+//! scripts depend on), `contacts export` and `dnd import`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::db::{DatabaseUrl, DbConnection};
+use crate::domain::{AudienceStatus, Email, LegalBasis, Phone, RecordType, SegmentName};
+use crate::import::{self, Counts, ImportOptions, ImportRequest, Outcome};
+use crate::layout::{FileError, Report};
+use crate::models::{Audience, ContactProfile, NewDndEntry, Segment};
+use crate::time;
+
+/// Exit status when the file itself was refused.
+const EXIT_REJECTED: u8 = 3;
+
+pub struct ImportCommand {
+    pub file: PathBuf,
+    pub description: String,
+    pub segment: String,
+    pub basis: String,
+    pub options: ImportOptions,
+    pub dry_run: bool,
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct ErrorJson {
+    line: Option<u64>,
+    column: Option<&'static str>,
+    code: &'static str,
+    message: String,
+    value: Option<String>,
+}
+
+impl From<&FileError> for ErrorJson {
+    fn from(e: &FileError) -> Self {
+        ErrorJson {
+            line: e.line,
+            column: e.column,
+            code: e.code.as_str(),
+            message: e.message.clone(),
+            value: e.value.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ReportJson {
+    status: &'static str,
+    audience_id: Option<i64>,
+    counts: Counts,
+    errors: Vec<ErrorJson>,
+    rejected_rows: Vec<ErrorJson>,
+}
+
+impl ReportJson {
+    fn new(
+        status: &'static str,
+        audience_id: Option<i64>,
+        counts: Counts,
+        report: &Report,
+    ) -> Self {
+        ReportJson {
+            status,
+            audience_id,
+            counts,
+            errors: report.file_errors.iter().map(ErrorJson::from).collect(),
+            rejected_rows: report
+                .rejected
+                .iter()
+                .map(|r| ErrorJson {
+                    line: Some(r.line),
+                    column: Some(r.errors[0].column),
+                    code: r.code().as_str(),
+                    message: r.message(),
+                    value: Some(r.errors[0].value.clone()),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    let basis = LegalBasis::parse(&cmd.basis).with_context(|| {
+        format!(
+            "unknown --basis {:?}: use one of {}",
+            cmd.basis,
+            LegalBasis::ALL.map(|b| b.code()).join(", ")
+        )
+    })?;
+    let description = cmd
+        .description
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if description.is_empty() {
+        bail!("--description must not be empty");
+    }
+    if !cmd.file.is_file() {
+        bail!("{} is not a file", cmd.file.display());
+    }
+    let file_name = cmd
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut conn = crate::cli::open(url)?;
+    let segment_name = SegmentName::parse(&cmd.segment).map_err(anyhow::Error::msg)?;
+    let segment = Segment::find_by_name(&mut conn, &segment_name)?.with_context(|| {
+        format!(
+            "segment {:?} does not exist: create it with `engajar segment add`",
+            cmd.segment
+        )
+    })?;
+    let config = crate::config::Config::from_env(url.clone(), String::new())?;
+    let limits = config.limits();
+    let request = ImportRequest {
+        description: &description,
+        segment_id: segment.id,
+        legal_basis: basis.code(),
+        file_name: &file_name,
+        options: cmd.options,
+        created_by: None,
+    };
+    let (json, code) = if cmd.dry_run {
+        match import::dry_run(&mut conn, &request, &cmd.file, &limits)? {
+            Outcome::Imported { counts, report } => (
+                ReportJson::new("validated", None, counts, &report),
+                ExitCode::SUCCESS,
+            ),
+            Outcome::Rejected { report } => {
+                (rejected_json(None, &report), ExitCode::from(EXIT_REJECTED))
+            }
+        }
+    } else {
+        let audience: Audience =
+            request.create_audience(&mut conn, None, AudienceStatus::Processing)?;
+        let started = time::now();
+        diesel::RunQueryDsl::execute(
+            diesel::update(diesel::QueryDsl::find(
+                crate::schema::audiences::table,
+                audience.id,
+            ))
+            .set(diesel::ExpressionMethods::eq(
+                crate::schema::audiences::started_at,
+                Some(started),
+            )),
+            &mut conn,
+        )?;
+        match import::import_audience(&mut conn, &audience, &cmd.file, &limits, &mut |_, _| {}) {
+            Ok(Outcome::Imported { counts, report }) => (
+                ReportJson::new("imported", Some(audience.id), counts, &report),
+                ExitCode::SUCCESS,
+            ),
+            Ok(Outcome::Rejected { report }) => (
+                rejected_json(Some(audience.id), &report),
+                ExitCode::from(EXIT_REJECTED),
+            ),
+            Err(e) => {
+                let _ = import::record_failure(
+                    &mut conn,
+                    audience.id,
+                    "A importação pela linha de comando falhou.",
+                );
+                return Err(e.into());
+            }
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if cmd.json {
+        serde_json::to_writer(&mut out, &json)?;
+        writeln!(out)?;
+    } else {
+        print_human(&mut out, &json)?;
+    }
+    Ok(code)
+}
+
+fn rejected_json(audience_id: Option<i64>, report: &Report) -> ReportJson {
+    let counts = Counts {
+        rows: report.data_rows,
+        ..Counts::default()
+    };
+    ReportJson::new("rejected", audience_id, counts, report)
+}
+
+fn print_human(out: &mut impl Write, r: &ReportJson) -> std::io::Result<()> {
+    let c = &r.counts;
+    match r.audience_id {
+        Some(id) => writeln!(out, "{} (audience #{id})", r.status)?,
+        None => writeln!(out, "{}", r.status)?,
+    }
+    writeln!(
+        out,
+        "rows {}: imported {}, rejected {}, do-not-disturb {}, verify discarded {}, duplicates {}; contacts created {}, updated {}",
+        c.rows,
+        c.imported,
+        c.rejected,
+        c.dnd_skipped,
+        c.verify_discarded,
+        c.duplicate_rows,
+        c.contacts_created,
+        c.contacts_updated
+    )?;
+    for e in r.errors.iter().chain(&r.rejected_rows) {
+        let line = e.line.map_or_else(|| "-".to_string(), |l| l.to_string());
+        writeln!(
+            out,
+            "line {line} {} [{}]: {}",
+            e.column.unwrap_or("-"),
+            e.code,
+            e.message
+        )?;
+    }
+    Ok(())
+}
+
+pub fn export_contacts(conn: &mut DbConnection, csv: bool) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut table = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    if csv {
+        table.write_record([
+            "id",
+            "nome",
+            "cpfcnpj",
+            "codcliente",
+            "prioridade",
+            "canais",
+            "tags",
+            "segmentos",
+        ])?;
+    }
+    let mut after = 0;
+    loop {
+        let page = ContactProfile::page_after(conn, after, 1_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for contact in &page {
+            if !csv {
+                serde_json::to_writer(&mut out, contact)?;
+                writeln!(out)?;
+                continue;
+            }
+            let channels: Vec<&str> = contact.channels.iter().map(|c| c.value.as_str()).collect();
+            let row = [
+                contact.id.to_string(),
+                contact.name.clone().unwrap_or_default(),
+                contact.document.clone().unwrap_or_default(),
+                contact.customer_code.clone().unwrap_or_default(),
+                contact.priority.clone(),
+                channels.join(" | "),
+                contact.tags.join(" | "),
+                contact.segments.join(" | "),
+            ];
+            table.write_record(row.iter().map(|c| import::rejected_csv::neutralise(c)))?;
+        }
+        if csv {
+            // Hand each page on, so memory does not grow with the base.
+            table.flush()?;
+            let written = std::mem::replace(
+                &mut table,
+                csv::WriterBuilder::new()
+                    .delimiter(b';')
+                    .terminator(csv::Terminator::CRLF)
+                    .from_writer(Vec::new()),
+            );
+            out.write_all(&written.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+        }
+    }
+    table.flush()?;
+    out.write_all(&table.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// One value per line, or the first column of a CSV; a header or blank line is skipped.
+pub fn import_dnd(conn: &mut DbConnection, file: &PathBuf) -> anyhow::Result<()> {
+    let reader = BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
+    );
+    let now = time::now();
+    let mut entries = Vec::new();
+    let mut invalid = 0;
+    for line in reader.lines() {
+        let line = String::from_utf8_lossy(line?.as_bytes()).to_string();
+        let first = line
+            .split([';', ',', '\t'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"')
+            .trim_start_matches('\u{feff}');
+        if first.is_empty() {
+            continue;
+        }
+        if first.contains('@') {
+            match Email::parse(first) {
+                Ok(e) => entries.push(NewDndEntry::new(
+                    RecordType::Email,
+                    e.into_inner(),
+                    None,
+                    now,
+                )),
+                Err(_) => invalid += 1,
+            }
+        } else {
+            match Phone::parse(first) {
+                Ok(p) => entries.push(NewDndEntry::new(
+                    RecordType::Telefone,
+                    p.into_inner(),
+                    None,
+                    now,
+                )),
+                Err(_) => invalid += 1,
+            }
+        }
+    }
+    let read = entries.len();
+    let added = NewDndEntry::insert_all(conn, &entries)?;
+    println!(
+        "added {added} ({} already listed, {invalid} not a phone or e-mail)",
+        read - added
+    );
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The import queue: audiences waiting as `queued` rows, one worker thread per server
+//! that claims and imports them. On PostgreSQL a job is claimed with `FOR UPDATE SKIP
+//! LOCKED` and held with a session advisory lock, so several servers never take the same
+//! one and a job whose server died is seen as abandoned and run again.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+
+use super::{Outcome, import_audience, record_failure};
+use crate::db::{Backend, DbConnection, Pool};
+use crate::domain::AudienceStatus;
+use crate::layout::Limits;
+use crate::models::Audience;
+use crate::schema::audiences;
+use crate::time;
+
+/// Advisory-lock keys of jobs: this prefix plus the audience id.
+const JOB_LOCK_PREFIX: i64 = 0x454e_0000_0000;
+const IDLE_WAIT: Duration = Duration::from_secs(2);
+const RECOVERY_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Rows done and total of the imports running on this server.
+pub type ProgressMap = HashMap<i64, (u64, u64)>;
+
+pub struct Jobs {
+    pool: Pool,
+    limits: Limits,
+    wake: (Mutex<bool>, Condvar),
+    progress: Mutex<ProgressMap>,
+}
+
+impl Jobs {
+    /// Requeues what a dead server left half-done, then starts the worker thread.
+    pub fn start(pool: Pool, limits: Limits) -> Arc<Jobs> {
+        let jobs = Arc::new(Jobs {
+            pool,
+            limits,
+            wake: (Mutex::new(false), Condvar::new()),
+            progress: Mutex::new(HashMap::new()),
+        });
+        let worker = Arc::clone(&jobs);
+        std::thread::Builder::new()
+            .name("engajar-import".into())
+            .spawn(move || worker.run())
+            .expect("spawn the import worker");
+        jobs
+    }
+
+    /// Tells the worker a job was queued, so it does not wait for its next look.
+    pub fn wake(&self) {
+        let (flag, signal) = &self.wake;
+        *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        signal.notify_one();
+    }
+
+    pub fn progress(&self, audience_id: i64) -> Option<(u64, u64)> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&audience_id)
+            .copied()
+    }
+
+    fn run(&self) {
+        let mut last_recovery: Option<Instant> = None;
+        loop {
+            let mut worked = false;
+            match self.pool.get() {
+                Ok(mut conn) => {
+                    // SQLite has one server, so only its own start-up finds abandoned jobs
+                    // (a command-line import may be running); PostgreSQL servers also
+                    // watch for each other.
+                    let due = match last_recovery {
+                        None => true,
+                        Some(t) => {
+                            conn.backend() == Backend::Postgres && t.elapsed() > RECOVERY_EVERY
+                        }
+                    };
+                    if due {
+                        if let Err(e) = requeue_abandoned(&mut conn) {
+                            tracing::warn!(error = %e, "could not check for abandoned imports");
+                        }
+                        last_recovery = Some(Instant::now());
+                    }
+                    match claim(&mut conn) {
+                        Ok(Some(id)) => {
+                            worked = true;
+                            self.process(&mut conn, id);
+                            release(&mut conn, id);
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not claim an import"),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "import worker has no database connection"),
+            }
+            if !worked {
+                let (flag, signal) = &self.wake;
+                let guard = flag.lock().unwrap_or_else(|e| e.into_inner());
+                let (mut guard, _) = signal
+                    .wait_timeout_while(guard, IDLE_WAIT, |woken| !*woken)
+                    .unwrap_or_else(|e| e.into_inner());
+                *guard = false;
+            }
+        }
+    }
+
+    fn process(&self, conn: &mut DbConnection, id: i64) {
+        let audience = match Audience::find(conn, id) {
+            Ok(Some(a)) => a,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(audience = id, error = %e, "cannot load the audience to import");
+                return;
+            }
+        };
+        let Some(path) = audience.spool_path.clone() else {
+            let _ = record_failure(conn, id, "O arquivo desta importação não está disponível.");
+            return;
+        };
+        let path = Path::new(&path);
+        if !path.exists() {
+            let _ = record_failure(
+                conn,
+                id,
+                "O arquivo enviado não foi encontrado neste servidor. Envie-o de novo.",
+            );
+            return;
+        }
+        tracing::info!(audience = id, file = %audience.file_name, "import started");
+        let started = Instant::now();
+        let backend = conn.backend();
+        let mut last_write = Instant::now();
+        let mut progress = |done: u64, total: u64| {
+            self.progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id, (done, total));
+            // Other servers read progress from the database; SQLite has only this server,
+            // whose write lock the import holds anyway.
+            if backend == Backend::Postgres && last_write.elapsed() > Duration::from_millis(500) {
+                last_write = Instant::now();
+                if let Ok(mut other) = self.pool.get() {
+                    let _ = diesel::update(audiences::table.find(id))
+                        .set((
+                            audiences::rows_done.eq(done as i64),
+                            audiences::rows_total.eq(total as i64),
+                        ))
+                        .execute(&mut other);
+                }
+            }
+        };
+        let result = import_audience(conn, &audience, path, &self.limits, &mut progress);
+        self.progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        match result {
+            Ok(Outcome::Imported { counts, .. }) => {
+                tracing::info!(
+                    audience = id,
+                    rows = counts.rows,
+                    imported = counts.imported,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "import finished"
+                );
+                forget_file(conn, id, path);
+            }
+            Ok(Outcome::Rejected { report }) => {
+                tracing::info!(
+                    audience = id,
+                    errors = report.file_error_total,
+                    "import rejected"
+                );
+                forget_file(conn, id, path);
+            }
+            Err(e) => {
+                tracing::error!(audience = id, error = %e, "import failed");
+                let _ = record_failure(
+                    conn,
+                    id,
+                    "A importação foi interrompida por um erro no banco de dados; nada foi gravado. Envie o arquivo de novo.",
+                );
+            }
+        }
+    }
+}
+
+/// The upload is no longer needed once its outcome is recorded.
+fn forget_file(conn: &mut DbConnection, id: i64, path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = diesel::update(audiences::table.find(id))
+        .set(audiences::spool_path.eq(None::<String>))
+        .execute(conn);
+}
+
+fn job_key(id: i64) -> i64 {
+    JOB_LOCK_PREFIX + id
+}
+
+/// Takes the oldest queued audience, if any, and marks it processing.
+fn claim(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
+    let now = time::now();
+    match conn.backend() {
+        Backend::Postgres => conn.transaction(|conn| {
+            let next = diesel::sql_query(
+                "SELECT id FROM audiences WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+            )
+            .get_result::<IdRow>(conn)
+            .optional()?;
+            let Some(IdRow { id }) = next else {
+                return Ok(None);
+            };
+            // Held by this connection until the job ends; it dies with the process.
+            diesel::sql_query(format!("SELECT pg_advisory_lock({})", job_key(id))).execute(conn)?;
+            mark_processing(conn, id, now)?;
+            Ok(Some(id))
+        }),
+        Backend::Sqlite => conn.transaction(|conn| {
+            let next = audiences::table
+                .filter(audiences::status.eq(AudienceStatus::Queued.code()))
+                .order(audiences::id.asc())
+                .select(audiences::id)
+                .first::<i64>(conn)
+                .optional()?;
+            if let Some(id) = next {
+                mark_processing(conn, id, now)?;
+            }
+            Ok(next)
+        }),
+    }
+}
+
+fn mark_processing(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<()> {
+    diesel::update(audiences::table.find(id))
+        .set((
+            audiences::status.eq(AudienceStatus::Processing.code()),
+            audiences::started_at.eq(Some(now)),
+            audiences::rows_done.eq(0),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn release(conn: &mut DbConnection, id: i64) {
+    if conn.backend() == Backend::Postgres {
+        let _ =
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({})", job_key(id))).execute(conn);
+    }
+}
+
+/// Audiences left `processing` by a server that died go back to the queue. On SQLite
+/// only this process imports, so any is abandoned; on PostgreSQL one is abandoned when
+/// no live connection holds its lock.
+pub fn requeue_abandoned(conn: &mut DbConnection) -> QueryResult<usize> {
+    let processing: Vec<i64> = audiences::table
+        .filter(audiences::status.eq(AudienceStatus::Processing.code()))
+        .select(audiences::id)
+        .load(conn)?;
+    let mut requeued = 0;
+    for id in processing {
+        let abandoned = match conn.backend() {
+            Backend::Sqlite => true,
+            Backend::Postgres => {
+                diesel::sql_query(format!(
+                    "SELECT pg_try_advisory_lock({}) AS locked",
+                    job_key(id)
+                ))
+                .get_result::<Locked>(conn)?
+                .locked
+            }
+        };
+        if abandoned {
+            requeued += diesel::update(
+                audiences::table
+                    .find(id)
+                    .filter(audiences::status.eq(AudienceStatus::Processing.code())),
+            )
+            .set(audiences::status.eq(AudienceStatus::Queued.code()))
+            .execute(conn)?;
+            tracing::warn!(audience = id, "import found interrupted; it will run again");
+            release(conn, id);
+        }
+    }
+    Ok(requeued)
+}

@@ -1,0 +1,25 @@
+//! `GET /engajar/publicos/importar`.
+
+use actix_web::web;
+
+use super::{ImportFormErrors, ImportFormPage, ImportFormValues};
+use crate::domain::LegalBasis;
+use crate::models::Segment;
+use crate::web::page::PageCtx;
+use crate::web::{AppError, AppState};
+
+pub async fn import_form(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+) -> Result<ImportFormPage, AppError> {
+    let segments = state.db(|conn| Ok(Segment::list(conn)?)).await?;
+    Ok(ImportFormPage {
+        ctx,
+        segments,
+        bases: LegalBasis::ALL,
+        verify_enabled: state.config.verify_enabled,
+        max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
+        values: ImportFormValues::default(),
+        errors: ImportFormErrors::default(),
+    })
+}

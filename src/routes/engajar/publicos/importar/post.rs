@@ -1,0 +1,179 @@
+//! `POST /engajar/publicos/importar`: queues the import and answers at once with the
+//! audience's page, or (button "Validar sem importar") runs it without writing anything.
+
+use actix_multipart::Multipart;
+use actix_web::{Either, HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::upload::{self, Upload};
+use super::{ImportFormErrors, ImportFormPage, ImportFormValues};
+use crate::domain::{AudienceStatus, LegalBasis};
+use crate::import::{self, ImportOptions, ImportRequest};
+use crate::messages;
+use crate::models::{NewAudienceEntry, Segment};
+use crate::routes::engajar::publicos::validation::ValidationPage;
+use crate::routes::login::get::see_other;
+use crate::routes::login::post::client_ip;
+use crate::web::page::PageCtx;
+use crate::web::session::TypedSession;
+use crate::web::{AppError, AppState};
+
+fn checked(upload: &Upload, name: &str) -> bool {
+    upload.fields.get(name).is_some_and(|v| v == "on")
+}
+
+pub async fn import(
+    req: HttpRequest,
+    ctx: PageCtx,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> Result<Either<ImportFormPage, HttpResponse>, AppError> {
+    let config = &state.config;
+    let upload = upload::read(payload, &config.spool_dir, config.max_upload_bytes).await?;
+    let token = upload.fields.get("csrf_token").map_or("", String::as_str);
+    if !session.csrf_matches(token) {
+        upload.discard();
+        return Err(AppError::Csrf);
+    }
+    let values = ImportFormValues {
+        descricao: upload.fields.get("descricao").cloned().unwrap_or_default(),
+        segmento: upload
+            .fields
+            .get("segmento")
+            .and_then(|s| s.trim().parse().ok()),
+        autorizacao: upload
+            .fields
+            .get("autorizacao")
+            .cloned()
+            .unwrap_or_default(),
+        verify: config.verify_enabled && checked(&upload, "verify"),
+        nao_perturbe: checked(&upload, "nao_perturbe"),
+        manter_segmento: checked(&upload, "manter_segmento"),
+        limpar_tag: checked(&upload, "limpar_tag"),
+    };
+    let segments = state.db(|conn| Ok(Segment::list(conn)?)).await?;
+    let description = values
+        .descricao
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let segment = values
+        .segmento
+        .and_then(|id| segments.iter().find(|s| s.id == id).cloned());
+    let basis = LegalBasis::parse(&values.autorizacao);
+    let max_mb = config.max_upload_bytes / (1024 * 1024);
+    let mut errors = ImportFormErrors::default();
+    if description.is_empty() {
+        errors.descricao = Some(messages::IMPORT_DESCRIPTION_REQUIRED);
+    } else if description.chars().count() > 200 {
+        errors.descricao = Some(messages::IMPORT_DESCRIPTION_TOO_LONG);
+    }
+    if segment.is_none() {
+        errors.segmento = Some(messages::IMPORT_SEGMENT_REQUIRED);
+    }
+    if basis.is_none() {
+        errors.autorizacao = Some(messages::IMPORT_BASIS_REQUIRED);
+    }
+    if upload.too_large {
+        errors.arquivo = Some(format!(
+            "O arquivo passa do limite de {max_mb} MB. Divida-o em partes menores."
+        ));
+    } else if upload.file.as_ref().is_none_or(|f| f.size == 0) {
+        errors.arquivo = Some(messages::IMPORT_FILE_REQUIRED.to_string());
+    }
+    if errors.any() {
+        upload.discard();
+        let too_large = upload.too_large;
+        let page = ImportFormPage {
+            ctx,
+            segments,
+            bases: LegalBasis::ALL,
+            verify_enabled: config.verify_enabled,
+            max_upload_mb: max_mb,
+            values,
+            errors,
+        };
+        if too_large {
+            return Ok(Either::Right(
+                HttpResponse::PayloadTooLarge()
+                    .content_type("text/html; charset=utf-8")
+                    .body(page.render()?),
+            ));
+        }
+        return Ok(Either::Left(page));
+    }
+    let (Some(segment), Some(basis), Some(file)) = (segment, basis, upload.file) else {
+        return Err(AppError::Internal(
+            "validated import form without its values".into(),
+        ));
+    };
+    let options = ImportOptions {
+        verify: values.verify,
+        dnd: values.nao_perturbe,
+        only_segment: values.manter_segmento,
+        clear_tags: values.limpar_tag,
+    };
+    let user_id = ctx.user.id;
+    let only_validate = upload.fields.get("acao").is_some_and(|a| a == "validar");
+
+    if only_validate {
+        let limits = config.limits();
+        let path = file.path.clone();
+        let name = file.original_name.clone();
+        let segment_id = segment.id;
+        let result = state
+            .db(move |conn| {
+                let request = ImportRequest {
+                    description: &description,
+                    segment_id,
+                    legal_basis: basis.code(),
+                    file_name: &name,
+                    options,
+                    created_by: Some(user_id),
+                };
+                Ok(import::dry_run(conn, &request, &path, &limits)?)
+            })
+            .await;
+        file.discard();
+        return Ok(Either::Right(
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(
+                    ValidationPage::new(ctx, &file.original_name, &segment.name, result?)
+                        .render()?,
+                ),
+        ));
+    }
+
+    let ip = client_ip(&req);
+    let path = file.path.to_string_lossy().to_string();
+    let name = file.original_name.clone();
+    let created = state
+        .db(move |conn| {
+            let request = ImportRequest {
+                description: &description,
+                segment_id: segment.id,
+                legal_basis: basis.code(),
+                file_name: &name,
+                options,
+                created_by: Some(user_id),
+            };
+            let audience = request.create_audience(conn, Some(&path), AudienceStatus::Queued)?;
+            NewAudienceEntry::import(conn, &audience, &segment.name, user_id, ip.as_deref())?;
+            Ok(audience)
+        })
+        .await;
+    let audience = match created {
+        Ok(a) => a,
+        Err(e) => {
+            file.discard();
+            return Err(e);
+        }
+    };
+    state.jobs.wake();
+    Ok(Either::Right(see_other(&format!(
+        "/engajar/publicos/{}",
+        audience.id
+    ))))
+}

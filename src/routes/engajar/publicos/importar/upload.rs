@@ -1,0 +1,167 @@
+//! Reading the multipart form: text fields into memory (small), the file streamed to the
+//! spool folder under a name of our own, never the one the browser sent.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use actix_multipart::Multipart;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+use crate::web::AppError;
+
+/// Text fields are short; anything longer is not from our form.
+const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
+/// Past the limit the rest of the body is read and dropped (so the browser gets our
+/// answer instead of a reset connection), up to this much more.
+const MAX_DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+
+pub struct Upload {
+    pub fields: HashMap<String, String>,
+    /// The file as stored, its original name (for display only) and size.
+    pub file: Option<SpooledFile>,
+    pub too_large: bool,
+}
+
+pub struct SpooledFile {
+    pub path: PathBuf,
+    pub original_name: String,
+    pub size: u64,
+}
+
+impl SpooledFile {
+    pub fn discard(&self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Upload {
+    pub fn discard(&self) {
+        if let Some(file) = &self.file {
+            file.discard();
+        }
+    }
+}
+
+/// The name shown to users: the last path component, without control characters.
+fn display_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    if clean.trim().is_empty() {
+        "arquivo".to_string()
+    } else {
+        clean
+    }
+}
+
+fn spool_path(dir: &Path) -> PathBuf {
+    dir.join(format!("upload-{:032x}", rand::random::<u128>()))
+}
+
+pub async fn read(
+    mut payload: Multipart,
+    spool_dir: &Path,
+    max_bytes: u64,
+) -> Result<Upload, AppError> {
+    let mut upload = Upload {
+        fields: HashMap::new(),
+        file: None,
+        too_large: false,
+    };
+    let result = read_fields(&mut payload, spool_dir, max_bytes, &mut upload).await;
+    if result.is_err() {
+        upload.discard();
+    }
+    result.map(|()| upload)
+}
+
+async fn read_fields(
+    payload: &mut Multipart,
+    spool_dir: &Path,
+    max_bytes: u64,
+    upload: &mut Upload,
+) -> Result<(), AppError> {
+    let bad = |e: actix_multipart::MultipartError| AppError::BadRequest(format!("multipart: {e}"));
+    let mut drained: u64 = 0;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(bad)?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_string);
+        if name == "arquivo" && upload.file.is_none() {
+            let Some(filename) = filename.filter(|f| !f.is_empty()) else {
+                // No file chosen: browsers still send the part, empty.
+                while let Some(chunk) = field.next().await {
+                    chunk.map_err(bad)?;
+                }
+                continue;
+            };
+            let path = spool_path(spool_dir);
+            let mut out = tokio::fs::File::create(&path)
+                .await
+                .map_err(|e| AppError::Internal(format!("spool {}: {e}", path.display())))?;
+            let mut size: u64 = 0;
+            upload.file = Some(SpooledFile {
+                path: path.clone(),
+                original_name: display_name(&filename),
+                size: 0,
+            });
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(bad)?;
+                size += chunk.len() as u64;
+                if size > max_bytes {
+                    upload.too_large = true;
+                    drained += chunk.len() as u64;
+                    if drained > MAX_DRAIN_BYTES {
+                        break;
+                    }
+                    continue;
+                }
+                out.write_all(&chunk)
+                    .await
+                    .map_err(|e| AppError::Internal(format!("spool write: {e}")))?;
+            }
+            out.flush()
+                .await
+                .map_err(|e| AppError::Internal(format!("spool flush: {e}")))?;
+            if let Some(file) = upload.file.as_mut() {
+                file.size = size;
+            }
+            if upload.too_large {
+                upload.discard();
+                return Ok(());
+            }
+        } else {
+            let mut value = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(bad)?;
+                if value.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+                    return Err(AppError::BadRequest(format!("field {name} too long")));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            upload
+                .fields
+                .insert(name, String::from_utf8_lossy(&value).into_owned());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_last_name_component_is_kept() {
+        assert_eq!(display_name("../../etc/passwd"), "passwd");
+        assert_eq!(
+            display_name("C:\\Users\\ana\\clientes.xlsx"),
+            "clientes.xlsx"
+        );
+        assert_eq!(display_name("nov\u{0}o.csv"), "novo.csv");
+        assert_eq!(display_name("/"), "arquivo");
+    }
+}
