@@ -309,3 +309,240 @@ async fn start_binary(url: &str, port: u16) -> ServerProcess {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+mod data_commands {
+    use diesel::prelude::*;
+    use engajar::schema::{audiences, contacts, dnd_entries};
+
+    use super::{engajar, stderr};
+    use crate::helpers::*;
+
+    crate::on_both_backends!(
+        import_json_report_has_the_documented_shape,
+        import_exit_codes_tell_rejected_from_failed,
+        contacts_export_prints_one_profile_per_line,
+        dnd_import_normalises_and_counts,
+    );
+
+    fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (serde_json::Value, i32) {
+        let path = fixture(file);
+        let mut args = vec![
+            "import",
+            path.to_str().unwrap(),
+            "--description",
+            "Pela CLI",
+            "--segment",
+            "clientes cli",
+            "--basis",
+            "legitimo_interesse",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let output = engajar(&app.database_url, &args, None);
+        let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+        assert_eq!(
+            stdout.lines().count(),
+            1,
+            "exactly one JSON object: {stdout}{}",
+            stderr(&output)
+        );
+        (
+            serde_json::from_str(&stdout).unwrap(),
+            output.status.code().unwrap(),
+        )
+    }
+
+    async fn import_json_report_has_the_documented_shape(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let (json, code) = import_json(&app, "row_level_errors.csv", &[]);
+        assert_eq!(code, 0);
+        assert_eq!(json["status"], "imported");
+        assert!(json["audience_id"].as_i64().unwrap() > 0);
+        let counts = json["counts"].as_object().unwrap();
+        let keys: Vec<&str> = counts.keys().map(String::as_str).collect();
+        for key in [
+            "rows",
+            "imported",
+            "rejected",
+            "dnd_skipped",
+            "verify_discarded",
+            "duplicate_rows",
+            "contacts_created",
+            "contacts_updated",
+        ] {
+            assert!(keys.contains(&key), "{key}");
+        }
+        let n = |k: &str| counts[k].as_u64().unwrap();
+        assert_eq!(n("rows"), 6);
+        assert_eq!(
+            n("imported")
+                + n("rejected")
+                + n("dnd_skipped")
+                + n("verify_discarded")
+                + n("duplicate_rows"),
+            n("rows")
+        );
+        assert_eq!(json["errors"], serde_json::json!([]));
+        let rejected = json["rejected_rows"].as_array().unwrap();
+        assert_eq!(rejected.len(), 5);
+        assert_eq!(rejected[0]["line"], 3);
+        assert_eq!(rejected[0]["column"], "VALOR_DO_REGISTRO");
+        assert_eq!(rejected[0]["code"], "scientific_notation");
+        assert!(
+            rejected[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("notação científica")
+        );
+        assert_eq!(rejected[0]["value"], "1,19871E+10");
+        let status: String = audiences::table
+            .select(audiences::status)
+            .first(&mut app.db())
+            .unwrap();
+        assert_eq!(status, "done_with_rejections");
+
+        let (dry, code) = import_json(
+            &app,
+            "excel_ptbr_windows1252.csv",
+            &["--dry-run", "--dnd", "--clear-tags"],
+        );
+        assert_eq!(code, 0);
+        assert_eq!(dry["status"], "validated");
+        assert_eq!(dry["audience_id"], serde_json::Value::Null);
+        assert_eq!(dry["counts"]["contacts_created"], 3);
+        let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+        let contacts: i64 = contacts::table.count().get_result(&mut app.db()).unwrap();
+        assert_eq!((audiences, contacts), (1, 1), "the dry run wrote nothing");
+    }
+
+    async fn import_exit_codes_tell_rejected_from_failed(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let (json, code) = import_json(&app, "file_level_errors.csv", &[]);
+        assert_eq!(code, 3);
+        assert_eq!(json["status"], "rejected");
+        let errors = json["errors"].as_array().unwrap();
+        let codes: Vec<&str> = errors.iter().map(|e| e["code"].as_str().unwrap()).collect();
+        assert_eq!(
+            codes,
+            [
+                "key_missing",
+                "key_missing",
+                "record_type",
+                "formula",
+                "extra_content"
+            ]
+        );
+        assert_eq!(errors[4]["column"], serde_json::Value::Null);
+        let status: String = audiences::table
+            .select(audiences::status)
+            .first(&mut app.db())
+            .unwrap();
+        assert_eq!(status, "failed");
+        let (json, code) = import_json(&app, "workbook_two_sheets.xlsx", &["--dry-run"]);
+        assert_eq!((json["status"].as_str(), code), (Some("rejected"), 3));
+
+        let missing_segment = engajar(
+            &app.database_url,
+            &[
+                "import",
+                fixture("excel_ptbr_windows1252.csv").to_str().unwrap(),
+                "--description",
+                "x",
+                "--segment",
+                "nao existe",
+                "--basis",
+                "consentimento",
+            ],
+            None,
+        );
+        assert_eq!(missing_segment.status.code(), Some(1));
+        assert!(stderr(&missing_segment).contains("does not exist"));
+        let bad_basis = engajar(
+            &app.database_url,
+            &[
+                "import",
+                fixture("excel_ptbr_windows1252.csv").to_str().unwrap(),
+                "--description",
+                "x",
+                "--segment",
+                "clientes cli",
+                "--basis",
+                "vontade",
+            ],
+            None,
+        );
+        assert_eq!(bad_basis.status.code(), Some(1));
+    }
+
+    async fn contacts_export_prints_one_profile_per_line(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        import_json(&app, "excel_ptbr_windows1252.csv", &[]);
+        let output = engajar(&app.database_url, &["contacts", "export"], None);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        let francisca = lines
+            .iter()
+            .find(|c| c["document"] == "11144477735")
+            .unwrap();
+        assert_eq!(francisca["name"], "FRANCISCA GONÇALVES");
+        assert_eq!(francisca["customer_code"], "F-10");
+        assert_eq!(francisca["priority"], "ALTA");
+        assert_eq!(
+            francisca["channels"],
+            serde_json::json!([{"kind": "TELEFONE", "value": "+5585991234567"}, {"kind": "EMAIL", "value": "francisca.goncalves@exemplo.com.br"}])
+        );
+        assert_eq!(francisca["tags"], serde_json::json!(["Loja Aldeota"]));
+        assert_eq!(francisca["segments"], serde_json::json!(["Clientes CLI"]));
+        let sebastiao = lines
+            .iter()
+            .find(|c| c["name"] == "SEBASTIÃO LIMA")
+            .unwrap();
+        assert_eq!(sebastiao["document"], serde_json::Value::Null);
+        let keys: Vec<&String> = sebastiao.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 8);
+
+        let csv = engajar(
+            &app.database_url,
+            &["contacts", "export", "--format", "csv"],
+            None,
+        );
+        let text = String::from_utf8(csv.stdout).unwrap();
+        assert_eq!(text.lines().count(), 4);
+        assert!(text.starts_with("id;nome;cpfcnpj"));
+    }
+
+    async fn dnd_import_normalises_and_counts(app: TestApp) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("dnd.csv");
+        std::fs::write(&file, "telefone;obs\r\n(11) 98765-4321;pediu\r\nMaria@Exemplo.com.br;x\r\n+55 11 98765-4321;repetido\r\nnao é contato\r\n\r\n").unwrap();
+        let output = engajar(
+            &app.database_url,
+            &["dnd", "import", file.to_str().unwrap()],
+            None,
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(stdout.starts_with("added 2 "), "{stdout}");
+        let mut values: Vec<String> = dnd_entries::table
+            .select(dnd_entries::value)
+            .load(&mut app.db())
+            .unwrap();
+        values.sort();
+        assert_eq!(values, vec!["+5511987654321", "maria@exemplo.com.br"]);
+        let again = engajar(
+            &app.database_url,
+            &["dnd", "import", file.to_str().unwrap()],
+            None,
+        );
+        assert!(
+            String::from_utf8(again.stdout)
+                .unwrap()
+                .starts_with("added 0 ")
+        );
+    }
+}

@@ -143,8 +143,25 @@ pub fn fresh_database(backend: Backend) -> Option<(String, TestDbHandle)> {
 pub struct TestDbHandle(TestDb);
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_seeded(backend, |_, _| {}).await
+}
+
+/// Starts the app on a database that `seed` has filled first (migrated, not served yet),
+/// with the app's spool folder.
+pub async fn spawn_app_seeded(
+    backend: Backend,
+    seed: impl FnOnce(&mut DbConnection, &std::path::Path),
+) -> Option<TestApp> {
     let (database_url, handle) = fresh_database(backend)?;
     let spool = tempfile::tempdir().expect("spool dir");
+    {
+        let mut conn = DatabaseUrl::parse(&database_url)
+            .unwrap()
+            .establish()
+            .unwrap();
+        engajar::db::run_migrations(&mut conn).unwrap();
+        seed(&mut conn, spool.path());
+    }
     let mut key = [0u8; 64];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
     let config = Config {

@@ -718,3 +718,99 @@ async fn uploads_over_the_limit_get_a_clear_page(app: TestApp) {
     let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
     assert_eq!(audiences, 0);
 }
+
+mod interrupted {
+    use diesel::prelude::*;
+    use engajar::schema::{audience_members, audience_row_errors, audiences, contacts};
+
+    use crate::helpers::*;
+
+    /// A server died mid-import: its audience is still `processing`, with a leftover row
+    /// that a half-done attempt could have left. The next start runs it again from scratch.
+    async fn a_job_interrupted_mid_way_runs_again_and_leaves_one_result(backend: Backend) {
+        let Some(app) = spawn_app_seeded(backend, |conn, spool| {
+            let user = engajar::models::NewUser {
+                email: "x@engajar.test",
+                name: "X",
+                role: "staff",
+                password_hash: "-",
+                disabled: 0,
+                created_at: 1,
+                updated_at: 1,
+            }
+            .insert(conn)
+            .unwrap();
+            let segment = engajar::models::NewSegment {
+                name: "Retomada",
+                name_key: "retomada",
+                created_by: None,
+                created_at: 1,
+            }
+            .insert_if_absent(conn)
+            .unwrap()
+            .0;
+            let path = spool.join("upload-interrompido");
+            std::fs::copy(fixture("excel_ptbr_windows1252.csv"), &path).unwrap();
+            let request = engajar::import::ImportRequest {
+                description: "Interrompida",
+                segment_id: segment.id,
+                legal_basis: "consentimento",
+                file_name: "excel_ptbr_windows1252.csv",
+                options: Default::default(),
+                created_by: Some(user.id),
+            };
+            let audience = request
+                .create_audience(
+                    conn,
+                    Some(path.to_str().unwrap()),
+                    engajar::domain::AudienceStatus::Processing,
+                )
+                .unwrap();
+            diesel::insert_into(audience_row_errors::table)
+                .values((
+                    audience_row_errors::audience_id.eq(audience.id),
+                    audience_row_errors::level.eq("row"),
+                    audience_row_errors::code.eq("invalid_phone"),
+                    audience_row_errors::message.eq("sobra de uma tentativa"),
+                ))
+                .execute(conn)
+                .unwrap();
+        })
+        .await
+        else {
+            return;
+        };
+        app.login_staff().await;
+        let id: i64 = audiences::table
+            .select(audiences::id)
+            .first(&mut app.db())
+            .unwrap();
+        let html = app.wait_for_audience(id).await;
+        assert_eq!(texts(&html, "#status"), vec!["Concluída"]);
+        let members: i64 = audience_members::table
+            .count()
+            .get_result(&mut app.db())
+            .unwrap();
+        let leftovers: i64 = audience_row_errors::table
+            .count()
+            .get_result(&mut app.db())
+            .unwrap();
+        let contacts: i64 = contacts::table.count().get_result(&mut app.db()).unwrap();
+        assert_eq!((members, leftovers, contacts), (4, 0, 3));
+        let spool_path: Option<String> = audiences::table
+            .select(audiences::spool_path)
+            .first(&mut app.db())
+            .unwrap();
+        assert_eq!(spool_path, None, "the upload is cleaned up once imported");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        a_job_interrupted_mid_way_runs_again_and_leaves_one_result(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        a_job_interrupted_mid_way_runs_again_and_leaves_one_result(Backend::Postgres).await;
+    }
+}
