@@ -119,6 +119,20 @@ impl Merged {
     }
 }
 
+/// 128 bits of two keyed hashes: a false "duplicate" would drop a row, so 64 bits (one
+/// chance in ~10^7 over a million rows) is not enough; 128 makes it ~10^-26.
+fn fingerprint(kind: RecordType, value: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        kind.as_str().hash(&mut h);
+        value.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
 fn name_search(name: &Option<String>) -> Option<String> {
     name.as_ref().map(|n| fold(n).to_lowercase())
 }
@@ -135,9 +149,9 @@ pub(crate) struct Importer {
     backend: Backend,
     pub counts: Counts,
     pub done: u64,
-    seen_channels: HashSet<(RecordType, String)>,
-    by_document: HashMap<String, i64>,
-    by_code: HashMap<String, i64>,
+    /// Fingerprints of the channels met so far in this file, to spot repeats without
+    /// keeping a million strings around.
+    seen_channels: HashSet<u128>,
     created: HashSet<i64>,
     updated: HashSet<i64>,
     tags_cleared: HashSet<i64>,
@@ -159,8 +173,6 @@ impl Importer {
             counts: Counts::default(),
             done: 0,
             seen_channels: HashSet::new(),
-            by_document: HashMap::new(),
-            by_code: HashMap::new(),
             created: HashSet::new(),
             updated: HashSet::new(),
             tags_cleared: HashSet::new(),
@@ -184,8 +196,10 @@ impl Importer {
         for outcome in batch.drain(..) {
             match outcome {
                 RowOutcome::Valid(row) => {
-                    let key = (row.channel.kind(), row.channel.value().to_string());
-                    if self.seen_channels.insert(key) {
+                    if self
+                        .seen_channels
+                        .insert(fingerprint(row.channel.kind(), row.channel.value()))
+                    {
                         rows.push(row);
                     } else {
                         self.counts.duplicate_rows += 1;
@@ -235,6 +249,7 @@ impl Importer {
         }
 
         // Who each row is: its channel, else its CPF/CNPJ, else (without one) its code.
+        // Contacts that earlier batches created are found too: same transaction.
         let values: Vec<&str> = rows.iter().map(|r| r.channel.value()).collect();
         let known_channels: HashMap<(String, String), i64> = contact_channels::table
             .filter(contact_channels::value.eq_any(&values))
@@ -250,7 +265,6 @@ impl Importer {
         let documents: Vec<&str> = rows
             .iter()
             .filter_map(|r| r.document.as_ref().map(|d| d.as_str()))
-            .filter(|d| !self.by_document.contains_key(*d))
             .collect();
         let mut db_documents: HashMap<String, i64> = HashMap::new();
         if !documents.is_empty() {
@@ -267,7 +281,6 @@ impl Importer {
             .iter()
             .filter(|r| r.document.is_none())
             .filter_map(|r| r.customer_code.as_deref())
-            .filter(|c| !self.by_code.contains_key(*c))
             .collect();
         let mut db_codes: HashMap<String, i64> = HashMap::new();
         if !codes.is_empty() {
@@ -300,7 +313,6 @@ impl Importer {
                     local_document
                         .get(d)
                         .copied()
-                        .or_else(|| self.by_document.get(d).map(|id| ContactRef::Existing(*id)))
                         .or_else(|| db_documents.get(d).map(|id| ContactRef::Existing(*id)))
                 })
                 .or_else(|| {
@@ -311,7 +323,6 @@ impl Importer {
                     local_code
                         .get(c)
                         .copied()
-                        .or_else(|| self.by_code.get(c).map(|id| ContactRef::Existing(*id)))
                         .or_else(|| db_codes.get(c).map(|id| ContactRef::Existing(*id)))
                 });
             let contact = found.unwrap_or_else(|| {
@@ -625,19 +636,12 @@ impl Importer {
             conn,
             diesel::insert_into(audience_members::table).values(&members)
         )?;
-
-        // Later batches find these contacts by document and code without asking again.
-        for (doc, contact) in local_document {
-            self.by_document.entry(doc).or_insert(id_of(contact));
-        }
-        for (code, contact) in local_code {
-            self.by_code.entry(code).or_insert(id_of(contact));
-        }
         Ok(())
     }
 
+    /// Contacts this import created are counted as created, never also as updated.
     fn mark_updated(&mut self, id: i64) {
-        if self.updated.insert(id) {
+        if !self.created.contains(&id) && self.updated.insert(id) {
             self.counts.contacts_updated += 1;
         }
     }
