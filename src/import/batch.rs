@@ -40,6 +40,8 @@ struct StoredContact {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = contacts)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
 struct NewContact {
     id: i64,
     name: Option<String>,
@@ -53,6 +55,8 @@ struct NewContact {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = contact_channels)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
 struct NewChannel {
     contact_id: i64,
     kind: &'static str,
@@ -62,6 +66,8 @@ struct NewChannel {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = contact_tags)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
 struct NewTag {
     contact_id: i64,
     tag: String,
@@ -70,6 +76,8 @@ struct NewTag {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = contact_segments)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
 struct NewMembership {
     contact_id: i64,
     segment_id: i64,
@@ -228,20 +236,27 @@ impl Importer {
             )?;
         }
         if self.options.dnd && !rows.is_empty() {
-            let values: Vec<&str> = rows.iter().map(|r| r.channel.value()).collect();
-            let listed: HashSet<(String, String)> = dnd_entries::table
-                .filter(dnd_entries::value.eq_any(&values))
-                .select((dnd_entries::kind, dnd_entries::value))
-                .load(conn)?
-                .into_iter()
-                .collect();
+            let mut listed: HashSet<(RecordType, String)> = HashSet::new();
+            for kind in [RecordType::Telefone, RecordType::Email] {
+                let values: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| r.channel.kind() == kind)
+                    .map(|r| r.channel.value())
+                    .collect();
+                if values.is_empty() {
+                    continue;
+                }
+                for value in dnd_entries::table
+                    .filter(dnd_entries::kind.eq(kind.as_str()))
+                    .filter(dnd_entries::value.eq_any(&values))
+                    .select(dnd_entries::value)
+                    .load::<String>(conn)?
+                {
+                    listed.insert((kind, value));
+                }
+            }
             let before = rows.len();
-            rows.retain(|r| {
-                !listed.contains(&(
-                    r.channel.kind().as_str().to_string(),
-                    r.channel.value().to_string(),
-                ))
-            });
+            rows.retain(|r| !listed.contains(&(r.channel.kind(), r.channel.value().to_string())));
             self.counts.dnd_skipped += (before - rows.len()) as u64;
         }
         if rows.is_empty() {
@@ -250,18 +265,26 @@ impl Importer {
 
         // Who each row is: its channel, else its CPF/CNPJ, else (without one) its code.
         // Contacts that earlier batches created are found too: same transaction.
-        let values: Vec<&str> = rows.iter().map(|r| r.channel.value()).collect();
-        let known_channels: HashMap<(String, String), i64> = contact_channels::table
-            .filter(contact_channels::value.eq_any(&values))
-            .select((
-                contact_channels::kind,
-                contact_channels::value,
-                contact_channels::contact_id,
-            ))
-            .load::<(String, String, i64)>(conn)?
-            .into_iter()
-            .map(|(k, v, id)| ((k, v), id))
-            .collect();
+        let mut known_channels: HashMap<(String, String), i64> = HashMap::new();
+        for kind in [RecordType::Telefone, RecordType::Email] {
+            // Kind and value together: the unique index answers it.
+            let values: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.channel.kind() == kind)
+                .map(|r| r.channel.value())
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            for (value, id) in contact_channels::table
+                .filter(contact_channels::kind.eq(kind.as_str()))
+                .filter(contact_channels::value.eq_any(&values))
+                .select((contact_channels::value, contact_channels::contact_id))
+                .load::<(String, i64)>(conn)?
+            {
+                known_channels.insert((kind.as_str().to_string(), value), id);
+            }
+        }
         let documents: Vec<&str> = rows
             .iter()
             .filter_map(|r| r.document.as_ref().map(|d| d.as_str()))

@@ -19,6 +19,9 @@ use crate::schema::{audience_members, audience_row_errors, audiences};
 use crate::time;
 use batch::{BATCH_ROWS, Importer};
 
+/// SQLite page cache while importing, in KiB (the default is 2,000).
+const SQLITE_IMPORT_CACHE_KB: i64 = 64 * 1024;
+
 /// Serialises imports across app servers sharing one PostgreSQL.
 const IMPORT_LOCK_KEY: i64 = 0x656e_6a6f_6273;
 
@@ -187,9 +190,16 @@ fn import_rows(
     )
     .execute(conn)?;
     let backend = conn.backend();
-    if backend == Backend::Postgres {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK_KEY})"))
-            .execute(conn)?;
+    match backend {
+        Backend::Postgres => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK_KEY})"))
+                .execute(conn)?;
+        }
+        // The indexes of a large import outgrow SQLite's default 2 MB page cache.
+        Backend::Sqlite => {
+            diesel::sql_query(format!("PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KB}"))
+                .execute(conn)?;
+        }
     }
     let mut importer = Importer::new(audience.id, audience.segment_id, options, backend);
     let mut pending: Vec<RowOutcome> = Vec::with_capacity(BATCH_ROWS);

@@ -182,6 +182,8 @@ pub struct AudienceMember {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audience_members)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewAudienceMember {
     pub audience_id: i64,
     pub contact_id: i64,
@@ -254,6 +256,8 @@ pub struct AudienceRowError {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audience_row_errors)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewAudienceRowError {
     pub audience_id: i64,
     pub level: &'static str,

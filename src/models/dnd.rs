@@ -8,6 +8,8 @@ use crate::schema::dnd_entries;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = dnd_entries)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewDndEntry {
     pub kind: &'static str,
     pub value: String,

@@ -67,7 +67,6 @@ CREATE TABLE contacts (
 CREATE INDEX contacts_document_idx ON contacts (document);
 CREATE INDEX contacts_customer_code_idx ON contacts (customer_code);
 CREATE INDEX contacts_name_search_idx ON contacts (name_search);
-CREATE INDEX contacts_priority_idx ON contacts (priority);
 
 CREATE TABLE contact_channels (
     id BIGSERIAL PRIMARY KEY,
@@ -77,7 +76,6 @@ CREATE TABLE contact_channels (
     created_at BIGINT NOT NULL,
     UNIQUE (kind, value)
 );
-CREATE INDEX contact_channels_value_idx ON contact_channels (value);
 CREATE INDEX contact_channels_contact_idx ON contact_channels (contact_id);
 
 CREATE TABLE contact_tags (
@@ -137,7 +135,6 @@ CREATE TABLE dnd_entries (
     created_at BIGINT NOT NULL,
     UNIQUE (kind, value)
 );
-CREATE INDEX dnd_entries_value_idx ON dnd_entries (value);
 
 CREATE TABLE interactions (
     id BIGSERIAL PRIMARY KEY,

@@ -67,7 +67,6 @@ CREATE TABLE contacts (
 CREATE INDEX contacts_document_idx ON contacts (document);
 CREATE INDEX contacts_customer_code_idx ON contacts (customer_code);
 CREATE INDEX contacts_name_search_idx ON contacts (name_search);
-CREATE INDEX contacts_priority_idx ON contacts (priority);
 
 CREATE TABLE contact_channels (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,7 +76,6 @@ CREATE TABLE contact_channels (
     created_at BIGINT NOT NULL,
     UNIQUE (kind, value)
 );
-CREATE INDEX contact_channels_value_idx ON contact_channels (value);
 CREATE INDEX contact_channels_contact_idx ON contact_channels (contact_id);
 
 CREATE TABLE contact_tags (
@@ -85,7 +83,7 @@ CREATE TABLE contact_tags (
     tag TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (contact_id, tag)
-);
+) WITHOUT ROWID;
 CREATE INDEX contact_tags_tag_idx ON contact_tags (tag);
 
 CREATE TABLE contact_segments (
@@ -93,7 +91,7 @@ CREATE TABLE contact_segments (
     segment_id BIGINT NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (contact_id, segment_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX contact_segments_segment_idx ON contact_segments (segment_id);
 
 CREATE TABLE audience_members (
@@ -137,7 +135,6 @@ CREATE TABLE dnd_entries (
     created_at BIGINT NOT NULL,
     UNIQUE (kind, value)
 );
-CREATE INDEX dnd_entries_value_idx ON dnd_entries (value);
 
 CREATE TABLE interactions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
