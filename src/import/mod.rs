@@ -194,6 +194,11 @@ fn import_rows(
         Backend::Postgres => {
             diesel::sql_query(format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK_KEY})"))
                 .execute(conn)?;
+            // The planner's statistics predate this transaction's rows: planning each
+            // lookup for the tables' old (small) sizes, it would scan whole tables, or
+            // whole index ranges, for every batch. Generic plans keep to the indexes.
+            diesel::sql_query("SET LOCAL enable_seqscan = off").execute(conn)?;
+            diesel::sql_query("SET LOCAL plan_cache_mode = force_generic_plan").execute(conn)?;
         }
         // The indexes of a large import outgrow SQLite's default 2 MB page cache.
         Backend::Sqlite => {
