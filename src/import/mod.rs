@@ -240,6 +240,10 @@ fn import_rows(
             audiences::finished_at.eq(Some(time::now())),
         ))
         .execute(conn)?;
+    if backend == Backend::Sqlite {
+        // The connection goes back to the pool: back to the default cache.
+        diesel::sql_query("PRAGMA cache_size = -2000").execute(conn)?;
+    }
     Ok(counts)
 }
 
