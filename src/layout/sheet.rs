@@ -42,30 +42,33 @@ pub(crate) fn read(
             };
             read_xlsx_streaming(&mut book, &first, limits, on_event)
         }
-        Format::Xls => {
-            let mut book: Xls<_> = Xls::new(reader).map_err(|e| unreadable(format, e))?;
-            let Some(first) = first_sheet(&book.sheet_names(), on_event) else {
-                return Ok(());
-            };
-            let values = book
-                .worksheet_range(&first)
-                .map_err(|e| unreadable(format, e))?;
-            let formulas = book.worksheet_formula(&first).ok();
-            emit_range(&values, formulas.as_ref(), limits, on_event)
-        }
-        Format::Ods => {
-            let mut book: Ods<_> = Ods::new(reader).map_err(|e| unreadable(format, e))?;
-            let Some(first) = first_sheet(&book.sheet_names(), on_event) else {
-                return Ok(());
-            };
-            let values = book
-                .worksheet_range(&first)
-                .map_err(|e| unreadable(format, e))?;
-            let formulas = book.worksheet_formula(&first).ok();
-            emit_range(&values, formulas.as_ref(), limits, on_event)
-        }
+        Format::Xls => read_whole(Xls::new(reader), format, limits, on_event),
+        Format::Ods => read_whole(Ods::new(reader), format, limits, on_event),
         Format::Csv => unreachable!("CSV files are read as text"),
     }
+}
+
+/// `.xls` and `.ods`: calamine reads the sheet whole, values and formulas apart.
+fn read_whole<R, E>(
+    opened: Result<R, E>,
+    format: Format,
+    limits: &Limits,
+    on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
+) -> Result<(), FileError>
+where
+    R: Reader<BufReader<File>>,
+    E: std::fmt::Display,
+    R::Error: std::fmt::Display,
+{
+    let mut book = opened.map_err(|e| unreadable(format, e))?;
+    let Some(first) = first_sheet(&book.sheet_names(), on_event) else {
+        return Ok(());
+    };
+    let values = book
+        .worksheet_range(&first)
+        .map_err(|e| unreadable(format, e))?;
+    let formulas = book.worksheet_formula(&first).ok();
+    emit_range(&values, formulas.as_ref(), limits, on_event)
 }
 
 /// The sheet to read; a second sheet is an error, but the first is still checked so the

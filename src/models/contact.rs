@@ -29,40 +29,43 @@ pub struct ContactProfile {
 }
 
 type ContactRow = (i64, Option<String>, Option<String>, Option<String>, String);
+type ContactColumns = (
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    diesel::sql_types::Text,
+);
 
 impl ContactProfile {
+    fn rows() -> contacts::BoxedQuery<'static, crate::db::MultiBackend, ContactColumns> {
+        contacts::table
+            .select((
+                contacts::id,
+                contacts::name,
+                contacts::document,
+                contacts::customer_code,
+                contacts::priority,
+            ))
+            .into_boxed()
+    }
+
     /// Up to `limit` contacts with ids above `after`, in id order.
     pub fn page_after(
         conn: &mut DbConnection,
         after: i64,
         limit: i64,
     ) -> QueryResult<Vec<ContactProfile>> {
-        let rows: Vec<ContactRow> = contacts::table
+        let rows: Vec<ContactRow> = Self::rows()
             .filter(contacts::id.gt(after))
             .order(contacts::id.asc())
             .limit(limit)
-            .select((
-                contacts::id,
-                contacts::name,
-                contacts::document,
-                contacts::customer_code,
-                contacts::priority,
-            ))
             .load(conn)?;
         Self::complete(conn, rows)
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ContactProfile>> {
-        let rows: Vec<ContactRow> = contacts::table
-            .filter(contacts::id.eq(id))
-            .select((
-                contacts::id,
-                contacts::name,
-                contacts::document,
-                contacts::customer_code,
-                contacts::priority,
-            ))
-            .load(conn)?;
+        let rows: Vec<ContactRow> = Self::rows().filter(contacts::id.eq(id)).load(conn)?;
         Ok(Self::complete(conn, rows)?.pop())
     }
 
