@@ -72,7 +72,7 @@ struct ImportArgs {
     /// The audience's name (Descrição).
     #[arg(long)]
     description: String,
-    /// An existing segment's name; its contacts get this audience's.
+    /// An existing segment's name (case-insensitive); the imported contacts join it.
     #[arg(long)]
     segment: String,
     /// The LGPD legal basis: consentimento, obrigacao_legal, execucao_contrato,
