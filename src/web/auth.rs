@@ -47,7 +47,8 @@ impl FromRequest for CurrentUser {
 }
 
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/setup" | "/healthz") || path.starts_with("/static/")
+    matches!(path, "/login" | "/setup" | "/healthz" | "/favicon.ico")
+        || path.starts_with("/static/")
 }
 
 /// Sends anonymous requests to the login page (remembering where they were going) and
@@ -60,6 +61,7 @@ pub async fn require_login(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let session = TypedSession::new(req.get_session());
+    let had_user = session.user_id().is_some();
     let user = match session.user_id() {
         Some(id) => {
             let state = req
@@ -81,7 +83,11 @@ pub async fn require_login(
         None => None,
     };
     let Some(user) = user else {
-        session.log_out();
+        // End the session of a user who was disabled or removed; an anonymous session
+        // is left alone, since it holds the CSRF token of the login form being filled.
+        if had_user {
+            session.log_out();
+        }
         let target = login_redirect_target(&req);
         let response = HttpResponse::SeeOther()
             .insert_header((header::LOCATION, target))

@@ -1,6 +1,7 @@
 use crate::helpers::*;
 
 crate::on_both_backends!(
+    anonymous_requests_while_on_the_login_page_do_not_spoil_its_form,
     anonymous_requests_go_to_login_and_come_back_after,
     next_never_leads_off_site,
     public_paths_need_no_login,
@@ -169,4 +170,24 @@ async fn unknown_pages_get_a_pt_br_404(app: TestApp) {
     assert_eq!(response.status(), 404);
     let html = scraper::Html::parse_document(&response.text().await.unwrap());
     assert_eq!(texts(&html, "h1"), vec!["Página não encontrada"]);
+}
+
+/// A browser fetches more than the page (a favicon, a stale tab) while the user types:
+/// those anonymous requests must not throw away the session holding the form's token.
+async fn anonymous_requests_while_on_the_login_page_do_not_spoil_its_form(app: TestApp) {
+    app.add_admin();
+    let token = app.csrf_token("/login").await;
+    assert_eq!(app.get("/favicon.ico").await.status(), 404);
+    assert!(app.get("/engajar/publicos").await.status().is_redirection());
+    let response = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/engajar");
 }
