@@ -141,6 +141,14 @@ fn fingerprint(kind: RecordType, value: &str) -> u128 {
     (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
+/// The channel values of one kind among the rows, for a set lookup.
+fn channel_values(rows: &[LayoutRow], kind: RecordType) -> Vec<&str> {
+    rows.iter()
+        .filter(|r| r.channel.kind() == kind)
+        .map(|r| r.channel.value())
+        .collect()
+}
+
 fn name_search(name: &Option<String>) -> Option<String> {
     name.as_ref().map(|n| fold(n).to_lowercase())
 }
@@ -238,11 +246,7 @@ impl Importer {
         if self.options.dnd && !rows.is_empty() {
             let mut listed: HashSet<(RecordType, String)> = HashSet::new();
             for kind in [RecordType::Telefone, RecordType::Email] {
-                let values: Vec<&str> = rows
-                    .iter()
-                    .filter(|r| r.channel.kind() == kind)
-                    .map(|r| r.channel.value())
-                    .collect();
+                let values = channel_values(&rows, kind);
                 if values.is_empty() {
                     continue;
                 }
@@ -268,11 +272,7 @@ impl Importer {
         let mut known_channels: HashMap<(String, String), i64> = HashMap::new();
         for kind in [RecordType::Telefone, RecordType::Email] {
             // Kind and value together: the unique index answers it.
-            let values: Vec<&str> = rows
-                .iter()
-                .filter(|r| r.channel.kind() == kind)
-                .map(|r| r.channel.value())
-                .collect();
+            let values = channel_values(&rows, kind);
             if values.is_empty() {
                 continue;
             }
