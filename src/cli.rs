@@ -310,7 +310,7 @@ fn add_user(
     password: &str,
 ) -> anyhow::Result<User> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("invalid --email: {e}"))?;
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = crate::domain::text::collapse_spaces(name);
     if name.is_empty() {
         bail!("--name must not be empty");
     }

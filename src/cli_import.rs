@@ -93,11 +93,7 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             LegalBasis::ALL.map(|b| b.code()).join(", ")
         )
     })?;
-    let description = cmd
-        .description
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let description = crate::domain::text::collapse_spaces(&cmd.description);
     if description.is_empty() {
         bail!("--description must not be empty");
     }

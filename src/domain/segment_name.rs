@@ -12,7 +12,7 @@ pub struct SegmentName {
 
 impl SegmentName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let display = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let display = crate::domain::text::collapse_spaces(raw);
         if display.is_empty() {
             return Err(messages::SEGMENT_NAME_REQUIRED);
         }

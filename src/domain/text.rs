@@ -12,6 +12,11 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
+/// Trimmed, with every run of white space (line breaks included) made one space.
+pub fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -21,5 +26,11 @@ mod tests {
         assert_eq!(fold(" Média "), "MEDIA");
         assert_eq!(fold("Conceição"), "CONCEICAO");
         assert_eq!(fold("ÂNGELA"), "ANGELA");
+    }
+
+    #[test]
+    fn collapses_spaces() {
+        assert_eq!(collapse_spaces("  Ana \t\n Lima "), "Ana Lima");
+        assert_eq!(collapse_spaces("   "), "");
     }
 }

@@ -1,10 +1,9 @@
 //! `/`: the platform opens on Engajar.
 
 use actix_web::HttpResponse;
-use actix_web::http::header;
+
+use crate::web::see_other;
 
 pub async fn home() -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/engajar"))
-        .finish()
+    see_other("/engajar")
 }

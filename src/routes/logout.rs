@@ -3,8 +3,8 @@
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use crate::routes::login::get::see_other;
 use crate::web::csrf::CsrfForm;
+use crate::web::see_other;
 use crate::web::session::TypedSession;
 
 #[derive(Deserialize)]

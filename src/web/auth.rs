@@ -5,9 +5,9 @@ use std::future::{Ready, ready};
 use actix_session::SessionExt;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 
 use crate::domain::Role;
 use crate::models::User;
@@ -89,10 +89,7 @@ pub async fn require_login(
             session.log_out();
         }
         let target = login_redirect_target(&req);
-        let response = HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, target))
-            .finish();
-        return Ok(req.into_response(response));
+        return Ok(req.into_response(super::see_other(&target)));
     };
     req.extensions_mut().insert(CurrentUser {
         id: user.id,

@@ -44,6 +44,18 @@ impl AppState {
 
 pub const SESSION_COOKIE: &str = "engajar_session";
 
+/// The answer to a form that worked: go look at the result (303, so the browser GETs it).
+pub fn see_other(location: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}
+
+/// The client's address, for the audit log.
+pub fn client_ip(req: &actix_web::HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
 /// Binds the listener's routes and middleware into a server, not yet awaited.
 pub fn server(
     config: Config,

@@ -1,6 +1,5 @@
 //! `GET /login`.
 
-use actix_web::http::header;
 use actix_web::{Either, HttpResponse, web};
 use serde::Deserialize;
 
@@ -8,7 +7,7 @@ use super::LoginPage;
 use crate::models::User;
 use crate::web::auth::safe_next;
 use crate::web::session::TypedSession;
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, see_other};
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -34,10 +33,4 @@ pub async fn login_form(
         email: String::new(),
         error: None,
     }))
-}
-
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
 }

@@ -4,7 +4,6 @@ use actix_web::{Either, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::LoginPage;
-use super::get::see_other;
 use crate::credentials::{LoginOutcome, check_login};
 use crate::messages;
 use crate::models::NewAuditEntry;
@@ -12,7 +11,7 @@ use crate::time;
 use crate::web::auth::safe_next;
 use crate::web::csrf::CsrfForm;
 use crate::web::session::TypedSession;
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, client_ip, see_other};
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -74,8 +73,4 @@ pub async fn login(
         }
         LoginOutcome::Refused { .. } => Ok(refuse(messages::LOGIN_FAILED)),
     }
-}
-
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|addr| addr.ip().to_string())
 }

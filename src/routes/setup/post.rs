@@ -9,12 +9,10 @@ use crate::credentials::hash_password;
 use crate::domain::{Email, NewPassword, Role};
 use crate::messages;
 use crate::models::{NewAuditEntry, NewUser, User};
-use crate::routes::login::get::see_other;
-use crate::routes::login::post::client_ip;
 use crate::time;
 use crate::web::csrf::CsrfForm;
 use crate::web::session::TypedSession;
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, client_ip, see_other};
 
 #[derive(Deserialize)]
 pub struct SetupForm {
@@ -37,7 +35,7 @@ pub async fn setup(
     if state.db(|conn| Ok(User::count(conn)?)).await? > 0 {
         return Err(AppError::NotFound);
     }
-    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = crate::domain::text::collapse_spaces(&form.name);
     let email = Email::parse(&form.email);
     let mut page = SetupPage {
         csrf_token: session.csrf_token(),

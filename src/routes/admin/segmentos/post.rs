@@ -7,12 +7,10 @@ use super::SegmentListPage;
 use crate::domain::SegmentName;
 use crate::messages;
 use crate::models::{NewAuditEntry, NewSegment, Segment};
-use crate::routes::login::get::see_other;
-use crate::routes::login::post::client_ip;
 use crate::time;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, client_ip, see_other};
 
 #[derive(Deserialize)]
 pub struct SegmentForm {

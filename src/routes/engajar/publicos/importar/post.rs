@@ -12,11 +12,9 @@ use crate::import::{self, ImportOptions, ImportRequest};
 use crate::messages;
 use crate::models::{NewAudienceEntry, Segment};
 use crate::routes::engajar::publicos::validation::ValidationPage;
-use crate::routes::login::get::see_other;
-use crate::routes::login::post::client_ip;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, client_ip, see_other};
 
 fn checked(upload: &Upload, name: &str) -> bool {
     upload.fields.get(name).is_some_and(|v| v == "on")
@@ -53,11 +51,7 @@ pub async fn import(
         limpar_tag: checked(&upload, "limpar_tag"),
     };
     let segments = state.db(|conn| Ok(Segment::list(conn)?)).await?;
-    let description = values
-        .descricao
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let description = crate::domain::text::collapse_spaces(&values.descricao);
     let segment = values
         .segmento
         .and_then(|id| segments.iter().find(|s| s.id == id).cloned());
