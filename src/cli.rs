@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: ContactsCommand,
     },
+    /// API tokens for integrations.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// The Não Perturbe (do-not-disturb) list.
     Dnd {
         #[command(subcommand)]
@@ -113,6 +118,16 @@ enum ContactsCommand {
 enum ExportFormat {
     Json,
     Csv,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates an API token for an integration and prints it, alone, on stdout. It is
+    /// stored hashed: this is the only time it is shown.
+    Create {
+        /// Which integration uses it (shown on /admin/tokens).
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +222,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             let mut conn = open(&url)?;
             crate::cli_import::import_dnd(&mut conn, &file)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Token {
+            command: TokenCommand::Create { name },
+        }) => {
+            let name = crate::domain::text::collapse_spaces(&name);
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control)
+            {
+                bail!("NAME must be 1 to 100 characters, without control characters");
+            }
+            let mut conn = open(&url)?;
+            let now = time::now();
+            let (id, token) = crate::models::token::create(&mut conn, &name, None, now)?;
+            crate::models::audit(
+                &mut conn,
+                None,
+                "token_create",
+                &format!("token #{id}: {name} (linha de comando)"),
+                None,
+            )?;
+            println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::User {
@@ -316,9 +352,6 @@ fn add_user(
     }
     let password =
         NewPassword::parse(password, email.as_str()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if User::find_by_email(conn, email.as_str())?.is_some() {
-        bail!("a user with e-mail {email} already exists");
-    }
     let hash = hash_password(&password);
     let now = time::now();
     let user = NewUser {
@@ -330,7 +363,8 @@ fn add_user(
         created_at: now,
         updated_at: now,
     }
-    .insert(conn)?;
+    .insert_if_email_free(conn)?
+    .ok_or_else(|| anyhow::anyhow!("a user with e-mail {email} already exists"))?;
     NewAuditEntry {
         user_id: None,
         action: "user_create",

@@ -1,7 +1,7 @@
 //! The command line's data commands: `import` (with its JSON report, an interface
 //! scripts depend on), `contacts export` and `dnd import`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::db::{DatabaseUrl, DbConnection};
-use crate::domain::{AudienceStatus, Email, LegalBasis, Phone, RecordType, SegmentName};
+use crate::domain::{AudienceStatus, LegalBasis, SegmentName};
 use crate::import::{self, Counts, ImportOptions, ImportRequest, Outcome};
 use crate::layout::{FileError, Report};
 use crate::models::{Audience, ContactProfile, NewDndEntry, Segment};
@@ -280,46 +280,16 @@ pub fn export_contacts(conn: &mut DbConnection, csv: bool) -> anyhow::Result<()>
 
 /// One value per line, or the first column of a CSV; a header or blank line is skipped.
 pub fn import_dnd(conn: &mut DbConnection, file: &PathBuf) -> anyhow::Result<()> {
-    let reader = BufReader::new(
-        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
-    );
+    let bytes =
+        std::fs::read(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let list = crate::domain::read_channel_list(&bytes);
     let now = time::now();
-    let mut entries = Vec::new();
-    let mut invalid = 0;
-    for line in reader.lines() {
-        let line = String::from_utf8_lossy(line?.as_bytes()).to_string();
-        let first = line
-            .split([';', ',', '\t'])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches('"')
-            .trim_start_matches('\u{feff}');
-        if first.is_empty() {
-            continue;
-        }
-        if first.contains('@') {
-            match Email::parse(first) {
-                Ok(e) => entries.push(NewDndEntry::new(
-                    RecordType::Email,
-                    e.into_inner(),
-                    None,
-                    now,
-                )),
-                Err(_) => invalid += 1,
-            }
-        } else {
-            match Phone::parse(first) {
-                Ok(p) => entries.push(NewDndEntry::new(
-                    RecordType::Telefone,
-                    p.into_inner(),
-                    None,
-                    now,
-                )),
-                Err(_) => invalid += 1,
-            }
-        }
-    }
+    let invalid = list.invalid;
+    let entries: Vec<NewDndEntry> = list
+        .values
+        .into_iter()
+        .map(|(kind, value)| NewDndEntry::new(kind, value, None, now))
+        .collect();
     let read = entries.len();
     let added = NewDndEntry::insert_all(conn, &entries)?;
     println!(

@@ -9,6 +9,16 @@ pub const PASSWORD_SAME_AS_EMAIL: &str = "A senha não pode ser igual ao e-mail.
 pub const PASSWORD_MISMATCH: &str = "As senhas não conferem.";
 
 pub const NAME_REQUIRED: &str = "Informe o nome.";
+pub const USER_CREATED: &str = "Usuário criado.";
+pub const USER_ROLE_CHANGED: &str = "Papel do usuário alterado.";
+pub const USER_DISABLED: &str = "Usuário desativado. As sessões dele terminam no próximo acesso.";
+pub const USER_ENABLED: &str = "Usuário reativado.";
+pub const USER_PASSWORD_RESET: &str = "Senha redefinida.";
+pub const USER_EMAIL_TAKEN: &str = "Já existe um usuário com esse e-mail.";
+pub const USER_LAST_ADMIN: &str =
+    "Não é possível: a plataforma ficaria sem nenhum administrador ativo.";
+pub const PASSWORD_CHANGED: &str = "Senha alterada.";
+pub const PASSWORD_CURRENT_WRONG: &str = "A senha atual não confere.";
 pub const EMAIL_INVALID: &str = "Informe um e-mail válido.";
 
 pub const SEGMENT_NAME_REQUIRED: &str = "Informe o nome do segmento.";
@@ -16,6 +26,8 @@ pub const SEGMENT_NAME_TOO_LONG: &str = "O nome do segmento pode ter no máximo 
 pub const SEGMENT_NAME_INVALID: &str = "O nome do segmento contém caracteres inválidos.";
 pub const SEGMENT_EXISTS: &str = "Já existe um segmento com esse nome.";
 pub const SEGMENT_CREATED: &str = "Segmento criado.";
+pub const SEGMENT_RENAMED: &str = "Segmento renomeado.";
+pub const SEGMENT_DELETED: &str = "Segmento excluído.";
 
 pub const FORBIDDEN_TITLE: &str = "Acesso negado";
 pub const FORBIDDEN: &str = "Esta página é restrita a administradores.";
@@ -38,3 +50,21 @@ pub const IMPORT_DESCRIPTION_TOO_LONG: &str = "A descrição pode ter no máximo
 pub const IMPORT_SEGMENT_REQUIRED: &str = "Escolha um segmento.";
 pub const IMPORT_BASIS_REQUIRED: &str = "Escolha a autorização de processamento (base legal).";
 pub const IMPORT_FILE_REQUIRED: &str = "Escolha o arquivo preenchido no layout.";
+
+pub const DND_ADDED: &str = "Adicionado à lista Não Perturbe.";
+pub const DND_REMOVED: &str = "Removido da lista Não Perturbe.";
+pub const DND_INVALID: &str =
+    "Informe um telefone (com DDD) ou um e-mail válido, como na importação.";
+pub const DND_ALREADY: &str = "Esse telefone ou e-mail já está na lista.";
+pub const DND_LIST_REQUIRED: &str = "Escolha o arquivo com a lista (TXT ou CSV).";
+pub const DND_LIST_TOO_LARGE: &str = "A lista passa do limite de 64 MB. Divida-a em partes menores.";
+
+pub const SETTINGS_SAVED: &str = "Configurações salvas.";
+pub const SETTINGS_UPLOAD_INVALID: &str = "Informe um limite entre 1 e 2048 MB.";
+
+pub const TOKEN_CREATED: &str = "Token criado.";
+pub const TOKEN_REVOKED: &str = "Token revogado. Integrações que o usavam deixam de ser aceitas.";
+pub const TOKEN_NAME_REQUIRED: &str = "Informe um nome para o token.";
+pub const TOKEN_NAME_INVALID: &str = "O nome pode ter no máximo 100 caracteres, sem caracteres de controle.";
+
+pub const QUEUE_ATTENDED: &str = "Interação marcada como atendida.";

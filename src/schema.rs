@@ -193,6 +193,9 @@ diesel::joinable!(audience_members -> contacts (contact_id));
 diesel::joinable!(audience_row_errors -> audiences (audience_id));
 diesel::joinable!(interactions -> contacts (contact_id));
 diesel::joinable!(audit_log -> users (user_id));
+diesel::joinable!(api_tokens -> users (created_by));
+diesel::joinable!(dnd_entries -> users (created_by));
+diesel::joinable!(interactions -> users (attended_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,

@@ -1,6 +1,7 @@
 //! Domain values that are parsed once at the edge and trusted everywhere after.
 
 mod audience_status;
+pub mod channel;
 pub mod document;
 mod email;
 mod legal_basis;
@@ -13,6 +14,7 @@ mod segment_name;
 pub mod text;
 
 pub use audience_status::AudienceStatus;
+pub use channel::{ChannelList, parse_channel, read_channel_list};
 pub use document::{Document, DocumentError, DocumentKind};
 pub use email::Email;
 pub use legal_basis::LegalBasis;

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::schema::audit_log;
+use crate::schema::{audit_log, users};
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_log)]
@@ -86,4 +86,92 @@ impl NewAudienceEntry {
         }
         .insert(conn)
     }
+}
+
+/// One audit entry with the name of who did it.
+#[derive(Debug, Clone, Queryable)]
+pub struct AuditView {
+    pub id: i64,
+    pub action: String,
+    pub detail: String,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub user_name: Option<String>,
+}
+
+/// The filters of the audit page.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub user_id: Option<i64>,
+    pub action: Option<String>,
+}
+
+impl AuditFilter {
+    fn apply<'a>(
+        &self,
+        mut query: audit_log::BoxedQuery<'a, crate::db::MultiBackend>,
+    ) -> audit_log::BoxedQuery<'a, crate::db::MultiBackend> {
+        if let Some(user_id) = self.user_id {
+            query = query.filter(audit_log::user_id.eq(user_id));
+        }
+        if let Some(action) = &self.action {
+            query = query.filter(audit_log::action.eq(action.clone()));
+        }
+        query
+    }
+}
+
+impl AuditView {
+    pub fn count(conn: &mut DbConnection, filter: &AuditFilter) -> QueryResult<i64> {
+        filter
+            .apply(audit_log::table.into_boxed())
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn page(
+        conn: &mut DbConnection,
+        filter: &AuditFilter,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<AuditView>> {
+        let ids: Vec<i64> = filter
+            .apply(audit_log::table.into_boxed())
+            .select(audit_log::id)
+            .order(audit_log::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .load(conn)?;
+        audit_log::table
+            .left_join(users::table)
+            .filter(audit_log::id.eq_any(&ids))
+            .order(audit_log::id.desc())
+            .select((
+                audit_log::id,
+                audit_log::action,
+                audit_log::detail,
+                audit_log::ip,
+                audit_log::created_at,
+                users::name.nullable(),
+            ))
+            .load(conn)
+    }
+}
+
+/// Writes one audit entry; the shorthand every admin action uses.
+pub fn audit(
+    conn: &mut DbConnection,
+    user_id: Option<i64>,
+    action: &str,
+    detail: &str,
+    ip: Option<&str>,
+) -> QueryResult<()> {
+    NewAuditEntry {
+        user_id,
+        action,
+        detail,
+        ip,
+        created_at: crate::time::now(),
+    }
+    .insert(conn)
 }

@@ -126,3 +126,192 @@ impl ContactProfile {
             .collect())
     }
 }
+
+/// What the Contatos search box and filters ask for.
+#[derive(Debug, Clone, Default)]
+pub struct ContactSearch {
+    pub q: String,
+    pub segment_id: Option<i64>,
+    pub priority: Option<crate::domain::Priority>,
+}
+
+type ContactFilter = Box<
+    dyn BoxableExpression<contacts::table, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>,
+>;
+
+fn like_escaped(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl ContactSearch {
+    /// Any key may match: the channel (any format the import accepts), the CPF/CNPJ with
+    /// or without punctuation, the customer code, a tag, or every word of the name
+    /// (ignoring accents and case, anywhere in it).
+    fn text_filter(&self) -> Option<ContactFilter> {
+        let q = crate::domain::text::collapse_spaces(self.q.trim());
+        if q.is_empty() {
+            return None;
+        }
+        let folded = crate::domain::text::fold(&q).to_lowercase();
+        let mut by_name: ContactFilter = Box::new(contacts::name_search.is_not_null());
+        for word in folded.split(' ').filter(|w| !w.is_empty()) {
+            by_name = Box::new(
+                by_name.and(contacts::name_search.assume_not_null().like(like_escaped(word)).escape('\\')),
+            );
+        }
+        let mut any: ContactFilter = by_name;
+        any = Box::new(any.or(contacts::customer_code.assume_not_null().eq(q.clone())));
+        any = Box::new(
+            any.or(contacts::id.eq_any(
+                contact_tags::table
+                    .filter(contact_tags::tag.eq(q.clone()))
+                    .select(contact_tags::contact_id),
+            )),
+        );
+        if let Some((kind, value)) = crate::domain::parse_channel(&q) {
+            any = Box::new(
+                any.or(contacts::id.eq_any(
+                    contact_channels::table
+                        .filter(contact_channels::kind.eq(kind.as_str()))
+                        .filter(contact_channels::value.eq(value))
+                        .select(contact_channels::contact_id),
+                )),
+            );
+        }
+        let document = match crate::domain::Document::parse(&q) {
+            Ok(d) => Some(d.into_inner()),
+            Err(_) => {
+                let bare: String = q
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect();
+                (bare.len() >= 11 && bare.chars().any(|c| c.is_ascii_digit())).then_some(bare)
+            }
+        };
+        if let Some(document) = document {
+            any = Box::new(any.or(contacts::document.assume_not_null().eq(document)));
+        }
+        Some(any)
+    }
+
+    /// One page of matching contacts, newest first, and whether more follow.
+    pub fn page(
+        &self,
+        conn: &mut DbConnection,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<ContactProfile>, bool)> {
+        let mut query = ContactProfile::rows();
+        if let Some(filter) = self.text_filter() {
+            query = query.filter(filter);
+        }
+        if let Some(segment_id) = self.segment_id {
+            query = query.filter(
+                contacts::id.eq_any(
+                    contact_segments::table
+                        .filter(contact_segments::segment_id.eq(segment_id))
+                        .select(contact_segments::contact_id),
+                ),
+            );
+        }
+        if let Some(priority) = self.priority {
+            query = query.filter(contacts::priority.eq(priority.as_str()));
+        }
+        let mut rows: Vec<ContactRow> = query
+            .order(contacts::id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+            .load(conn)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok((ContactProfile::complete(conn, rows)?, more))
+    }
+}
+
+/// One audience a contact came from, with what that row carried.
+#[derive(Debug, Clone, Queryable)]
+pub struct ContactAudience {
+    pub audience_id: i64,
+    pub description: String,
+    pub created_at: i64,
+    pub created_by: Option<String>,
+    pub outcome: String,
+    pub line: i64,
+    pub channel_value: String,
+    pub message: Option<String>,
+    pub coringa1: Option<String>,
+    pub coringa2: Option<String>,
+    pub coringa3: Option<String>,
+    pub coringa4: Option<String>,
+    pub coringa5: Option<String>,
+    pub tag: Option<String>,
+    pub priority: Option<String>,
+}
+
+impl ContactAudience {
+    /// The row's filled coringas, in order.
+    pub fn coringas(&self) -> Vec<&str> {
+        [
+            &self.coringa1,
+            &self.coringa2,
+            &self.coringa3,
+            &self.coringa4,
+            &self.coringa5,
+        ]
+        .into_iter()
+        .filter_map(|c| c.as_deref())
+        .collect()
+    }
+
+    pub fn of_contact(conn: &mut DbConnection, contact_id: i64) -> QueryResult<Vec<Self>> {
+        use crate::schema::{audience_members as m, audiences, users};
+        m::table
+            .inner_join(audiences::table.left_join(users::table))
+            .filter(m::contact_id.eq(contact_id))
+            .order((audiences::created_at.desc(), m::id.desc()))
+            .limit(200)
+            .select((
+                audiences::id,
+                audiences::description,
+                audiences::created_at,
+                users::name.nullable(),
+                m::outcome,
+                m::line,
+                m::channel_value,
+                m::message,
+                m::coringa1,
+                m::coringa2,
+                m::coringa3,
+                m::coringa4,
+                m::coringa5,
+                m::tag,
+                m::priority,
+            ))
+            .load(conn)
+    }
+}
+
+impl ContactProfile {
+    /// The contact that has this channel, if anyone does.
+    pub fn find_by_channel(
+        conn: &mut DbConnection,
+        kind: crate::domain::RecordType,
+        value: &str,
+    ) -> QueryResult<Option<ContactProfile>> {
+        let id = contact_channels::table
+            .filter(contact_channels::kind.eq(kind.as_str()))
+            .filter(contact_channels::value.eq(value))
+            .select(contact_channels::contact_id)
+            .first::<i64>(conn)
+            .optional()?;
+        match id {
+            Some(id) => Self::find(conn, id),
+            None => Ok(None),
+        }
+    }
+}

@@ -27,17 +27,110 @@ impl NewDndEntry {
         }
     }
 
-    /// Adds the entries not listed yet; returns how many were added.
+    /// Adds the entries not listed yet, all or none; returns how many were added.
     pub fn insert_all(conn: &mut DbConnection, entries: &[NewDndEntry]) -> QueryResult<usize> {
-        let mut added = 0;
-        for chunk in entries.chunks(1_000) {
-            added += crate::insert_ignoring_duplicates!(
-                conn,
-                dnd_entries::table,
-                chunk,
-                (dnd_entries::kind, dnd_entries::value)
-            )?;
+        conn.transaction(|conn| {
+            let mut added = 0;
+            for chunk in entries.chunks(1_000) {
+                added += crate::insert_ignoring_duplicates!(
+                    conn,
+                    dnd_entries::table,
+                    chunk,
+                    (dnd_entries::kind, dnd_entries::value)
+                )?;
+            }
+            Ok(added)
+        })
+    }
+}
+
+/// One listed value as the admin page shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct DndEntryView {
+    pub id: i64,
+    pub kind: String,
+    pub value: String,
+    pub created_at: i64,
+    pub created_by: Option<String>,
+}
+
+type DndFilter = Box<
+    dyn BoxableExpression<
+            dnd_entries::table,
+            crate::db::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+>;
+
+/// Entries whose value contains the search (normalised like the import when it is a
+/// whole phone or e-mail, so any typed format finds it).
+fn matching(search: Option<&str>) -> Option<DndFilter> {
+    let search = search?.trim();
+    if search.is_empty() {
+        return None;
+    }
+    let needle = match crate::domain::parse_channel(search) {
+        Some((_, value)) => value,
+        None => search.to_lowercase(),
+    };
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Some(Box::new(
+        dnd_entries::value
+            .like(format!("%{escaped}%"))
+            .escape('\\'),
+    ))
+}
+
+impl DndEntryView {
+    pub fn count(conn: &mut DbConnection, search: Option<&str>) -> QueryResult<i64> {
+        let mut query = dnd_entries::table.count().into_boxed();
+        if let Some(filter) = matching(search) {
+            query = query.filter(filter);
         }
-        Ok(added)
+        query.get_result(conn)
+    }
+
+    pub fn page(
+        conn: &mut DbConnection,
+        search: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<DndEntryView>> {
+        let ids: Vec<i64> = {
+            let mut query = dnd_entries::table.select(dnd_entries::id).into_boxed();
+            if let Some(filter) = matching(search) {
+                query = query.filter(filter);
+            }
+            query
+                .order(dnd_entries::id.desc())
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        };
+        dnd_entries::table
+            .left_join(crate::schema::users::table)
+            .filter(dnd_entries::id.eq_any(&ids))
+            .order(dnd_entries::id.desc())
+            .select((
+                dnd_entries::id,
+                dnd_entries::kind,
+                dnd_entries::value,
+                dnd_entries::created_at,
+                crate::schema::users::name.nullable(),
+            ))
+            .load(conn)
+    }
+
+    /// Removes one entry; returns what it was, if it existed.
+    pub fn remove(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(String, String)>> {
+        let found = dnd_entries::table
+            .find(id)
+            .select((dnd_entries::kind, dnd_entries::value))
+            .first::<(String, String)>(conn)
+            .optional()?;
+        if found.is_some() {
+            diesel::delete(dnd_entries::table.find(id)).execute(conn)?;
+        }
+        Ok(found)
     }
 }

@@ -4,15 +4,20 @@ pub mod audience;
 pub mod audit;
 pub mod contact;
 pub mod dnd;
+pub mod interaction;
 pub mod segment;
+pub mod settings;
+pub mod token;
 pub mod user;
 
 pub use audience::{
     Audience, AudienceListItem, AudienceMember, AudienceRowError, NewAudience, NewAudienceMember,
     NewAudienceRowError,
 };
-pub use audit::{NewAudienceEntry, NewAuditEntry};
-pub use contact::{ChannelView, ContactProfile};
-pub use dnd::NewDndEntry;
+pub use audit::{AuditFilter, AuditView, NewAudienceEntry, NewAuditEntry, audit};
+pub use contact::{ChannelView, ContactAudience, ContactProfile, ContactSearch};
+pub use dnd::{DndEntryView, NewDndEntry};
+pub use interaction::{InteractionView, NewInteraction, QueueItem};
 pub use segment::{NewSegment, Segment, SegmentWithCounts};
-pub use user::{NewUser, User};
+pub use settings::Settings;
+pub use user::{NewUser, User, UserChangeError};

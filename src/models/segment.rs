@@ -106,3 +106,99 @@ impl NewSegment<'_> {
         })
     }
 }
+
+/// Why a segment could not be renamed or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentChangeError {
+    NotFound,
+    /// Another segment already has the name (ignoring case).
+    NameTaken,
+    /// Audiences were imported into it: deleting it would orphan their history.
+    InUse { audiences: i64 },
+}
+
+impl SegmentWithCounts {
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SegmentWithCounts>> {
+        let Some(segment) = Segment::find(conn, id)? else {
+            return Ok(None);
+        };
+        let contacts = contact_segments::table
+            .filter(contact_segments::segment_id.eq(id))
+            .count()
+            .get_result(conn)?;
+        let audiences = audiences::table
+            .filter(audiences::segment_id.eq(id))
+            .count()
+            .get_result(conn)?;
+        Ok(Some(SegmentWithCounts {
+            segment,
+            contacts,
+            audiences,
+        }))
+    }
+}
+
+impl Segment {
+    /// Renames a segment; returns its old name.
+    pub fn rename(
+        conn: &mut DbConnection,
+        id: i64,
+        name: &SegmentName,
+    ) -> QueryResult<Result<String, SegmentChangeError>> {
+        conn.transaction(|conn| {
+            let Some(segment) = Segment::find(conn, id)? else {
+                return Ok(Err(SegmentChangeError::NotFound));
+            };
+            let taken = segments::table
+                .filter(segments::name_key.eq(name.key()))
+                .filter(segments::id.ne(id))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0;
+            if taken {
+                return Ok(Err(SegmentChangeError::NameTaken));
+            }
+            match diesel::update(segments::table.find(id))
+                .set((
+                    segments::name.eq(name.as_str()),
+                    segments::name_key.eq(name.key()),
+                ))
+                .execute(conn)
+            {
+                // A concurrent rename to the same name lost the race on the unique key.
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => Ok(Err(SegmentChangeError::NameTaken)),
+                Err(e) => Err(e),
+                Ok(_) => Ok(Ok(segment.name)),
+            }
+        })
+    }
+
+    /// Deletes a segment no audience uses, with its contact memberships; returns its name
+    /// and how many memberships went with it.
+    pub fn delete(
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> QueryResult<Result<(String, usize), SegmentChangeError>> {
+        conn.transaction(|conn| {
+            let Some(segment) = Segment::find(conn, id)? else {
+                return Ok(Err(SegmentChangeError::NotFound));
+            };
+            let audiences: i64 = audiences::table
+                .filter(audiences::segment_id.eq(id))
+                .count()
+                .get_result(conn)?;
+            if audiences > 0 {
+                return Ok(Err(SegmentChangeError::InUse { audiences }));
+            }
+            let removed = diesel::delete(
+                contact_segments::table.filter(contact_segments::segment_id.eq(id)),
+            )
+            .execute(conn)?;
+            diesel::delete(segments::table.find(id)).execute(conn)?;
+            Ok(Ok((segment.name, removed)))
+        })
+    }
+}

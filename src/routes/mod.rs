@@ -1,6 +1,10 @@
 //! HTTP routes, one module per area; handlers translate HTTP to calls and back.
 
 mod admin;
+mod api;
+mod conta;
+mod contatos;
+mod fila;
 mod engajar;
 mod health;
 mod home;
@@ -13,6 +17,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::web::AppError;
+use admin::{auditoria, configuracoes, nao_perturbe, segmentos, tokens, usuarios};
 use crate::web::auth::require_admin;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -49,17 +54,70 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/engajar/publicos/{id}/rejeitadas.csv",
             web::get().to(engajar::publicos::rejected::rejected_rows_csv),
         )
+        .route("/contatos", web::get().to(contatos::contact_list))
+        .route("/contatos/{id}", web::get().to(contatos::show_contact))
+        .route("/fila", web::get().to(fila::queue))
+        .route("/fila/{id}/atender", web::post().to(fila::attend))
+        .route("/conta", web::get().to(conta::account))
+        .route("/conta/senha", web::post().to(conta::change_password))
+        .service(
+            web::scope("/api/v1")
+                .app_data(web::QueryConfig::default().error_handler(api::query_error))
+                .route("/interactions", web::post().to(api::create_interaction))
+                .route("/contacts/lookup", web::get().to(api::lookup))
+                .default_service(web::to(api::not_found)),
+        )
+        .service(web::scope("/api").default_service(web::to(api::not_found)))
         .service(
             web::scope("/admin")
                 .wrap(from_fn(require_admin))
+                .route("/segmentos", web::get().to(segmentos::get::segment_list))
+                .route("/segmentos", web::post().to(segmentos::post::create_segment))
                 .route(
-                    "/segmentos",
-                    web::get().to(admin::segmentos::get::segment_list),
+                    "/segmentos/{id}/renomear",
+                    web::post().to(segmentos::manage::rename_segment),
                 )
                 .route(
-                    "/segmentos",
-                    web::post().to(admin::segmentos::post::create_segment),
-                ),
+                    "/segmentos/{id}/excluir",
+                    web::get().to(segmentos::manage::confirm_delete),
+                )
+                .route(
+                    "/segmentos/{id}/excluir",
+                    web::post().to(segmentos::manage::delete_segment),
+                )
+                .route("/usuarios", web::get().to(usuarios::user_list))
+                .route("/usuarios", web::post().to(usuarios::create_user))
+                .route("/usuarios/{id}/papel", web::post().to(usuarios::change_role))
+                .route(
+                    "/usuarios/{id}/situacao",
+                    web::post().to(usuarios::change_status),
+                )
+                .route(
+                    "/usuarios/{id}/senha",
+                    web::post().to(usuarios::reset_password),
+                )
+                .route("/nao-perturbe", web::get().to(nao_perturbe::dnd_list))
+                .route("/nao-perturbe", web::post().to(nao_perturbe::dnd_add))
+                .route(
+                    "/nao-perturbe/lista",
+                    web::post().to(nao_perturbe::dnd_upload),
+                )
+                .route(
+                    "/nao-perturbe/{id}/remover",
+                    web::post().to(nao_perturbe::dnd_remove),
+                )
+                .route(
+                    "/configuracoes",
+                    web::get().to(configuracoes::settings_form),
+                )
+                .route(
+                    "/configuracoes",
+                    web::post().to(configuracoes::save_settings),
+                )
+                .route("/tokens", web::get().to(tokens::token_list))
+                .route("/tokens", web::post().to(tokens::create_token))
+                .route("/tokens/{id}/revogar", web::post().to(tokens::revoke_token))
+                .route("/auditoria", web::get().to(auditoria::audit_log)),
         )
         .default_service(web::to(not_found));
 }

@@ -49,6 +49,9 @@ impl FromRequest for CurrentUser {
 fn is_public(path: &str) -> bool {
     matches!(path, "/login" | "/setup" | "/healthz" | "/favicon.ico")
         || path.starts_with("/static/")
+        // The API authenticates with its own bearer tokens.
+        || path == "/api"
+        || path.starts_with("/api/")
 }
 
 /// Sends anonymous requests to the login page (remembering where they were going) and

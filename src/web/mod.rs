@@ -4,7 +4,9 @@ pub mod auth;
 pub mod csrf;
 pub mod error;
 pub mod page;
+pub mod paging;
 pub mod session;
+pub mod upload;
 
 use std::net::TcpListener;
 
@@ -39,6 +41,13 @@ impl AppState {
             work(&mut conn)
         })
         .await?
+    }
+
+    /// The admin-editable settings, over the environment's defaults.
+    pub async fn settings(&self) -> Result<crate::models::Settings, AppError> {
+        let config = self.config.clone();
+        self.db(move |conn| Ok(crate::models::Settings::load(conn, &config)?))
+            .await
     }
 }
 

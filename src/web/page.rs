@@ -23,6 +23,27 @@ impl PageCtx {
         self.user.is_admin()
     }
 
+    /// The menu's entries this user may open, in order.
+    pub fn menu(&self) -> Vec<(&'static str, &'static str)> {
+        let mut entries = vec![
+            ("/engajar", "Engajar"),
+            ("/contatos", "Contatos"),
+            ("/fila", "Fila"),
+        ];
+        if self.is_admin() {
+            entries.extend([
+                ("/admin/segmentos", "Segmentos"),
+                ("/admin/usuarios", "Usuários"),
+                ("/admin/nao-perturbe", "Não Perturbe"),
+                ("/admin/tokens", "Tokens da API"),
+                ("/admin/auditoria", "Auditoria"),
+                ("/admin/configuracoes", "Configurações"),
+            ]);
+        }
+        entries.push(("/conta", "Minha conta"));
+        entries
+    }
+
     pub fn in_section(&self, prefix: &str) -> bool {
         self.path == prefix || self.path.starts_with(&format!("{prefix}/"))
     }

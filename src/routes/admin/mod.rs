@@ -1,3 +1,8 @@
 //! Admin-only pages; the `/admin` scope answers 403 to staff.
 
+pub mod auditoria;
+pub mod configuracoes;
+pub mod nao_perturbe;
 pub mod segmentos;
+pub mod tokens;
+pub mod usuarios;

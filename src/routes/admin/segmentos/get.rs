@@ -11,7 +11,7 @@ use crate::web::{AppError, AppState};
 
 #[derive(Deserialize)]
 pub struct SegmentQuery {
-    criado: Option<String>,
+    ok: Option<String>,
 }
 
 pub async fn segment_list(
@@ -22,11 +22,18 @@ pub async fn segment_list(
     let segments = state
         .db(|conn| Ok(Segment::list_with_counts(conn)?))
         .await?;
+    let notice = match query.ok.as_deref() {
+        Some("criado") => Some(messages::SEGMENT_CREATED),
+        Some("renomeado") => Some(messages::SEGMENT_RENAMED),
+        Some("excluido") => Some(messages::SEGMENT_DELETED),
+        _ => None,
+    };
     Ok(SegmentListPage {
         ctx,
         segments,
         name: String::new(),
         error: None,
-        notice: query.criado.as_ref().map(|_| messages::SEGMENT_CREATED),
+        notice,
+        rename_error: None,
     })
 }

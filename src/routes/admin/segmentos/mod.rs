@@ -1,6 +1,7 @@
-//! Segmentos: the list of segments and the form that creates one.
+//! Segmentos: the list with counts, create, rename and delete (with confirmation).
 
 pub mod get;
+pub mod manage;
 pub mod post;
 
 use askama::Template;
@@ -17,4 +18,22 @@ pub struct SegmentListPage {
     pub name: String,
     pub error: Option<&'static str>,
     pub notice: Option<&'static str>,
+    /// A rename that was refused: which segment, what was typed, why.
+    pub rename_error: Option<(i64, String, &'static str)>,
+}
+
+impl SegmentListPage {
+    fn rename_value(&self, id: &i64, current: &str) -> String {
+        match &self.rename_error {
+            Some((failed, typed, _)) if failed == id => typed.clone(),
+            _ => current.to_string(),
+        }
+    }
+
+    fn rename_message(&self, id: &i64) -> Option<&'static str> {
+        match &self.rename_error {
+            Some((failed, _, message)) if failed == id => Some(*message),
+            _ => None,
+        }
+    }
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::SegmentListPage;
 use crate::domain::SegmentName;
 use crate::messages;
-use crate::models::{NewAuditEntry, NewSegment, Segment};
+use crate::models::{NewSegment, Segment, audit};
 use crate::time;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
@@ -39,20 +39,19 @@ pub async fn create_segment(
                     }
                     .insert_if_absent(conn)?;
                     if created {
-                        NewAuditEntry {
-                            user_id: Some(user_id),
-                            action: "segment_create",
-                            detail: &format!("segmento #{}: {}", segment.id, segment.name),
-                            ip: ip.as_deref(),
-                            created_at: now,
-                        }
-                        .insert(conn)?;
+                        audit(
+                            conn,
+                            Some(user_id),
+                            "segment_create",
+                            &format!("segmento #{}: {}", segment.id, segment.name),
+                            ip.as_deref(),
+                        )?;
                     }
                     Ok(created)
                 })
                 .await?;
             if created {
-                return Ok(Either::Right(see_other("/admin/segmentos?criado=1")));
+                return Ok(Either::Right(see_other("/admin/segmentos?ok=criado")));
             }
             messages::SEGMENT_EXISTS
         }
@@ -67,5 +66,6 @@ pub async fn create_segment(
         name: form.name,
         error: Some(error),
         notice: None,
+        rename_error: None,
     }))
 }

@@ -13,12 +13,13 @@ pub async fn import_form(
     state: web::Data<AppState>,
 ) -> Result<ImportFormPage, AppError> {
     let segments = state.db(|conn| Ok(Segment::list(conn)?)).await?;
+    let settings = state.settings().await?;
     Ok(ImportFormPage {
         ctx,
         segments,
         bases: LegalBasis::ALL,
-        verify_enabled: state.config.verify_enabled,
-        max_upload_mb: state.config.max_upload_bytes / (1024 * 1024),
+        verify_enabled: settings.verify_enabled,
+        max_upload_mb: settings.max_upload_mb,
         values: ImportFormValues::default(),
         errors: ImportFormErrors::default(),
     })

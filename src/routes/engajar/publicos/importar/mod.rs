@@ -2,7 +2,6 @@
 
 pub mod get;
 pub mod post;
-mod upload;
 
 use askama::Template;
 use askama_web::WebTemplate;

@@ -5,7 +5,7 @@ use actix_multipart::Multipart;
 use actix_web::{Either, HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::upload::{self, Upload};
+use crate::web::upload::{self, Upload};
 use super::{ImportFormErrors, ImportFormPage, ImportFormValues};
 use crate::domain::{AudienceStatus, LegalBasis};
 use crate::import::{self, ImportOptions, ImportRequest};
@@ -28,7 +28,8 @@ pub async fn import(
     payload: Multipart,
 ) -> Result<Either<ImportFormPage, HttpResponse>, AppError> {
     let config = &state.config;
-    let upload = upload::read(payload, &config.spool_dir, config.max_upload_bytes).await?;
+    let settings = state.settings().await?;
+    let upload = upload::read(payload, &config.spool_dir, settings.max_upload_bytes()).await?;
     let token = upload.fields.get("csrf_token").map_or("", String::as_str);
     if !session.csrf_matches(token) {
         upload.discard();
@@ -45,7 +46,7 @@ pub async fn import(
             .get("autorizacao")
             .cloned()
             .unwrap_or_default(),
-        verify: config.verify_enabled && checked(&upload, "verify"),
+        verify: settings.verify_enabled && checked(&upload, "verify"),
         nao_perturbe: checked(&upload, "nao_perturbe"),
         manter_segmento: checked(&upload, "manter_segmento"),
         limpar_tag: checked(&upload, "limpar_tag"),
@@ -56,7 +57,7 @@ pub async fn import(
         .segmento
         .and_then(|id| segments.iter().find(|s| s.id == id).cloned());
     let basis = LegalBasis::parse(&values.autorizacao);
-    let max_mb = config.max_upload_bytes / (1024 * 1024);
+    let max_mb = settings.max_upload_mb;
     let mut errors = ImportFormErrors::default();
     if description.is_empty() {
         errors.descricao = Some(messages::IMPORT_DESCRIPTION_REQUIRED);
@@ -83,7 +84,7 @@ pub async fn import(
             ctx,
             segments,
             bases: LegalBasis::ALL,
-            verify_enabled: config.verify_enabled,
+            verify_enabled: settings.verify_enabled,
             max_upload_mb: max_mb,
             values,
             errors,

@@ -1,0 +1,140 @@
+//! Messages customers sent in (through the API), and the attendance queue they form.
+
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+use crate::db::{DbConnection, MultiBackend};
+use crate::domain::RecordType;
+use crate::schema::{contact_channels, contacts, interactions};
+
+pub struct NewInteraction<'a> {
+    pub kind: RecordType,
+    pub value: &'a str,
+    pub body: &'a str,
+    pub occurred_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct InteractionView {
+    pub id: i64,
+    pub contact_id: Option<i64>,
+    pub channel_kind: String,
+    pub channel_value: String,
+    pub body: String,
+    pub occurred_at: i64,
+    pub attended_at: Option<i64>,
+}
+
+/// One waiting interaction with the contact's priority and name, for the queue.
+#[derive(Debug, Clone, Queryable)]
+pub struct QueueItem {
+    pub interaction: InteractionView,
+    pub name: Option<String>,
+    pub priority: Option<String>,
+}
+
+type InteractionColumns = (
+    interactions::id,
+    interactions::contact_id,
+    interactions::channel_kind,
+    interactions::channel_value,
+    interactions::body,
+    interactions::occurred_at,
+    interactions::attended_at,
+);
+
+const COLUMNS: InteractionColumns = (
+    interactions::id,
+    interactions::contact_id,
+    interactions::channel_kind,
+    interactions::channel_value,
+    interactions::body,
+    interactions::occurred_at,
+    interactions::attended_at,
+);
+
+/// ALTA first, then MEDIA, then BAIXA (and interactions from nobody known yet).
+fn priority_rank() -> diesel::expression::SqlLiteral<Integer> {
+    diesel::dsl::sql::<Integer>(
+        "CASE contacts.priority WHEN 'ALTA' THEN 0 WHEN 'MEDIA' THEN 1 ELSE 2 END",
+    )
+}
+
+impl NewInteraction<'_> {
+    /// Records the interaction against whoever has that channel now; returns its id
+    /// and the contact's id, if any.
+    pub fn insert(&self, conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
+        conn.transaction(|conn| {
+            let contact_id = contact_channels::table
+                .filter(contact_channels::kind.eq(self.kind.as_str()))
+                .filter(contact_channels::value.eq(self.value))
+                .select(contact_channels::contact_id)
+                .first::<i64>(conn)
+                .optional()?;
+            let id = crate::on_backend!(
+                conn,
+                diesel::insert_into(interactions::table)
+                    .values((
+                        interactions::contact_id.eq(contact_id),
+                        interactions::channel_kind.eq(self.kind.as_str()),
+                        interactions::channel_value.eq(self.value),
+                        interactions::body.eq(self.body),
+                        interactions::occurred_at.eq(self.occurred_at),
+                        interactions::created_at.eq(now),
+                    ))
+                    .returning(interactions::id)
+            )?;
+            Ok((id, contact_id))
+        })
+    }
+}
+
+impl InteractionView {
+    pub fn of_contact(conn: &mut DbConnection, contact_id: i64) -> QueryResult<Vec<Self>> {
+        interactions::table
+            .filter(interactions::contact_id.eq(contact_id))
+            .order(interactions::occurred_at.desc())
+            .limit(200)
+            .select(COLUMNS)
+            .load(conn)
+    }
+
+    pub fn pending_count(conn: &mut DbConnection) -> QueryResult<i64> {
+        interactions::table
+            .filter(interactions::attended_at.is_null())
+            .count()
+            .get_result(conn)
+    }
+
+    /// Waiting interactions: the contact's priority first, then who wrote first.
+    pub fn queue(conn: &mut DbConnection, offset: i64, limit: i64) -> QueryResult<Vec<QueueItem>> {
+        interactions::table
+            .left_join(contacts::table)
+            .filter(interactions::attended_at.is_null())
+            .order((
+                priority_rank().asc(),
+                interactions::occurred_at.asc(),
+                interactions::id.asc(),
+            ))
+            .offset(offset)
+            .limit(limit)
+            .select((COLUMNS, contacts::name.nullable(), contacts::priority.nullable()))
+            .into_boxed::<MultiBackend>()
+            .load(conn)
+    }
+
+    /// Marks a waiting interaction attended; false when it was not waiting.
+    pub fn attend(conn: &mut DbConnection, id: i64, user_id: i64, now: i64) -> QueryResult<bool> {
+        diesel::update(
+            interactions::table
+                .filter(interactions::id.eq(id))
+                .filter(interactions::attended_at.is_null()),
+        )
+        .set((
+            interactions::attended_at.eq(Some(now)),
+            interactions::attended_by.eq(Some(user_id)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+}

@@ -1,0 +1,155 @@
+//! Contatos: one search box over every key a contact has, and the contact's page.
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::domain::Priority;
+use crate::models::{
+    ContactAudience, ContactProfile, ContactSearch, InteractionView, Segment,
+};
+use crate::time;
+use crate::web::page::PageCtx;
+use crate::web::paging::{PAGE_SIZE, Pager};
+use crate::web::{AppError, AppState};
+
+/// Longest search accepted; nothing a contact has is longer.
+const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contatos/list.html")]
+pub struct ContactListPage {
+    ctx: PageCtx,
+    contacts: Vec<ContactProfile>,
+    segments: Vec<Segment>,
+    q: String,
+    segment: Option<i64>,
+    priority: String,
+    searched: bool,
+    pager: Pager,
+}
+
+impl ContactListPage {
+    fn is_segment(&self, id: &i64) -> bool {
+        self.segment == Some(*id)
+    }
+
+    fn priorities(&self) -> [Priority; 3] {
+        [Priority::Alta, Priority::Media, Priority::Baixa]
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ContactQuery {
+    q: Option<String>,
+    segmento: Option<String>,
+    prioridade: Option<String>,
+    page: Option<i64>,
+}
+
+/// `GET /contatos?q=…&segmento=ID&prioridade=ALTA&page=N`.
+pub async fn contact_list(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<ContactQuery>,
+) -> Result<ContactListPage, AppError> {
+    let q: String = query
+        .q
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .collect();
+    let segment = query.segmento.as_deref().and_then(|s| s.trim().parse().ok());
+    let priority = query
+        .prioridade
+        .as_deref()
+        .and_then(|p| Priority::parse(p).ok());
+    let search = ContactSearch {
+        q: q.clone(),
+        segment_id: segment,
+        priority,
+    };
+    let page = Pager::requested(query.page);
+    let (contacts, more, segments) = state
+        .db(move |conn| {
+            let (contacts, more) = search.page(conn, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+            Ok((contacts, more, Segment::list(conn)?))
+        })
+        .await?;
+    let priority_code = priority.map(|p| p.as_str().to_string()).unwrap_or_default();
+    let pager = Pager::open_ended(
+        page,
+        more,
+        "/contatos",
+        &[
+            ("q", q.clone()),
+            ("segmento", segment.map(|s| s.to_string()).unwrap_or_default()),
+            ("prioridade", priority_code.clone()),
+        ],
+    );
+    Ok(ContactListPage {
+        ctx,
+        contacts,
+        segments,
+        searched: !q.is_empty() || segment.is_some() || priority.is_some(),
+        q,
+        segment,
+        priority: priority_code,
+        pager,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contatos/show.html")]
+pub struct ContactPage {
+    ctx: PageCtx,
+    contact: ContactProfile,
+    audiences: Vec<ContactAudience>,
+    interactions: Vec<InteractionView>,
+}
+
+impl ContactPage {
+    fn when(ts: &i64) -> String {
+        time::format_br(*ts)
+    }
+
+    fn outcome_label(outcome: &str) -> &'static str {
+        match outcome {
+            "created" => "Criou o contato",
+            "updated" => "Atualizou o contato",
+            _ => "Sem alteração",
+        }
+    }
+
+    fn priority_label(code: &str) -> &'static str {
+        Priority::parse(code).map_or("—", Priority::label)
+    }
+}
+
+/// `GET /contatos/{id}`.
+pub async fn show_contact(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<ContactPage, AppError> {
+    let id = path.into_inner();
+    let (contact, audiences, interactions) = state
+        .db(move |conn| {
+            let contact = ContactProfile::find(conn, id)?.ok_or(AppError::NotFound)?;
+            Ok((
+                contact,
+                ContactAudience::of_contact(conn, id)?,
+                InteractionView::of_contact(conn, id)?,
+            ))
+        })
+        .await?;
+    Ok(ContactPage {
+        ctx,
+        contact,
+        audiences,
+        interactions,
+    })
+}
