@@ -228,8 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: TokenCommand::Create { name },
         }) => {
             let name = crate::domain::text::collapse_spaces(&name);
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control)
-            {
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
                 bail!("NAME must be 1 to 100 characters, without control characters");
             }
             let mut conn = open(&url)?;

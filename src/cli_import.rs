@@ -280,8 +280,7 @@ pub fn export_contacts(conn: &mut DbConnection, csv: bool) -> anyhow::Result<()>
 
 /// One value per line, or the first column of a CSV; a header or blank line is skipped.
 pub fn import_dnd(conn: &mut DbConnection, file: &PathBuf) -> anyhow::Result<()> {
-    let bytes =
-        std::fs::read(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot open {}", file.display()))?;
     let list = crate::domain::read_channel_list(&bytes);
     let now = time::now();
     let invalid = list.invalid;

@@ -57,7 +57,8 @@ pub const DND_INVALID: &str =
     "Informe um telefone (com DDD) ou um e-mail válido, como na importação.";
 pub const DND_ALREADY: &str = "Esse telefone ou e-mail já está na lista.";
 pub const DND_LIST_REQUIRED: &str = "Escolha o arquivo com a lista (TXT ou CSV).";
-pub const DND_LIST_TOO_LARGE: &str = "A lista passa do limite de 64 MB. Divida-a em partes menores.";
+pub const DND_LIST_TOO_LARGE: &str =
+    "A lista passa do limite de 64 MB. Divida-a em partes menores.";
 
 pub const SETTINGS_SAVED: &str = "Configurações salvas.";
 pub const SETTINGS_UPLOAD_INVALID: &str = "Informe um limite entre 1 e 2048 MB.";
@@ -65,6 +66,7 @@ pub const SETTINGS_UPLOAD_INVALID: &str = "Informe um limite entre 1 e 2048 MB."
 pub const TOKEN_CREATED: &str = "Token criado.";
 pub const TOKEN_REVOKED: &str = "Token revogado. Integrações que o usavam deixam de ser aceitas.";
 pub const TOKEN_NAME_REQUIRED: &str = "Informe um nome para o token.";
-pub const TOKEN_NAME_INVALID: &str = "O nome pode ter no máximo 100 caracteres, sem caracteres de controle.";
+pub const TOKEN_NAME_INVALID: &str =
+    "O nome pode ter no máximo 100 caracteres, sem caracteres de controle.";
 
 pub const QUEUE_ATTENDED: &str = "Interação marcada como atendida.";

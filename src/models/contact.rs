@@ -136,7 +136,11 @@ pub struct ContactSearch {
 }
 
 type ContactFilter = Box<
-    dyn BoxableExpression<contacts::table, crate::db::MultiBackend, SqlType = diesel::sql_types::Bool>,
+    dyn BoxableExpression<
+            contacts::table,
+            crate::db::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
 >;
 
 fn like_escaped(text: &str) -> String {
@@ -160,7 +164,12 @@ impl ContactSearch {
         let mut by_name: ContactFilter = Box::new(contacts::name_search.is_not_null());
         for word in folded.split(' ').filter(|w| !w.is_empty()) {
             by_name = Box::new(
-                by_name.and(contacts::name_search.assume_not_null().like(like_escaped(word)).escape('\\')),
+                by_name.and(
+                    contacts::name_search
+                        .assume_not_null()
+                        .like(like_escaped(word))
+                        .escape('\\'),
+                ),
             );
         }
         let mut any: ContactFilter = by_name;

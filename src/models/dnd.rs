@@ -73,11 +73,12 @@ fn matching(search: Option<&str>) -> Option<DndFilter> {
         Some((_, value)) => value,
         None => search.to_lowercase(),
     };
-    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     Some(Box::new(
-        dnd_entries::value
-            .like(format!("%{escaped}%"))
-            .escape('\\'),
+        dnd_entries::value.like(format!("%{escaped}%")).escape('\\'),
     ))
 }
 

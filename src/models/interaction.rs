@@ -118,7 +118,11 @@ impl InteractionView {
             ))
             .offset(offset)
             .limit(limit)
-            .select((COLUMNS, contacts::name.nullable(), contacts::priority.nullable()))
+            .select((
+                COLUMNS,
+                contacts::name.nullable(),
+                contacts::priority.nullable(),
+            ))
             .into_boxed::<MultiBackend>()
             .load(conn)
     }

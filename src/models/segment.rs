@@ -114,7 +114,9 @@ pub enum SegmentChangeError {
     /// Another segment already has the name (ignoring case).
     NameTaken,
     /// Audiences were imported into it: deleting it would orphan their history.
-    InUse { audiences: i64 },
+    InUse {
+        audiences: i64,
+    },
 }
 
 impl SegmentWithCounts {
@@ -193,10 +195,9 @@ impl Segment {
             if audiences > 0 {
                 return Ok(Err(SegmentChangeError::InUse { audiences }));
             }
-            let removed = diesel::delete(
-                contact_segments::table.filter(contact_segments::segment_id.eq(id)),
-            )
-            .execute(conn)?;
+            let removed =
+                diesel::delete(contact_segments::table.filter(contact_segments::segment_id.eq(id)))
+                    .execute(conn)?;
             diesel::delete(segments::table.find(id)).execute(conn)?;
             Ok(Ok((segment.name, removed)))
         })

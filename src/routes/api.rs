@@ -69,7 +69,11 @@ fn answer(result: ApiResult) -> HttpResponse {
 /// The token's id, or 401.
 async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<i64, ApiError> {
     let unauthorized = |message: &str| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_string())
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            message.to_string(),
+        )
     };
     let header = req
         .headers()
@@ -93,7 +97,11 @@ async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError>
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("Corpo ilegível: {e}"))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                format!("Corpo ilegível: {e}"),
+            )
         })?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(ApiError::new(
@@ -223,7 +231,11 @@ pub async fn lookup(
     answer(lookup_inner(req, state, query.into_inner()).await)
 }
 
-async fn lookup_inner(req: HttpRequest, state: web::Data<AppState>, query: LookupQuery) -> ApiResult {
+async fn lookup_inner(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: LookupQuery,
+) -> ApiResult {
     authenticate(&req, &state).await?;
     let raw = query.value.unwrap_or_default();
     if raw.trim().is_empty() {
@@ -255,7 +267,12 @@ async fn lookup_inner(req: HttpRequest, state: web::Data<AppState>, query: Looku
 
 /// Anything else under `/api/`.
 pub async fn not_found() -> HttpResponse {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Rota inexistente na API.").response()
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Rota inexistente na API.",
+    )
+    .response()
 }
 
 /// A query string that cannot be read, as JSON.

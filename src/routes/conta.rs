@@ -88,7 +88,13 @@ pub async fn change_password(
             };
             let hash = hash_password(&password);
             User::set_password_hash(conn, user_id, &hash, time::now())?;
-            audit(conn, Some(user_id), "password_change", &user.email, ip.as_deref())?;
+            audit(
+                conn,
+                Some(user_id),
+                "password_change",
+                &user.email,
+                ip.as_deref(),
+            )?;
             Ok(Some(true))
         })
         .await?;

@@ -6,9 +6,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::domain::Priority;
-use crate::models::{
-    ContactAudience, ContactProfile, ContactSearch, InteractionView, Segment,
-};
+use crate::models::{ContactAudience, ContactProfile, ContactSearch, InteractionView, Segment};
 use crate::time;
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
@@ -62,7 +60,10 @@ pub async fn contact_list(
         .chars()
         .take(MAX_QUERY_CHARS)
         .collect();
-    let segment = query.segmento.as_deref().and_then(|s| s.trim().parse().ok());
+    let segment = query
+        .segmento
+        .as_deref()
+        .and_then(|s| s.trim().parse().ok());
     let priority = query
         .prioridade
         .as_deref()
@@ -86,7 +87,10 @@ pub async fn contact_list(
         "/contatos",
         &[
             ("q", q.clone()),
-            ("segmento", segment.map(|s| s.to_string()).unwrap_or_default()),
+            (
+                "segmento",
+                segment.map(|s| s.to_string()).unwrap_or_default(),
+            ),
             ("prioridade", priority_code.clone()),
         ],
     );

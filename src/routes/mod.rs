@@ -4,8 +4,8 @@ mod admin;
 mod api;
 mod conta;
 mod contatos;
-mod fila;
 mod engajar;
+mod fila;
 mod health;
 mod home;
 mod login;
@@ -17,8 +17,8 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::web::AppError;
-use admin::{auditoria, configuracoes, nao_perturbe, segmentos, tokens, usuarios};
 use crate::web::auth::require_admin;
+use admin::{auditoria, configuracoes, nao_perturbe, segmentos, tokens, usuarios};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
@@ -72,7 +72,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/admin")
                 .wrap(from_fn(require_admin))
                 .route("/segmentos", web::get().to(segmentos::get::segment_list))
-                .route("/segmentos", web::post().to(segmentos::post::create_segment))
+                .route(
+                    "/segmentos",
+                    web::post().to(segmentos::post::create_segment),
+                )
                 .route(
                     "/segmentos/{id}/renomear",
                     web::post().to(segmentos::manage::rename_segment),
@@ -87,7 +90,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/usuarios", web::get().to(usuarios::user_list))
                 .route("/usuarios", web::post().to(usuarios::create_user))
-                .route("/usuarios/{id}/papel", web::post().to(usuarios::change_role))
+                .route(
+                    "/usuarios/{id}/papel",
+                    web::post().to(usuarios::change_role),
+                )
                 .route(
                     "/usuarios/{id}/situacao",
                     web::post().to(usuarios::change_status),

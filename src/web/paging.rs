@@ -16,7 +16,12 @@ pub struct Pager {
 
 impl Pager {
     /// `requested` is clamped to the pages that exist.
-    pub fn counted(requested: Option<i64>, total: i64, path: &str, filters: &[(&str, String)]) -> Pager {
+    pub fn counted(
+        requested: Option<i64>,
+        total: i64,
+        path: &str,
+        filters: &[(&str, String)],
+    ) -> Pager {
         let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
         let page = requested.unwrap_or(1).clamp(1, pages);
         Pager {
@@ -76,11 +81,22 @@ mod tests {
 
     #[test]
     fn pages_clamp_and_links_keep_filters() {
-        let p = Pager::counted(Some(9), 51, "/x", &[("q", "a b".into()), ("f", String::new())]);
-        assert_eq!((p.page, p.pages, p.prev(), p.next()), (3, Some(3), Some(2), None));
+        let p = Pager::counted(
+            Some(9),
+            51,
+            "/x",
+            &[("q", "a b".into()), ("f", String::new())],
+        );
+        assert_eq!(
+            (p.page, p.pages, p.prev(), p.next()),
+            (3, Some(3), Some(2), None)
+        );
         assert_eq!(p.url(&2), "/x?q=a%20b&page=2");
         assert_eq!(p.offset(), 50);
         let p = Pager::counted(None, 0, "/x", &[]);
-        assert_eq!((p.page, p.pages, p.prev(), p.next()), (1, Some(1), None, None));
+        assert_eq!(
+            (p.page, p.pages, p.prev(), p.next()),
+            (1, Some(1), None, None)
+        );
     }
 }

@@ -430,3 +430,69 @@ pub fn texts(html: &Html, selector: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A layout file as a spreadsheet exports it: the 13 columns, `;`-separated.
+pub fn layout_csv(rows: &[[&str; 13]]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    w.write_record(engajar::layout::COLUMNS).unwrap();
+    for row in rows {
+        w.write_record(row).unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+/// A layout row from its usual cells; the coringas and message left empty.
+pub fn person<'a>(
+    kind: &'a str,
+    value: &'a str,
+    name: &'a str,
+    document: &'a str,
+    code: &'a str,
+    tag: &'a str,
+    priority: &'a str,
+) -> [&'a str; 13] {
+    [
+        kind, value, "", name, document, code, tag, "", "", "", "", "", priority,
+    ]
+}
+
+impl TestApp {
+    /// Another browser: its own cookies, logged in as `email`.
+    pub async fn other_browser(&self, email: &str, password: &str) -> reqwest::Client {
+        let client = new_client();
+        let page = client.get(self.url("/login")).send().await.unwrap();
+        let html = Html::parse_document(&page.text().await.unwrap());
+        let token = field_value(&html, "input[name=csrf_token]").unwrap();
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&response), "/engajar", "{email} logs in");
+        client
+    }
+
+    /// Logs the current browser out.
+    pub async fn logout(&self) {
+        let token = self.csrf_token("/conta").await;
+        let response = self.post_form("/logout", &[("csrf_token", &token)]).await;
+        assert!(response.status().is_redirection());
+    }
+
+    /// Rows of one table, counted straight in the database.
+    pub fn audit_actions(&self) -> Vec<String> {
+        use engajar::schema::audit_log;
+        audit_log::table
+            .order(audit_log::id.asc())
+            .select(audit_log::action)
+            .load(&mut self.db())
+            .unwrap()
+    }
+}

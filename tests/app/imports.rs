@@ -278,17 +278,6 @@ async fn rejected_rows_download_fixes_and_imports_again(app: TestApp) {
     assert_eq!(count(&html, "count-rejected"), 0);
 }
 
-fn layout_csv(rows: &[[&str; 13]]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    w.write_record(engajar::layout::COLUMNS).unwrap();
-    for row in rows {
-        w.write_record(row).unwrap();
-    }
-    w.into_inner().unwrap()
-}
-
 async fn options_change_a_contact_imported_twice(app: TestApp) {
     app.login_staff().await;
     let first_segment = app.add_segment("Primeiro");

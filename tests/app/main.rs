@@ -3,8 +3,13 @@
 mod helpers;
 
 mod access;
+mod admin;
+mod api;
 mod audiences;
+mod authz;
 mod cli;
+mod contacts;
+mod dnd;
 mod imports;
 mod login;
 mod segments;

@@ -14,8 +14,8 @@ async fn admins_create_segments_whose_names_are_unique_ignoring_case(app: TestAp
             &[("name", "  Clientes   VIP ")],
         )
         .await;
-    assert_eq!(location(&response), "/admin/segmentos?criado=1");
-    let html = app.get_html("/admin/segmentos?criado=1").await;
+    assert_eq!(location(&response), "/admin/segmentos?ok=criado");
+    let html = app.get_html("/admin/segmentos?ok=criado").await;
     assert_eq!(texts(&html, ".alert-ok"), vec!["Segmento criado."]);
     assert_eq!(
         texts(&html, "table.segments tbody td:first-child"),

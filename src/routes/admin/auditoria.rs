@@ -103,7 +103,10 @@ pub async fn audit_log(
                 total,
                 "/admin/auditoria",
                 &[
-                    ("usuario", filter.user_id.map(|u| u.to_string()).unwrap_or_default()),
+                    (
+                        "usuario",
+                        filter.user_id.map(|u| u.to_string()).unwrap_or_default(),
+                    ),
                     ("acao", filter.action.clone().unwrap_or_default()),
                 ],
             );

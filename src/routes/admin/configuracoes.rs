@@ -96,7 +96,11 @@ pub async fn save_settings(
                 "settings",
                 &format!(
                     "Verify: {}; limite de upload: {} MB",
-                    if verify_enabled { "ativado" } else { "desativado" },
+                    if verify_enabled {
+                        "ativado"
+                    } else {
+                        "desativado"
+                    },
                     max_upload_mb
                 ),
                 ip.as_deref(),

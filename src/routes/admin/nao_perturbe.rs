@@ -35,7 +35,11 @@ pub struct DndPage {
 
 impl DndPage {
     fn kind_label(kind: &str) -> &'static str {
-        if kind == "EMAIL" { "E-mail" } else { "Telefone" }
+        if kind == "EMAIL" {
+            "E-mail"
+        } else {
+            "Telefone"
+        }
     }
 
     fn when(ts: &i64) -> String {
@@ -146,7 +150,9 @@ pub async fn dnd_add(
         let page = render(ctx, &state, String::new(), None, form.value, None, error).await?;
         return Ok(Either::Left(page));
     }
-    Ok(Either::Right(see_other("/admin/nao-perturbe?ok=adicionado")))
+    Ok(Either::Right(see_other(
+        "/admin/nao-perturbe?ok=adicionado",
+    )))
 }
 
 #[derive(Deserialize)]
@@ -196,9 +202,16 @@ pub async fn dnd_upload(
             } else {
                 messages::DND_LIST_REQUIRED
             };
-            let page =
-                render(ctx, &state, String::new(), None, String::new(), None, Some(error.into()))
-                    .await?;
+            let page = render(
+                ctx,
+                &state,
+                String::new(),
+                None,
+                String::new(),
+                None,
+                Some(error.into()),
+            )
+            .await?;
             return Ok(Either::Left(page));
         }
     };

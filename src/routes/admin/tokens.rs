@@ -6,8 +6,8 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::messages;
-use crate::models::token::{self, ApiTokenView};
 use crate::models::audit;
+use crate::models::token::{self, ApiTokenView};
 use crate::time;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;

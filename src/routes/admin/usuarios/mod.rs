@@ -181,7 +181,16 @@ pub async fn change_role(
 ) -> Result<Either<UsersPage, HttpResponse>, AppError> {
     let role = Role::parse(&form.role)
         .map_err(|_| AppError::BadRequest(format!("role {:?}", form.role)))?;
-    apply_change(req, ctx, state, path.into_inner(), Some(role), None, "papel").await
+    apply_change(
+        req,
+        ctx,
+        state,
+        path.into_inner(),
+        Some(role),
+        None,
+        "papel",
+    )
+    .await
 }
 
 /// `POST /admin/usuarios/{id}/situacao`: `active=1` enables, `active=0` disables.

@@ -5,7 +5,6 @@ use actix_multipart::Multipart;
 use actix_web::{Either, HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::web::upload::{self, Upload};
 use super::{ImportFormErrors, ImportFormPage, ImportFormValues};
 use crate::domain::{AudienceStatus, LegalBasis};
 use crate::import::{self, ImportOptions, ImportRequest};
@@ -14,6 +13,7 @@ use crate::models::{NewAudienceEntry, Segment};
 use crate::routes::engajar::publicos::validation::ValidationPage;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
+use crate::web::upload::{self, Upload};
 use crate::web::{AppError, AppState, client_ip, see_other};
 
 fn checked(upload: &Upload, name: &str) -> bool {
