@@ -160,40 +160,49 @@ impl ContactSearch {
         if q.is_empty() {
             return None;
         }
-        let folded = crate::domain::text::fold(&q).to_lowercase();
-        let mut by_name: ContactFilter = Box::new(contacts::name_search.is_not_null());
-        for word in folded.split(' ').filter(|w| !w.is_empty()) {
-            by_name = Box::new(
-                by_name.and(
-                    contacts::name_search
-                        .assume_not_null()
-                        .like(like_escaped(word))
-                        .escape('\\'),
-                ),
-            );
+        let channel = crate::domain::parse_channel(&q);
+        let exact_document = crate::domain::Document::parse(&q).ok();
+        let mut terms: Vec<ContactFilter> = Vec::new();
+        // A whole phone, e-mail or CPF/CNPJ is never part of a name: skipping the name
+        // (a scan, since it matches anywhere) keeps those lookups on the indexes.
+        if channel.is_none() && exact_document.is_none() {
+            let folded = crate::domain::text::fold(&q).to_lowercase();
+            let mut by_name: ContactFilter = Box::new(contacts::name_search.is_not_null());
+            for word in folded.split(' ').filter(|w| !w.is_empty()) {
+                by_name = Box::new(
+                    by_name.and(
+                        contacts::name_search
+                            .assume_not_null()
+                            .like(like_escaped(word))
+                            .escape('\\'),
+                    ),
+                );
+            }
+            terms.push(by_name);
         }
-        let mut any: ContactFilter = by_name;
-        any = Box::new(any.or(contacts::customer_code.assume_not_null().eq(q.clone())));
-        any = Box::new(
-            any.or(contacts::id.eq_any(
+        terms.push(Box::new(
+            contacts::customer_code.assume_not_null().eq(q.clone()),
+        ));
+        terms.push(Box::new(
+            contacts::id.eq_any(
                 contact_tags::table
                     .filter(contact_tags::tag.eq(q.clone()))
                     .select(contact_tags::contact_id),
-            )),
-        );
-        if let Some((kind, value)) = crate::domain::parse_channel(&q) {
-            any = Box::new(
-                any.or(contacts::id.eq_any(
+            ),
+        ));
+        if let Some((kind, value)) = channel {
+            terms.push(Box::new(
+                contacts::id.eq_any(
                     contact_channels::table
                         .filter(contact_channels::kind.eq(kind.as_str()))
                         .filter(contact_channels::value.eq(value))
                         .select(contact_channels::contact_id),
-                )),
-            );
+                ),
+            ));
         }
-        let document = match crate::domain::Document::parse(&q) {
-            Ok(d) => Some(d.into_inner()),
-            Err(_) => {
+        let document = match exact_document {
+            Some(d) => Some(d.into_inner()),
+            None => {
                 let bare: String = q
                     .chars()
                     .filter(char::is_ascii_alphanumeric)
@@ -203,9 +212,9 @@ impl ContactSearch {
             }
         };
         if let Some(document) = document {
-            any = Box::new(any.or(contacts::document.assume_not_null().eq(document)));
+            terms.push(Box::new(contacts::document.assume_not_null().eq(document)));
         }
-        Some(any)
+        terms.into_iter().reduce(|any, term| Box::new(any.or(term)))
     }
 
     /// One page of matching contacts, newest first, and whether more follow.
