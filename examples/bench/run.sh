@@ -24,7 +24,7 @@ measure $B --database-url "sqlite://$WORK/bench.db" import "$WORK/publico.csv" \
 echo "== sqlite3 .import into a bare table (physical floor)"
 measure sqlite3 "$WORK/floor.db" -cmd ".mode csv" -cmd ".separator ;" ".import $WORK/publico.csv bare"
 echo "== the same rows into Engajar's tables by SQL (schema floor, after the .import)"
-sqlite3 "$WORK/floor.db" < migrations/sqlite/*/up.sql
+cat migrations/sqlite/*/up.sql | sqlite3 "$WORK/floor.db"
 measure sqlite3 "$WORK/floor.db" < examples/bench/model_floor_sqlite.sql
 
 for db in engajar_bench engajar_floor; do
@@ -38,7 +38,7 @@ echo "== psql \\copy into a bare table (physical floor)"
 psql "$PG_ROOT/engajar_floor" -qc "CREATE TABLE bare (a text, b text, c text, d text, e text, f text, g text, h text, i text, j text, k text, l text, m text)"
 measure psql "$PG_ROOT/engajar_floor" -c "\\copy bare from '$WORK/publico.csv' with (format csv, delimiter ';', header true)"
 echo "== the same rows into Engajar's tables by SQL (schema floor, after the \\copy)"
-psql "$PG_ROOT/engajar_floor" -q -f migrations/postgres/*/up.sql
+cat migrations/postgres/*/up.sql | psql "$PG_ROOT/engajar_floor" -q
 measure psql "$PG_ROOT/engajar_floor" -f examples/bench/model_floor_postgres.sql
 for db in engajar_bench engajar_floor; do
     psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db"

@@ -58,6 +58,55 @@ macro_rules! insert_ignoring_duplicates {
     };
 }
 
+/// Rows per statement in [`insert_all!`]: fixed, so the statement is prepared once per
+/// connection and reused (diesel caches statements whose shape cannot change).
+pub const INSERT_CHUNK: usize = 100;
+
+/// Inserts a slice of rows: whole chunks of [`INSERT_CHUNK`] through one cached prepared
+/// statement, the remainder in one more. Returns the rows inserted.
+#[macro_export]
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        let mut chunks = rows.chunks_exact($crate::db::INSERT_CHUNK);
+        let mut inserted = 0usize;
+        for chunk in &mut chunks {
+            let fixed: &[_; $crate::db::INSERT_CHUNK] =
+                chunk.try_into().expect("chunks_exact yields whole chunks");
+            inserted += $crate::execute_on_backend!(
+                &mut *$conn,
+                diesel::insert_into($table).values(fixed)
+            )?;
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            inserted +=
+                $crate::execute_on_backend!(&mut *$conn, diesel::insert_into($table).values(rest))?;
+        }
+        inserted
+    }};
+}
+
+/// [`insert_all!`] for rows that may already be there (by the given unique columns).
+#[macro_export]
+macro_rules! insert_all_ignoring_duplicates {
+    ($conn:expr, $table:expr, $rows:expr, $conflict:expr) => {{
+        let rows = $rows;
+        let mut chunks = rows.chunks_exact($crate::db::INSERT_CHUNK);
+        let mut inserted = 0usize;
+        for chunk in &mut chunks {
+            let fixed: &[_; $crate::db::INSERT_CHUNK] =
+                chunk.try_into().expect("chunks_exact yields whole chunks");
+            inserted += $crate::insert_ignoring_duplicates!(&mut *$conn, $table, fixed, $conflict)?;
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            inserted += $crate::insert_ignoring_duplicates!(&mut *$conn, $table, rest, $conflict)?;
+        }
+        inserted
+    }};
+}
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Pg(PgConnection),

@@ -481,10 +481,7 @@ impl Importer {
                     updated_at: now,
                 })
                 .collect();
-            crate::execute_on_backend!(
-                conn,
-                diesel::insert_into(contacts::table).values(&new_contacts)
-            )?;
+            crate::insert_all!(conn, contacts::table, &new_contacts[..]);
             self.counts.contacts_created += new_count as u64;
             self.created.extend(new_ids.iter().copied());
         }
@@ -538,10 +535,7 @@ impl Importer {
             }
         }
         if !new_channels.is_empty() {
-            crate::execute_on_backend!(
-                conn,
-                diesel::insert_into(contact_channels::table).values(&new_channels)
-            )?;
+            crate::insert_all!(conn, contact_channels::table, &new_channels[..]);
         }
 
         let touched: Vec<i64> = {
@@ -583,12 +577,12 @@ impl Importer {
             })
             .collect();
         if !new_tags.is_empty() {
-            crate::insert_ignoring_duplicates!(
+            crate::insert_all_ignoring_duplicates!(
                 conn,
                 contact_tags::table,
-                &new_tags,
+                &new_tags[..],
                 (contact_tags::contact_id, contact_tags::tag)
-            )?;
+            );
         }
 
         // Segments: optionally leave every other one, then join this one.
@@ -615,12 +609,12 @@ impl Importer {
                 created_at: now,
             })
             .collect();
-        crate::insert_ignoring_duplicates!(
+        crate::insert_all_ignoring_duplicates!(
             conn,
             contact_segments::table,
-            &memberships,
+            &memberships[..],
             (contact_segments::contact_id, contact_segments::segment_id)
-        )?;
+        );
 
         // One member per accepted row.
         let members: Vec<NewAudienceMember> = rows
@@ -655,10 +649,7 @@ impl Importer {
             })
             .collect();
         self.counts.imported += members.len() as u64;
-        crate::execute_on_backend!(
-            conn,
-            diesel::insert_into(audience_members::table).values(&members)
-        )?;
+        crate::insert_all!(conn, audience_members::table, &members[..]);
         Ok(())
     }
 

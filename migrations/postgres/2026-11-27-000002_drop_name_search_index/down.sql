@@ -1,0 +1,1 @@
+CREATE INDEX contacts_name_search_idx ON contacts (name_search);
