@@ -35,6 +35,8 @@ pub struct Config {
     pub verify_enabled: bool,
     /// Spreadsheets over this many cells are refused (`ENGAJAR_MAX_SHEET_CELLS`).
     pub max_sheet_cells: u64,
+    /// A session unused this long ends (`ENGAJAR_SESSION_IDLE_MINUTES`, default 8 h).
+    pub session_idle_secs: u64,
 }
 
 impl Config {
@@ -66,6 +68,7 @@ impl Config {
             max_upload_bytes: positive_env("ENGAJAR_MAX_UPLOAD_MB", 256)? * 1024 * 1024,
             verify_enabled: env_flag("ENGAJAR_VERIFY"),
             max_sheet_cells: positive_env("ENGAJAR_MAX_SHEET_CELLS", 2_000_000)?,
+            session_idle_secs: positive_env("ENGAJAR_SESSION_IDLE_MINUTES", 8 * 60)? * 60,
             database_url,
             bind,
             secure_cookies: env_flag("ENGAJAR_SECURE_COOKIES"),

@@ -2,6 +2,12 @@
 
 pub const LOGIN_FAILED: &str = "E-mail ou senha inválidos.";
 pub const LOGIN_REQUIRED_FIELDS: &str = "Informe o e-mail e a senha.";
+pub const SESSION_EXPIRED: &str = "Sua sessão terminou por inatividade. Entre de novo.";
+
+/// Too many failed logins: how long to wait, in whole minutes.
+pub fn login_throttled(minutes: i64) -> String {
+    format!("Muitas tentativas de login sem sucesso. Aguarde {minutes} minuto(s) e tente de novo.")
+}
 
 pub const PASSWORD_TOO_SHORT: &str = "A senha deve ter pelo menos 10 caracteres.";
 pub const PASSWORD_TOO_LONG: &str = "A senha pode ter no máximo 256 caracteres.";

@@ -16,7 +16,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const MIGRATION_LOCK_KEY: i64 = 0x656e_67616a6172;
 
 /// How long SQLite waits for a competing writer before giving up.
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 120_000;
 
 /// Runs a query on the concrete connection inside a [`DbConnection`], for what the
 /// multi-backend wrapper cannot express (such as `INSERT … RETURNING`).

@@ -101,7 +101,7 @@ pub async fn change_password(
     match changed {
         Some(true) => {
             // A new credential gets a new session id.
-            session.log_in(user_id)?;
+            session.log_in(user_id, ctx.user.role.as_str())?;
             Ok(Either::Right(see_other("/conta?ok=1")))
         }
         Some(false) => {

@@ -65,12 +65,19 @@ pub async fn require_login(
     }
     let session = TypedSession::new(req.get_session());
     let had_user = session.user_id().is_some();
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .clone();
+    let now = crate::time::now();
+    let idle_limit = state.config.session_idle_secs as i64;
+    let idle = session
+        .last_seen()
+        .is_none_or(|seen| now - seen > idle_limit);
     let user = match session.user_id() {
+        Some(_) if idle => None,
         Some(id) => {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .expect("AppState is registered")
-                .clone();
+            let state = state.clone();
             let found = web::block(move || -> Result<Option<User>, AppError> {
                 let mut conn = state.pool.get()?;
                 Ok(User::find(&mut conn, id)?)
@@ -86,14 +93,19 @@ pub async fn require_login(
         None => None,
     };
     let Some(user) = user else {
-        // End the session of a user who was disabled or removed; an anonymous session
-        // is left alone, since it holds the CSRF token of the login form being filled.
+        // End the session of a user who was disabled, removed or idle too long; an
+        // anonymous session is left alone, since it holds the CSRF token of the login
+        // form being filled.
         if had_user {
             session.log_out();
         }
-        let target = login_redirect_target(&req);
+        let target = login_redirect_target(&req, had_user && idle);
         return Ok(req.into_response(super::see_other(&target)));
     };
+    if session.role().as_deref() != Some(user.role.as_str()) {
+        session.renew_for_role(&user.role);
+    }
+    session.touch(now, idle_limit);
     req.extensions_mut().insert(CurrentUser {
         id: user.id,
         role: user.role(),
@@ -103,19 +115,27 @@ pub async fn require_login(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-/// `/login?next=…` for page views, so the user lands back where they were headed.
-fn login_redirect_target(req: &ServiceRequest) -> String {
-    if req.method() != Method::GET {
-        return "/login".to_string();
-    }
+/// `/login?next=…` for page views, so the user lands back where they were headed;
+/// `expirada=1` when an idle session was just ended, so the page can say why.
+fn login_redirect_target(req: &ServiceRequest, expired: bool) -> String {
+    let flag = if expired { "expirada=1" } else { "" };
     let wanted = match req.query_string() {
         "" => req.path().to_string(),
         q => format!("{}?{}", req.path(), q),
     };
-    if wanted == "/" {
-        return "/login".to_string();
+    if req.method() != Method::GET || wanted == "/" {
+        return if expired {
+            format!("/login?{flag}")
+        } else {
+            "/login".to_string()
+        };
     }
-    format!("/login?next={}", urlencoding::encode(&wanted))
+    let next = format!("next={}", urlencoding::encode(&wanted));
+    if expired {
+        format!("/login?{flag}&{next}")
+    } else {
+        format!("/login?{next}")
+    }
 }
 
 /// Answers 403 to anyone but admins; wraps the `/admin` scope.

@@ -26,11 +26,40 @@ pub enum AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            diesel::result::Error::NotFound => AppError::NotFound,
+            Error::NotFound => AppError::NotFound,
+            // The server went away mid-request, or SQLite stayed locked past its busy
+            // timeout: the database is unavailable for now, not broken.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => AppError::Unavailable(info.message().to_string()),
+            Error::DatabaseError(_, info) if is_transient(info.message()) => {
+                AppError::Unavailable(info.message().to_string())
+            }
+            Error::BrokenTransactionManager => {
+                AppError::Unavailable("broken transaction manager".into())
+            }
             other => AppError::Database(other),
         }
     }
+}
+
+/// Messages of errors that pass by themselves: a locked SQLite file, a PostgreSQL server
+/// restarting or refusing connections.
+fn is_transient(message: &str) -> bool {
+    const TRANSIENT: &[&str] = &[
+        "database is locked",
+        "database table is locked",
+        "terminating connection",
+        "server closed the connection",
+        "connection refused",
+        "the database system is",
+        "no connection to the server",
+    ];
+    let message = message.to_ascii_lowercase();
+    TRANSIENT.iter().any(|t| message.contains(t))
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -1,11 +1,13 @@
 //! The web app: state, assembly of routes and middleware, and the server.
 
+pub mod audit_sink;
 pub mod auth;
 pub mod csrf;
 pub mod error;
 pub mod page;
 pub mod paging;
 pub mod session;
+pub mod throttle;
 pub mod upload;
 
 use std::net::TcpListener;
@@ -26,6 +28,8 @@ pub struct AppState {
     pub pool: Pool,
     pub config: Config,
     pub jobs: std::sync::Arc<crate::import::jobs::Jobs>,
+    pub audit: audit_sink::AuditSink,
+    pub throttle: throttle::LoginThrottle,
 }
 
 impl AppState {
@@ -75,7 +79,14 @@ pub fn server(
     let workers = config.workers;
     let secure = config.secure_cookies;
     let jobs = crate::import::jobs::Jobs::start(pool.clone(), config.limits());
-    let state = web::Data::new(AppState { pool, config, jobs });
+    let audit = audit_sink::AuditSink::start(pool.clone());
+    let state = web::Data::new(AppState {
+        pool,
+        config,
+        jobs,
+        audit,
+        throttle: throttle::LoginThrottle::default(),
+    });
     let mut server =
         HttpServer::new(move || {
             App::new()

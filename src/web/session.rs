@@ -15,6 +15,8 @@ pub struct TypedSession(Session);
 impl TypedSession {
     const USER_ID: &'static str = "user_id";
     const CSRF: &'static str = "csrf";
+    const ROLE: &'static str = "role";
+    const SEEN: &'static str = "seen";
 
     pub fn new(session: Session) -> Self {
         TypedSession(session)
@@ -25,12 +27,40 @@ impl TypedSession {
     }
 
     /// A fresh session for the new identity: nothing from the anonymous one survives.
-    pub fn log_in(&self, user_id: i64) -> Result<(), AppError> {
+    pub fn log_in(&self, user_id: i64, role: &str) -> Result<(), AppError> {
         self.0.clear();
         self.0.renew();
         self.0.insert(Self::USER_ID, user_id)?;
+        self.0.insert(Self::ROLE, role)?;
+        self.0.insert(Self::SEEN, crate::time::now())?;
         self.0.insert(Self::CSRF, new_token())?;
         Ok(())
+    }
+
+    /// The user's privileges changed: a new session id and CSRF token for the new role.
+    pub fn renew_for_role(&self, role: &str) {
+        self.0.renew();
+        let _ = self.0.insert(Self::ROLE, role);
+        let _ = self.0.insert(Self::CSRF, new_token());
+    }
+
+    /// The role the session was opened (or last renewed) with.
+    pub fn role(&self) -> Option<String> {
+        self.0.get(Self::ROLE).ok().flatten()
+    }
+
+    /// When the session last served a request (Unix seconds).
+    pub fn last_seen(&self) -> Option<i64> {
+        self.0.get(Self::SEEN).ok().flatten()
+    }
+
+    /// Records activity; rewritten at most once a minute (or twice per idle limit, if
+    /// shorter) so the cookie is not re-sent with every response.
+    pub fn touch(&self, now: i64, idle_limit: i64) {
+        let every = (idle_limit / 2).clamp(1, 60);
+        if self.last_seen().is_none_or(|seen| now - seen >= every) {
+            let _ = self.0.insert(Self::SEEN, now);
+        }
     }
 
     pub fn log_out(&self) {

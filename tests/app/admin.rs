@@ -467,6 +467,8 @@ async fn the_audit_log_filters_by_user_and_action(app: TestApp) {
     app.add_staff();
     assert_eq!(app.login(STAFF_EMAIL, "senha errada!!").await.status(), 200);
     app.login_admin().await;
+    app.wait_for_audit("login_failed", 1).await;
+    app.wait_for_audit("login", 1).await;
     app.submit(
         "/admin/segmentos",
         "/admin/segmentos",

@@ -152,6 +152,15 @@ pub async fn spawn_app_seeded(
     backend: Backend,
     seed: impl FnOnce(&mut DbConnection, &std::path::Path),
 ) -> Option<TestApp> {
+    spawn_app_configured(backend, seed, |_| {}).await
+}
+
+/// [`spawn_app_seeded`] with the test configuration changed by `configure`.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    seed: impl FnOnce(&mut DbConnection, &std::path::Path),
+    configure: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let (database_url, handle) = fresh_database(backend)?;
     let spool = tempfile::tempdir().expect("spool dir");
     {
@@ -164,7 +173,7 @@ pub async fn spawn_app_seeded(
     }
     let mut key = [0u8; 64];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
-    let config = Config {
+    let mut config = Config {
         database_url: DatabaseUrl::parse(&database_url).unwrap(),
         bind: "127.0.0.1:0".into(),
         secure_cookies: false,
@@ -175,7 +184,9 @@ pub async fn spawn_app_seeded(
         max_upload_bytes: 2 * 1024 * 1024,
         verify_enabled: true,
         max_sheet_cells: 2_000_000,
+        session_idle_secs: 8 * 3600,
     };
+    configure(&mut config);
     let app = engajar::web::build(config).expect("app starts");
     let address = format!("http://127.0.0.1:{}", app.port);
     tokio::spawn(app.server);
@@ -486,7 +497,21 @@ impl TestApp {
         assert!(response.status().is_redirection());
     }
 
-    /// Rows of one table, counted straight in the database.
+    /// Waits until the audit log holds `n` entries with this action: logins are audited
+    /// off the request path, a moment after the answer.
+    pub async fn wait_for_audit(&self, action: &str, n: usize) {
+        let started = std::time::Instant::now();
+        while self.audit_actions().iter().filter(|a| *a == action).count() < n {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "no {n} {action} audit entries: {:?}",
+                self.audit_actions()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The audit log's actions, oldest first.
     pub fn audit_actions(&self) -> Vec<String> {
         use engajar::schema::audit_log;
         audit_log::table

@@ -148,6 +148,8 @@ async fn login_failures_and_successes_are_audited(app: TestApp) {
     app.add_admin();
     app.login(ADMIN_EMAIL, "senha-errada-123").await;
     app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.wait_for_audit("login_failed", 1).await;
+    app.wait_for_audit("login", 1).await;
     let entries = engajar::models::audit::AuditEntry::latest(&mut app.db(), 10).unwrap();
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, vec!["login", "login_failed"]);

@@ -12,5 +12,6 @@ mod contacts;
 mod dnd;
 mod imports;
 mod login;
+mod security;
 mod segments;
 mod setup;

@@ -4,6 +4,7 @@ use actix_web::{Either, HttpResponse, web};
 use serde::Deserialize;
 
 use super::LoginPage;
+use crate::messages;
 use crate::models::User;
 use crate::web::auth::safe_next;
 use crate::web::session::TypedSession;
@@ -12,6 +13,7 @@ use crate::web::{AppError, AppState, see_other};
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    expirada: Option<String>,
 }
 
 pub async fn login_form(
@@ -32,5 +34,6 @@ pub async fn login_form(
         next,
         email: String::new(),
         error: None,
+        notice: query.expirada.as_ref().map(|_| messages::SESSION_EXPIRED),
     }))
 }

@@ -12,5 +12,6 @@ pub struct LoginPage {
     pub csrf_token: String,
     pub next: String,
     pub email: String,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
+    pub notice: Option<&'static str>,
 }

@@ -6,11 +6,12 @@ use serde::Deserialize;
 use super::LoginPage;
 use crate::credentials::{LoginOutcome, check_login};
 use crate::messages;
-use crate::models::NewAuditEntry;
 use crate::time;
+use crate::web::audit_sink::QueuedAudit;
 use crate::web::auth::safe_next;
 use crate::web::csrf::CsrfForm;
 use crate::web::session::TypedSession;
+use crate::web::throttle;
 use crate::web::{AppError, AppState, client_ip, see_other};
 
 #[derive(Deserialize)]
@@ -31,46 +32,80 @@ pub async fn login(
 ) -> Result<Either<LoginPage, HttpResponse>, AppError> {
     let email = form.email.trim().to_lowercase();
     let next = safe_next(form.next.as_deref());
-    let refuse = |error: &'static str| {
-        Either::Left(LoginPage {
-            csrf_token: session.csrf_token(),
-            next: next.clone(),
-            email: form.email.trim().to_string(),
-            error: Some(error),
-        })
+    let refuse = |error: String| LoginPage {
+        csrf_token: session.csrf_token(),
+        next: next.clone(),
+        email: form.email.trim().to_string(),
+        error: Some(error),
+        notice: None,
     };
     if email.is_empty() || form.password.is_empty() {
-        return Ok(refuse(messages::LOGIN_REQUIRED_FIELDS));
+        return Ok(Either::Left(refuse(
+            messages::LOGIN_REQUIRED_FIELDS.to_string(),
+        )));
     }
     let ip = client_ip(&req);
-    let password = form.password.clone();
-    let audited_email = email.clone();
-    let outcome = state
+    let now = time::now();
+    let checked_email = email.clone();
+    let checked_ip = ip.clone();
+    let throttle_state = state.clone();
+    let blocked = state
         .db(move |conn| {
-            let outcome = check_login(conn, &email, &password)?;
-            let (user_id, action, detail) = match &outcome {
-                LoginOutcome::Success(user) => (Some(user.id), "login", String::new()),
-                LoginOutcome::Refused { user_id } => {
-                    (*user_id, "login_failed", format!("e-mail: {audited_email}"))
-                }
-            };
-            NewAuditEntry {
-                user_id,
-                action,
-                detail: &detail,
-                ip: ip.as_deref(),
-                created_at: time::now(),
-            }
-            .insert(conn)?;
-            Ok(outcome)
+            Ok(throttle_state.throttle.blocked_until(
+                conn,
+                &checked_email,
+                checked_ip.as_deref(),
+                now,
+            )?)
         })
+        .await?;
+    if let Some(until) = blocked {
+        state.audit.record(QueuedAudit {
+            user_id: None,
+            action: "login_throttled",
+            detail: throttle::failure_detail(&email),
+            ip,
+            created_at: now,
+        });
+        let minutes = ((until - now) + 59).div_euclid(60).max(1);
+        let page = refuse(messages::login_throttled(minutes));
+        return Ok(Either::Right(
+            HttpResponse::TooManyRequests()
+                .content_type("text/html; charset=utf-8")
+                .insert_header(("Retry-After", (until - now).max(1).to_string()))
+                .body(askama::Template::render(&page)?),
+        ));
+    }
+    let password = form.password.clone();
+    let checked_email = email.clone();
+    let outcome = state
+        .db(move |conn| Ok(check_login(conn, &checked_email, &password)?))
         .await?;
     match outcome {
         LoginOutcome::Success(user) => {
-            session.log_in(user.id)?;
+            state.audit.record(QueuedAudit {
+                user_id: Some(user.id),
+                action: "login",
+                detail: String::new(),
+                ip,
+                created_at: now,
+            });
+            session.log_in(user.id, &user.role)?;
             tracing::info!(user_id = user.id, "login");
             Ok(Either::Right(see_other(&next)))
         }
-        LoginOutcome::Refused { .. } => Ok(refuse(messages::LOGIN_FAILED)),
+        LoginOutcome::Refused { user_id } => {
+            state
+                .throttle
+                .record_failure(&throttle::keys(&email, ip.as_deref()), now);
+            state.audit.record(QueuedAudit {
+                user_id,
+                action: "login_failed",
+                detail: throttle::failure_detail(&email),
+                ip,
+                created_at: now,
+            });
+            Ok(Either::Left(refuse(messages::LOGIN_FAILED.to_string())))
+        }
     }
 }

@@ -98,6 +98,6 @@ pub async fn setup(
     let Some(user) = created else {
         return Err(AppError::NotFound);
     };
-    session.log_in(user.id)?;
+    session.log_in(user.id, &user.role)?;
     Ok(Either::Right(see_other("/engajar")))
 }
