@@ -44,6 +44,9 @@ pub const NOT_FOUND_TITLE: &str = "Página não encontrada";
 pub const NOT_FOUND: &str = "O endereço acessado não existe ou não está mais disponível.";
 pub const BAD_REQUEST_TITLE: &str = "Requisição inválida";
 pub const BAD_REQUEST: &str = "Os dados enviados não puderam ser lidos.";
+pub const TOO_LARGE_TITLE: &str = "Envio grande demais";
+pub const TOO_LARGE: &str =
+    "O formulário enviado passa do tamanho aceito. Volte, confira os campos e envie de novo.";
 pub const UNAVAILABLE_TITLE: &str = "Serviço indisponível";
 pub const UNAVAILABLE: &str =
     "O banco de dados não está respondendo no momento. Aguarde alguns instantes e tente de novo.";

@@ -31,6 +31,9 @@ pub(crate) fn read(
     limits: &Limits,
     on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
 ) -> Result<(), FileError> {
+    if matches!(format, Format::Xlsx | Format::Ods) {
+        check_zip_parts(path, format, limits)?;
+    }
     let file = File::open(path)
         .map_err(|e| FileError::unreadable(format!("não foi possível abrir o arquivo ({e})")))?;
     let reader = BufReader::new(file);
@@ -46,6 +49,40 @@ pub(crate) fn read(
         Format::Ods => read_whole(Ods::new(reader), format, limits, on_event),
         Format::Csv => unreachable!("CSV files are read as text"),
     }
+}
+
+/// Uncompressed XML allowed per cell of the limit: real sheets take 30–100 bytes a cell.
+const XML_BYTES_PER_CELL: u64 = 128;
+
+/// `.xlsx` and `.ods` are zip files whose XML calamine partly reads whole (shared strings,
+/// ODS content). Each part is decompressed here first, into nothing, counting the bytes
+/// it really holds (never trusting the sizes the zip declares) and stopping at the limit:
+/// a zip bomb ends as `too_large` after reading at most the limit, in constant memory.
+fn check_zip_parts(path: &Path, format: Format, limits: &Limits) -> Result<(), FileError> {
+    use std::io::Read;
+    let cap = limits.max_sheet_cells.saturating_mul(XML_BYTES_PER_CELL);
+    let file = File::open(path)
+        .map_err(|e| FileError::unreadable(format!("não foi possível abrir o arquivo ({e})")))?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| unreadable(format, e))?;
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| unreadable(format, e))?;
+        let is_xml = entry
+            .name()
+            .map_err(|e| unreadable(format, e))?
+            .ends_with(".xml");
+        if !is_xml {
+            continue;
+        }
+        let budget = cap.saturating_sub(total);
+        let read = std::io::copy(&mut (&mut entry).take(budget + 1), &mut std::io::sink())
+            .map_err(|e| unreadable(format, e))?;
+        total += read;
+        if read > budget {
+            return Err(FileError::too_large(limits.max_sheet_cells));
+        }
+    }
+    Ok(())
 }
 
 /// `.xls` and `.ods`: calamine reads the sheet whole, values and formulas apart.

@@ -28,9 +28,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let body = body
-                .await
-                .map_err(|e| AppError::BadRequest(format!("form body: {e}")))?;
+            let body = body.await.map_err(|e| {
+                let overflow = matches!(
+                    e.as_error::<actix_web::error::PayloadError>(),
+                    Some(actix_web::error::PayloadError::Overflow)
+                ) || e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE;
+                if overflow {
+                    AppError::TooLarge
+                } else {
+                    AppError::BadRequest(format!("form body: {e}"))
+                }
+            })?;
             let pairs: Vec<(String, String)> = if is_form {
                 serde_urlencoded::from_bytes(&body).unwrap_or_default()
             } else {

@@ -16,6 +16,8 @@ pub enum AppError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("request body over the limit")]
+    TooLarge,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -101,6 +103,7 @@ impl AppError {
             AppError::Forbidden => (messages::FORBIDDEN_TITLE, messages::FORBIDDEN),
             AppError::Csrf => (messages::CSRF_TITLE, messages::CSRF_INVALID),
             AppError::BadRequest(_) => (messages::BAD_REQUEST_TITLE, messages::BAD_REQUEST),
+            AppError::TooLarge => (messages::TOO_LARGE_TITLE, messages::TOO_LARGE),
             AppError::Unavailable(_) => (messages::UNAVAILABLE_TITLE, messages::UNAVAILABLE),
             AppError::Database(_) | AppError::Internal(_) => {
                 (messages::INTERNAL_TITLE, messages::INTERNAL)
@@ -115,6 +118,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

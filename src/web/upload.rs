@@ -12,6 +12,8 @@ use crate::web::AppError;
 
 /// Text fields are short; anything longer is not from our form.
 const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
+/// Our forms have a dozen fields; a body with many more is not from them.
+const MAX_TEXT_FIELDS: usize = 64;
 /// Past the limit the rest of the body is read and dropped (so the browser gets our
 /// answer instead of a reset connection), up to this much more.
 const MAX_DRAIN_BYTES: u64 = 64 * 1024 * 1024;
@@ -138,9 +140,12 @@ async fn read_fields(
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(bad)?;
                 if value.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
-                    return Err(AppError::BadRequest(format!("field {name} too long")));
+                    return Err(AppError::TooLarge);
                 }
                 value.extend_from_slice(&chunk);
+            }
+            if upload.fields.len() >= MAX_TEXT_FIELDS {
+                return Err(AppError::TooLarge);
             }
             upload
                 .fields

@@ -1,0 +1,38 @@
+//! Files made to hurt: a zip bomb dressed as a workbook must end as `too_large`, quickly
+//! and in bounded memory. Its own test binary, so the process's peak memory is its own.
+
+use std::path::Path;
+
+use engajar::layout::{self, FileErrorCode, Limits};
+
+/// Peak resident memory of this process, in MB (Linux).
+fn peak_memory_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<f64>()
+        .unwrap()
+        / 1024.0
+}
+
+#[test]
+fn a_zip_bomb_workbook_is_too_large_in_bounded_memory() {
+    let bomb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zip_bomb.xlsx");
+    assert!(
+        std::fs::metadata(&bomb).unwrap().len() < 1024 * 1024,
+        "a small file"
+    );
+    let report = layout::validate(&bomb, "planilha.xlsx", &Limits::default());
+    assert!(
+        report.has_code(FileErrorCode::TooLarge),
+        "{:?}",
+        report.file_errors
+    );
+    assert!(!report.is_importable());
+    // 400 MB of XML were behind 0.4 MB of zip; reading stopped at the limit, in a
+    // streaming buffer.
+    let peak = peak_memory_mb();
+    assert!(peak < 100.0, "peak memory {peak:.0} MB");
+}
