@@ -107,6 +107,37 @@ macro_rules! insert_all_ignoring_duplicates {
     }};
 }
 
+/// A transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`, taking the
+/// write lock first: a deferred transaction that reads and then writes while an import
+/// holds the lock fails at once with "database is locked" (SQLite cannot wait there
+/// without risking a deadlock), whereas waiting for the lock up front honours the busy
+/// timeout. On PostgreSQL it is an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match work(conn) {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            Manager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Pg(PgConnection),
@@ -290,8 +321,11 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, SetupError> {
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
-        .test_on_check_out(false)
+        // A request waits at most this long for a connection before its 503 page.
+        .connection_timeout(Duration::from_secs(5))
+        // A connection the server dropped (PostgreSQL restarted) is noticed and replaced
+        // at checkout, so the app recovers by itself; the check is one round trip.
+        .test_on_check_out(true)
         .build(Manager { url: url.clone() })
         .map_err(|e| SetupError::Pool(e.to_string()))
 }

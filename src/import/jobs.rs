@@ -233,7 +233,7 @@ fn claim(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
             mark_processing(conn, id, now)?;
             Ok(Some(id))
         }),
-        Backend::Sqlite => conn.transaction(|conn| {
+        Backend::Sqlite => crate::db::write_transaction(conn, |conn| {
             let next = audiences::table
                 .filter(audiences::status.eq(AudienceStatus::Queued.code()))
                 .order(audiences::id.asc())

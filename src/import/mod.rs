@@ -124,7 +124,7 @@ pub fn import_audience(
         return Ok(Outcome::Rejected { report });
     }
     let options = ImportOptions::from_audience(audience);
-    let counts = conn.transaction(|conn| {
+    let counts = crate::db::write_transaction(conn, |conn| {
         import_rows(
             conn,
             audience,
@@ -150,7 +150,7 @@ pub fn dry_run(
         return Ok(Outcome::Rejected { report });
     }
     let mut counts = None;
-    let result = conn.transaction::<(), diesel::result::Error, _>(|conn| {
+    let result = crate::db::write_transaction::<(), diesel::result::Error, _>(conn, |conn| {
         let audience = request.create_audience(conn, None, AudienceStatus::Processing)?;
         counts = Some(import_rows(
             conn,
@@ -249,7 +249,7 @@ fn import_rows(
 
 /// The audience failed on file-level errors: store them (the listed ones) and nothing else.
 fn record_rejection(conn: &mut DbConnection, audience_id: i64, report: &Report) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::delete(
             audience_row_errors::table.filter(audience_row_errors::audience_id.eq(audience_id)),
         )

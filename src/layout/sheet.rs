@@ -31,6 +31,20 @@ pub(crate) fn read(
     limits: &Limits,
     on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
 ) -> Result<(), FileError> {
+    // A malformed workbook must not take the server down with it, should the library
+    // that parses it panic: the file is reported as damaged instead.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_workbook(path, format, limits, on_event)
+    }))
+    .unwrap_or_else(|_| Err(unreadable(format, "conteúdo inesperado")))
+}
+
+fn read_workbook(
+    path: &Path,
+    format: Format,
+    limits: &Limits,
+    on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
+) -> Result<(), FileError> {
     if matches!(format, Format::Xlsx | Format::Ods) {
         check_zip_parts(path, format, limits)?;
     }

@@ -29,7 +29,7 @@ impl NewDndEntry {
 
     /// Adds the entries not listed yet, all or none; returns how many were added.
     pub fn insert_all(conn: &mut DbConnection, entries: &[NewDndEntry]) -> QueryResult<usize> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let mut added = 0;
             for chunk in entries.chunks(1_000) {
                 added += crate::insert_ignoring_duplicates!(

@@ -64,7 +64,7 @@ impl NewInteraction<'_> {
     /// Records the interaction against whoever has that channel now; returns its id
     /// and the contact's id, if any.
     pub fn insert(&self, conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let contact_id = contact_channels::table
                 .filter(contact_channels::kind.eq(self.kind.as_str()))
                 .filter(contact_channels::value.eq(self.value))

@@ -87,7 +87,7 @@ impl NewSegment<'_> {
     /// Creates the segment unless one with the same name (ignoring case) exists.
     /// Returns the segment and whether it was created now.
     pub fn insert_if_absent(&self, conn: &mut DbConnection) -> QueryResult<(Segment, bool)> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let existing = segments::table
                 .filter(segments::name_key.eq(self.name_key))
                 .select(Segment::as_select())
@@ -147,7 +147,7 @@ impl Segment {
         id: i64,
         name: &SegmentName,
     ) -> QueryResult<Result<String, SegmentChangeError>> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let Some(segment) = Segment::find(conn, id)? else {
                 return Ok(Err(SegmentChangeError::NotFound));
             };
@@ -184,7 +184,7 @@ impl Segment {
         conn: &mut DbConnection,
         id: i64,
     ) -> QueryResult<Result<(String, usize), SegmentChangeError>> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let Some(segment) = Segment::find(conn, id)? else {
                 return Ok(Err(SegmentChangeError::NotFound));
             };

@@ -53,7 +53,7 @@ impl Settings {
     pub fn save(&self, conn: &mut DbConnection, now: i64) -> QueryResult<()> {
         let verify = if self.verify_enabled { "1" } else { "0" };
         let mb = self.max_upload_mb.to_string();
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             for (key, value) in [(VERIFY, verify), (MAX_UPLOAD_MB, mb.as_str())] {
                 diesel::delete(settings::table.find(key)).execute(conn)?;
                 diesel::insert_into(settings::table)

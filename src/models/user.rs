@@ -104,7 +104,7 @@ impl User {
         disabled: Option<bool>,
         now: i64,
     ) -> QueryResult<Result<User, UserChangeError>> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             if conn.backend() == crate::db::Backend::Postgres {
                 diesel::sql_query(format!("SELECT pg_advisory_xact_lock({USER_LOCK_KEY})"))
                     .execute(conn)?;
@@ -154,7 +154,7 @@ const USER_LOCK_KEY: i64 = 0x454e_0001_0000;
 impl NewUser<'_> {
     /// Inserts the user unless the e-mail is taken (`None` then).
     pub fn insert_if_email_free(&self, conn: &mut DbConnection) -> QueryResult<Option<User>> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             if User::find_by_email(conn, self.email)?.is_some() {
                 return Ok(None);
             }

@@ -238,7 +238,7 @@ async fn the_binary_serves_by_default_and_sessions_survive_a_restart() {
     let port = free_port();
     let address = format!("http://127.0.0.1:{port}");
     let client = new_client();
-    let server = start_binary(&url, port).await;
+    let server = start_binary(&url, port, &[]).await;
     let login = client.get(format!("{address}/login")).send().await.unwrap();
     let html = scraper::Html::parse_document(&login.text().await.unwrap());
     let token = field_value(&html, "input[name=csrf_token]").unwrap();
@@ -256,58 +256,13 @@ async fn the_binary_serves_by_default_and_sessions_survive_a_restart() {
     drop(server);
     assert!(dir.path().join("engajar.db.session-key").exists());
 
-    let _server = start_binary(&url, port).await;
+    let _server = start_binary(&url, port, &[]).await;
     let page = client
         .get(format!("{address}/engajar"))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200, "still logged in after a restart");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The server process, killed when the test ends, whether it passed or not.
-struct ServerProcess(std::process::Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_binary(url: &str, port: u16) -> ServerProcess {
-    let child = Command::new(env!("CARGO_BIN_EXE_engajar"))
-        .arg("--database-url")
-        .arg(url)
-        .env("ENGAJAR_BIND", format!("127.0.0.1:{port}"))
-        .env_remove("ENGAJAR_SESSION_KEY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    let started = Instant::now();
-    let child = ServerProcess(child);
-    loop {
-        if let Ok(r) = reqwest::get(&health).await
-            && r.status() == 200
-        {
-            return child;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 mod data_commands {

@@ -521,3 +521,99 @@ impl TestApp {
             .unwrap()
     }
 }
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process of the real binary, killed (SIGKILL) when dropped.
+pub struct ServerProcess(pub std::process::Child);
+
+impl ServerProcess {
+    /// Kills the server the hard way, as a power cut would.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts `engajar serve` on `port` and waits until `/healthz` answers.
+pub async fn start_binary(url: &str, port: u16, env: &[(&str, &str)]) -> ServerProcess {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"));
+    command
+        .arg("--database-url")
+        .arg(url)
+        .env("ENGAJAR_BIND", format!("127.0.0.1:{port}"))
+        .env_remove("ENGAJAR_SESSION_KEY")
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let child = ServerProcess(command.spawn().unwrap());
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(&health).await
+            && r.status() == 200
+        {
+            return child;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "server did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Logs a fresh client in at `address` (a server started apart from [`TestApp`]).
+pub async fn login_at(address: &str, email: &str, password: &str) -> reqwest::Client {
+    let client = new_client();
+    let page = client.get(format!("{address}/login")).send().await.unwrap();
+    let html = Html::parse_document(&page.text().await.unwrap());
+    let token = field_value(&html, "input[name=csrf_token]").unwrap();
+    let response = client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&response),
+        "/engajar",
+        "{email} logs in at {address}"
+    );
+    client
+}
+
+/// A layout file of `rows` new contacts, each with its own phone.
+pub fn generated_layout(rows: usize) -> Vec<u8> {
+    let mut out = engajar::layout::COLUMNS.join(";").into_bytes();
+    out.extend_from_slice(b"\r\n");
+    for i in 0..rows {
+        out.extend_from_slice(
+            format!(
+                "TELEFONE;119{:08};;Cliente {i};;C-{i};Loja;;;;;;MEDIA\r\n",
+                10_000_000 + i
+            )
+            .as_bytes(),
+        );
+    }
+    out
+}

@@ -10,6 +10,7 @@ mod authz;
 mod cli;
 mod contacts;
 mod dnd;
+mod faults;
 mod hostile;
 mod imports;
 mod login;

@@ -1,7 +1,6 @@
 //! `POST /setup`: creates the first admin and logs them in.
 
 use actix_web::{Either, HttpRequest, HttpResponse, web};
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::SetupPage;
@@ -67,7 +66,7 @@ pub async fn setup(
     let created = state
         .db(move |conn| {
             let hash = hash_password(&password);
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 // Two first visitors racing: only the first one becomes admin.
                 if User::count(conn)? > 0 {
                     return Ok(None);
