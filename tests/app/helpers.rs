@@ -549,6 +549,16 @@ impl Drop for ServerProcess {
 
 /// Starts `engajar serve` on `port` and waits until `/healthz` answers.
 pub async fn start_binary(url: &str, port: u16, env: &[(&str, &str)]) -> ServerProcess {
+    start_binary_logging(url, port, env, None).await
+}
+
+/// [`start_binary`], its log (stderr) written to `log`.
+pub async fn start_binary_logging(
+    url: &str,
+    port: u16,
+    env: &[(&str, &str)],
+    log: Option<&std::path::Path>,
+) -> ServerProcess {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"));
     command
         .arg("--database-url")
@@ -557,7 +567,10 @@ pub async fn start_binary(url: &str, port: u16, env: &[(&str, &str)]) -> ServerP
         .env_remove("ENGAJAR_SESSION_KEY")
         .env_remove("DATABASE_URL")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(match log {
+            Some(path) => std::process::Stdio::from(std::fs::File::create(path).unwrap()),
+            None => std::process::Stdio::null(),
+        });
     for (key, value) in env {
         command.env(key, value);
     }

@@ -16,4 +16,5 @@ mod imports;
 mod login;
 mod security;
 mod segments;
+mod servers;
 mod setup;
