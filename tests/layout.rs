@@ -527,3 +527,24 @@ fn the_downloadable_layout_imports_cleanly() {
     assert!(report.valid_rows >= 3);
     assert!(rows.iter().all(|r| matches!(r, RowOutcome::Valid(_))));
 }
+
+/// Inputs the fuzzer (`fuzz/`) found that once took the reader down: each must now end as
+/// a report naming the file unreadable.
+#[test]
+fn fuzzer_findings_are_reported_as_unreadable() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let report = layout::validate(&path, &name, &Limits::default());
+        assert!(
+            report.has_code(FileErrorCode::Unreadable),
+            "{name}: {:?}",
+            report.file_errors
+        );
+        assert!(!report.is_importable(), "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}
