@@ -168,7 +168,10 @@ impl ContactSearch {
         if channel.is_none() && exact_document.is_none() {
             let folded = crate::domain::text::fold(&q).to_lowercase();
             let mut by_name: ContactFilter = Box::new(contacts::name_search.is_not_null());
-            for word in folded.split(' ').filter(|w| !w.is_empty()) {
+            // Longest words first: they rule most names out, so the others are seldom tried.
+            let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+            words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+            for word in words {
                 by_name = Box::new(
                     by_name.and(
                         contacts::name_search
@@ -180,40 +183,42 @@ impl ContactSearch {
             }
             terms.push(by_name);
         }
-        terms.push(Box::new(
-            contacts::customer_code.assume_not_null().eq(q.clone()),
-        ));
-        terms.push(Box::new(
-            contacts::id.eq_any(
-                contact_tags::table
-                    .filter(contact_tags::tag.eq(q.clone()))
-                    .select(contact_tags::contact_id),
-            ),
-        ));
-        if let Some((kind, value)) = channel {
-            terms.push(Box::new(
-                contacts::id.eq_any(
-                    contact_channels::table
-                        .filter(contact_channels::kind.eq(kind.as_str()))
-                        .filter(contact_channels::value.eq(value))
-                        .select(contact_channels::contact_id),
-                ),
-            ));
-        }
         let document = match exact_document {
-            Some(d) => Some(d.into_inner()),
+            Some(d) => d.into_inner(),
             None => {
                 let bare: String = q
                     .chars()
                     .filter(char::is_ascii_alphanumeric)
                     .map(|c| c.to_ascii_uppercase())
                     .collect();
-                (bare.len() >= 11 && bare.chars().any(|c| c.is_ascii_digit())).then_some(bare)
+                if bare.len() >= 11 && bare.chars().any(|c| c.is_ascii_digit()) {
+                    bare
+                } else {
+                    String::new()
+                }
             }
         };
-        if let Some(document) = document {
-            terms.push(Box::new(contacts::document.assume_not_null().eq(document)));
-        }
+        let (kind, value) = channel
+            .map(|(kind, value)| (kind.as_str(), value))
+            .unwrap_or(("", String::new()));
+        // The exact keys, gathered by one UNION of index lookups: both databases then
+        // fetch those few contacts by id instead of testing every contact against each key.
+        use diesel::sql_types::Text;
+        terms.push(Box::new(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "contacts.id IN (SELECT contact_id FROM contact_tags WHERE tag = ",
+            )
+            .bind::<Text, _>(q.clone())
+            .sql(" UNION SELECT id FROM contacts WHERE customer_code = ")
+            .bind::<Text, _>(q.clone())
+            .sql(" UNION SELECT contact_id FROM contact_channels WHERE kind = ")
+            .bind::<Text, _>(kind)
+            .sql(" AND value = ")
+            .bind::<Text, _>(value)
+            .sql(" UNION SELECT id FROM contacts WHERE document = ")
+            .bind::<Text, _>(document)
+            .sql(")"),
+        ));
         terms.into_iter().reduce(|any, term| Box::new(any.or(term)))
     }
 

@@ -81,7 +81,14 @@ pub async fn show_audience(
                 };
                 let file_errors = AudienceRowError::list(conn, id, "file", None)?;
                 let rejected = AudienceRowError::list(conn, id, "row", Some(REJECTED_SHOWN))?;
-                let member_total = AudienceMember::count(conn, id)?;
+                // A finished import's members are exactly its imported rows: no need to
+                // count a million of them on every view.
+                let member_total = match AudienceStatus::parse(&audience.status) {
+                    Some(AudienceStatus::Done | AudienceStatus::DoneWithRejections) => {
+                        audience.imported
+                    }
+                    _ => AudienceMember::count(conn, id)?,
+                };
                 let pages = ((member_total + MEMBERS_PER_PAGE - 1) / MEMBERS_PER_PAGE).max(1);
                 let page = requested.min(pages);
                 let members = AudienceMember::page(
