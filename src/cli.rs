@@ -355,17 +355,9 @@ fn add_user(
         NewPassword::parse(password, email.as_str()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let hash = hash_password(&password);
     let now = time::now();
-    let user = NewUser {
-        email: email.as_str(),
-        name: &name,
-        role: role.as_str(),
-        password_hash: &hash,
-        disabled: 0,
-        created_at: now,
-        updated_at: now,
-    }
-    .insert_if_email_free(conn)?
-    .ok_or_else(|| anyhow::anyhow!("a user with e-mail {email} already exists"))?;
+    let user = NewUser::active(email.as_str(), &name, role, &hash, now)
+        .insert_if_email_free(conn)?
+        .ok_or_else(|| anyhow::anyhow!("a user with e-mail {email} already exists"))?;
     NewAuditEntry {
         user_id: None,
         action: "user_create",

@@ -43,6 +43,16 @@ impl NewPassword {
         Ok(NewPassword(password.to_string()))
     }
 
+    /// A password typed twice: the rules, then the two must match. The error is the
+    /// pt-BR message to show beside the field.
+    pub fn parse_confirmed(password: &str, confirm: &str, email: &str) -> Result<Self, String> {
+        let parsed = Self::parse(password, email).map_err(|e| e.to_string())?;
+        if password != confirm {
+            return Err(messages::PASSWORD_MISMATCH.to_string());
+        }
+        Ok(parsed)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

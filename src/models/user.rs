@@ -67,7 +67,26 @@ impl User {
     }
 }
 
-impl NewUser<'_> {
+impl<'a> NewUser<'a> {
+    /// An enabled account, created now.
+    pub fn active(
+        email: &'a str,
+        name: &'a str,
+        role: Role,
+        password_hash: &'a str,
+        now: i64,
+    ) -> Self {
+        NewUser {
+            email,
+            name,
+            role: role.as_str(),
+            password_hash,
+            disabled: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<User> {
         crate::on_backend!(
             conn,

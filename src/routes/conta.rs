@@ -63,17 +63,10 @@ pub async fn change_password(
         current_error: None,
         password_error: None,
     };
-    let password = match NewPassword::parse(&form.password, &ctx.user.email) {
-        Ok(_) if form.password != form.password_confirm => {
-            page.password_error = Some(messages::PASSWORD_MISMATCH.to_string());
-            None
-        }
-        Ok(p) => Some(p),
-        Err(e) => {
-            page.password_error = Some(e.to_string());
-            None
-        }
-    };
+    let password =
+        NewPassword::parse_confirmed(&form.password, &form.password_confirm, &ctx.user.email)
+            .map_err(|e| page.password_error = Some(e))
+            .ok();
     let user_id = ctx.user.id;
     let ip = client_ip(&req);
     let current = form.current;

@@ -189,23 +189,6 @@ async fn killed_mid_import_then_restarted_imports_exactly_once(backend: Backend)
     assert_eq!(texts(&html, "#status"), vec!["Concluída"]);
 }
 
-fn seed_staff(conn: &mut engajar::db::DbConnection) {
-    let hash = engajar::credentials::hash_password(
-        &engajar::domain::NewPassword::parse(STAFF_PASSWORD, STAFF_EMAIL).unwrap(),
-    );
-    engajar::models::NewUser {
-        email: STAFF_EMAIL,
-        name: "Caio da Equipe",
-        role: "staff",
-        password_hash: &hash,
-        disabled: 0,
-        created_at: 1,
-        updated_at: 1,
-    }
-    .insert(conn)
-    .unwrap();
-}
-
 mod sigkill {
     use super::*;
 

@@ -630,3 +630,21 @@ pub fn generated_layout(rows: usize) -> Vec<u8> {
     }
     out
 }
+
+/// The staff user (`STAFF_EMAIL`), straight into a database no app has opened yet.
+pub fn seed_staff(conn: &mut engajar::db::DbConnection) {
+    let hash = engajar::credentials::hash_password(
+        &engajar::domain::NewPassword::parse(STAFF_PASSWORD, STAFF_EMAIL).unwrap(),
+    );
+    engajar::models::NewUser {
+        email: STAFF_EMAIL,
+        name: "Caio da Equipe",
+        role: "staff",
+        password_hash: &hash,
+        disabled: 0,
+        created_at: 1,
+        updated_at: 1,
+    }
+    .insert(conn)
+    .unwrap();
+}

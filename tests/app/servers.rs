@@ -30,20 +30,7 @@ async fn two_servers_share_sessions_and_process_each_import_once() {
             .establish()
             .unwrap();
         engajar::db::run_migrations(&mut conn).unwrap();
-        let hash = engajar::credentials::hash_password(
-            &engajar::domain::NewPassword::parse(STAFF_PASSWORD, STAFF_EMAIL).unwrap(),
-        );
-        engajar::models::NewUser {
-            email: STAFF_EMAIL,
-            name: "Caio da Equipe",
-            role: "staff",
-            password_hash: &hash,
-            disabled: 0,
-            created_at: 1,
-            updated_at: 1,
-        }
-        .insert(&mut conn)
-        .unwrap();
+        seed_staff(&mut conn);
         engajar::models::NewSegment {
             name: "Dois servidores",
             name_key: "dois servidores",

@@ -48,17 +48,10 @@ pub async fn setup(
     if email.is_err() {
         page.email_error = Some(messages::EMAIL_INVALID);
     }
-    let password = match NewPassword::parse(&form.password, &form.email) {
-        Ok(_) if form.password != form.password_confirm => {
-            page.password_error = Some(messages::PASSWORD_MISMATCH.to_string());
-            None
-        }
-        Ok(p) => Some(p),
-        Err(e) => {
-            page.password_error = Some(e.to_string());
-            None
-        }
-    };
+    let password =
+        NewPassword::parse_confirmed(&form.password, &form.password_confirm, &form.email)
+            .map_err(|e| page.password_error = Some(e))
+            .ok();
     let (Ok(email), Some(password), false) = (email, password, name.is_empty()) else {
         return Ok(Either::Left(page));
     };
@@ -72,16 +65,8 @@ pub async fn setup(
                     return Ok(None);
                 }
                 let now = time::now();
-                let user = NewUser {
-                    email: email.as_str(),
-                    name: &name,
-                    role: Role::Admin.as_str(),
-                    password_hash: &hash,
-                    disabled: 0,
-                    created_at: now,
-                    updated_at: now,
-                }
-                .insert(conn)?;
+                let user =
+                    NewUser::active(email.as_str(), &name, Role::Admin, &hash, now).insert(conn)?;
                 NewAuditEntry {
                     user_id: Some(user.id),
                     action: "setup",

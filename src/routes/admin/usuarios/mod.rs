@@ -25,6 +25,16 @@ pub struct NewUserFields {
     password_error: Option<String>,
 }
 
+impl NewUserFields {
+    /// The empty form: a new user is staff unless chosen otherwise.
+    fn blank() -> Self {
+        NewUserFields {
+            role: Role::Staff.as_str().into(),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/usuarios.html")]
 pub struct UsersPage {
@@ -73,11 +83,7 @@ pub async fn user_list(
         Some("senha") => Some(messages::USER_PASSWORD_RESET),
         _ => None,
     };
-    let form = NewUserFields {
-        role: Role::Staff.as_str().into(),
-        ..Default::default()
-    };
-    UsersPage::render(ctx, &state, form, notice, None).await
+    UsersPage::render(ctx, &state, NewUserFields::blank(), notice, None).await
 }
 
 #[derive(Deserialize)]
@@ -128,16 +134,8 @@ pub async fn create_user(
         .db(move |conn| {
             let hash = hash_password(&password);
             let now = time::now();
-            let user = NewUser {
-                email: email.as_str(),
-                name: &name,
-                role: role.as_str(),
-                password_hash: &hash,
-                disabled: 0,
-                created_at: now,
-                updated_at: now,
-            }
-            .insert_if_email_free(conn)?;
+            let user = NewUser::active(email.as_str(), &name, role, &hash, now)
+                .insert_if_email_free(conn)?;
             if let Some(user) = &user {
                 audit(
                     conn,
@@ -249,10 +247,7 @@ async fn apply_change(
             UsersPage::render(
                 ctx,
                 &state,
-                NewUserFields {
-                    role: Role::Staff.as_str().into(),
-                    ..Default::default()
-                },
+                NewUserFields::blank(),
                 None,
                 Some(messages::USER_LAST_ADMIN.to_string()),
             )
