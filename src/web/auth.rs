@@ -77,7 +77,6 @@ pub async fn require_login(
     let user = match session.user_id() {
         Some(_) if idle => None,
         Some(id) => {
-            let state = state.clone();
             let found = web::block(move || -> Result<Option<User>, AppError> {
                 let mut conn = state.pool.get()?;
                 Ok(User::find(&mut conn, id)?)
@@ -118,23 +117,21 @@ pub async fn require_login(
 /// `/login?next=…` for page views, so the user lands back where they were headed;
 /// `expirada=1` when an idle session was just ended, so the page can say why.
 fn login_redirect_target(req: &ServiceRequest, expired: bool) -> String {
-    let flag = if expired { "expirada=1" } else { "" };
+    let mut params = Vec::new();
+    if expired {
+        params.push("expirada=1".to_string());
+    }
     let wanted = match req.query_string() {
         "" => req.path().to_string(),
         q => format!("{}?{}", req.path(), q),
     };
-    if req.method() != Method::GET || wanted == "/" {
-        return if expired {
-            format!("/login?{flag}")
-        } else {
-            "/login".to_string()
-        };
+    if req.method() == Method::GET && wanted != "/" {
+        params.push(format!("next={}", urlencoding::encode(&wanted)));
     }
-    let next = format!("next={}", urlencoding::encode(&wanted));
-    if expired {
-        format!("/login?{flag}&{next}")
+    if params.is_empty() {
+        "/login".to_string()
     } else {
-        format!("/login?{next}")
+        format!("/login?{}", params.join("&"))
     }
 }
 
