@@ -36,3 +36,21 @@ fn a_zip_bomb_workbook_is_too_large_in_bounded_memory() {
     let peak = peak_memory_mb();
     assert!(peak < 100.0, "peak memory {peak:.0} MB");
 }
+
+/// 0.8 KB of OpenDocument whose one filled cell is repeated 1,000 columns by 50,000 rows:
+/// read as is, the spreadsheet library would allocate the 50-million-cell rectangle
+/// (6 GB here). The repeats are summed first, so it ends as `too_large` at once.
+#[test]
+fn repeated_cells_in_an_ods_are_too_large_before_they_are_expanded() {
+    let bomb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/repeated_cells_bomb.ods");
+    let started = std::time::Instant::now();
+    let report = layout::validate(&bomb, "planilha.ods", &Limits::default());
+    assert!(
+        report.has_code(FileErrorCode::TooLarge),
+        "{:?}",
+        report.file_errors
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let peak = peak_memory_mb();
+    assert!(peak < 100.0, "peak memory {peak:.0} MB");
+}

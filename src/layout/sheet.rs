@@ -88,15 +88,96 @@ fn check_zip_parts(path: &Path, format: Format, limits: &Limits) -> Result<(), F
         if !is_xml {
             continue;
         }
+        let is_ods_content =
+            format == Format::Ods && entry.name().is_ok_and(|n| n == "content.xml");
         let budget = cap.saturating_sub(total);
-        let read = std::io::copy(&mut (&mut entry).take(budget + 1), &mut std::io::sink())
-            .map_err(|e| unreadable(format, e))?;
+        let mut part = (&mut entry).take(budget + 1);
+        if is_ods_content {
+            let cells = ods_extent(BufReader::new(&mut part)).map_err(|e| unreadable(format, e))?;
+            if cells > limits.max_sheet_cells {
+                return Err(FileError::too_large(limits.max_sheet_cells));
+            }
+        }
+        std::io::copy(&mut part, &mut std::io::sink()).map_err(|e| unreadable(format, e))?;
+        let read = budget + 1 - part.limit();
         total += read;
         if read > budget {
             return Err(FileError::too_large(limits.max_sheet_cells));
         }
     }
     Ok(())
+}
+
+/// The cells an ODS sheet spans once its repeated rows and columns are expanded: calamine
+/// allocates that whole rectangle, so a few bytes of `number-rows-repeated` on a filled
+/// cell could ask for gigabytes. Only filled cells count (LibreOffice writes long runs of
+/// repeated empty ones), from the top-left corner to the farthest filled one.
+fn ods_extent(reader: impl std::io::BufRead) -> Result<u64, quick_xml::Error> {
+    use quick_xml::events::{BytesStart, Event};
+    fn repeat(e: &BytesStart<'_>, key: &str) -> u64 {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == key)
+            .and_then(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    }
+    fn has_value(e: &BytesStart<'_>) -> bool {
+        e.attributes()
+            .flatten()
+            .any(|a| a.key.as_ref() == "office:value-type")
+    }
+    let mut xml = quick_xml::Reader::from_reader(reader);
+    let mut buf = Vec::new();
+    let (mut row, mut col) = (0u64, 0u64);
+    let mut row_repeat = 1u64;
+    let mut row_filled = false;
+    let (mut rows, mut cols) = (0u64, 0u64);
+    loop {
+        let event = xml.read_event_into(&mut buf)?;
+        let (start, empty) = match &event {
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
+            _ => (None, false),
+        };
+        if let Some(e) = start {
+            match e.name().as_ref() {
+                "table:table-row" => {
+                    row_repeat = repeat(e, "table:number-rows-repeated");
+                    col = 0;
+                    row_filled = false;
+                    if empty {
+                        row = row.saturating_add(row_repeat);
+                    }
+                }
+                "table:table-cell" | "table:covered-table-cell" => {
+                    let n = repeat(e, "table:number-columns-repeated");
+                    if !empty || has_value(e) {
+                        cols = cols.max(col.saturating_add(n));
+                        row_filled = true;
+                    }
+                    col = col.saturating_add(n);
+                }
+                _ => {}
+            }
+        }
+        match &event {
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                if row_filled {
+                    rows = rows.max(row.saturating_add(row_repeat));
+                }
+                row = row.saturating_add(row_repeat);
+            }
+            Event::End(e) if e.name().as_ref() == "table:table" => {
+                // Only the first sheet is read.
+                break;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(rows.saturating_mul(cols))
 }
 
 /// `.xls` and `.ods`: calamine reads the sheet whole, values and formulas apart.
