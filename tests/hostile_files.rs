@@ -54,3 +54,19 @@ fn repeated_cells_in_an_ods_are_too_large_before_they_are_expanded() {
     let peak = peak_memory_mb();
     assert!(peak < 100.0, "peak memory {peak:.0} MB");
 }
+
+/// 5.6 KB of Excel 97-2003 with one cell at A1 and one at the last row and column: the
+/// spreadsheet library builds the whole 65,536 × 256 rectangle when it opens the file
+/// (1 GB here). The cell records are read first, so it ends as `too_large` at once.
+#[test]
+fn a_far_cell_in_an_xls_is_too_large_before_the_range_is_built() {
+    let bomb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/far_cell_bomb.xls");
+    let report = layout::validate(&bomb, "planilha.xls", &Limits::default());
+    assert!(
+        report.has_code(FileErrorCode::TooLarge),
+        "{:?}",
+        report.file_errors
+    );
+    let peak = peak_memory_mb();
+    assert!(peak < 100.0, "peak memory {peak:.0} MB");
+}

@@ -45,8 +45,14 @@ fn read_workbook(
     limits: &Limits,
     on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
 ) -> Result<(), FileError> {
-    if matches!(format, Format::Xlsx | Format::Ods) {
-        check_zip_parts(path, format, limits)?;
+    match format {
+        Format::Xlsx | Format::Ods => check_zip_parts(path, format, limits)?,
+        Format::Xls => {
+            if xls_extent(path).map_err(|e| unreadable(format, e))? > limits.max_sheet_cells {
+                return Err(FileError::too_large(limits.max_sheet_cells));
+            }
+        }
+        Format::Csv => {}
     }
     let file = File::open(path)
         .map_err(|e| FileError::unreadable(format!("não foi possível abrir o arquivo ({e})")))?;
@@ -176,6 +182,52 @@ fn ods_extent(reader: impl std::io::BufRead) -> Result<u64, quick_xml::Error> {
             _ => {}
         }
         buf.clear();
+    }
+    Ok(rows.saturating_mul(cols))
+}
+
+/// The rectangle an `.xls` workbook's cells span (from the top-left corner). calamine
+/// builds each sheet's whole rectangle when it opens the file, so a few kilobytes with a
+/// cell at a far row and column could ask for gigabytes (found by fuzzing). The cell
+/// records are read here first, straight from the workbook stream: each starts with its
+/// row and column.
+fn xls_extent(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut book = cfb::open(path)?;
+    let name = ["/Workbook", "/Book"].into_iter().find(|n| book.exists(n));
+    let Some(name) = name else {
+        return Ok(0);
+    };
+    let mut stream = BufReader::new(book.open_stream(name)?);
+    let (mut rows, mut cols) = (0u64, 0u64);
+    let mut data = Vec::new();
+    loop {
+        let mut head = [0u8; 4];
+        match stream.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e),
+        }
+        let kind = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        data.resize(len, 0);
+        if stream.read_exact(&mut data).is_err() {
+            break;
+        }
+        let at = |i: usize| u64::from(u16::from_le_bytes([data[i], data[i + 1]]));
+        match kind {
+            // NUMBER, LABELSST, RK, FORMULA, BOOLERR, LABEL, RSTRING: row, column, …
+            0x0203 | 0x00FD | 0x027E | 0x0006 | 0x0205 | 0x0204 | 0x00D6 if len >= 4 => {
+                rows = rows.max(at(0) + 1);
+                cols = cols.max(at(2) + 1);
+            }
+            // MULRK: row, first column, values…, last column.
+            0x00BD if len >= 6 => {
+                rows = rows.max(at(0) + 1);
+                cols = cols.max(at(len - 2) + 1).max(at(2) + 1);
+            }
+            _ => {}
+        }
     }
     Ok(rows.saturating_mul(cols))
 }
