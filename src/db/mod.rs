@@ -259,14 +259,18 @@ impl DatabaseUrl {
 }
 
 /// Without a timeout libpq waits on an unreachable host for as long as the OS lets it.
+/// libpq options Engajar sets unless the URL says otherwise: give up connecting after 5 s,
+/// and skip GSSAPI encryption, whose Kerberos probe on every connect can abort the process
+/// when a connection is opened while it exits.
 fn with_connect_timeout(url: &str) -> String {
-    if url.contains("connect_timeout=") {
-        url.to_string()
-    } else if url.contains('?') {
-        format!("{url}&connect_timeout=5")
-    } else {
-        format!("{url}?connect_timeout=5")
+    let mut url = url.to_string();
+    for (key, value) in [("connect_timeout", "5"), ("gssencmode", "disable")] {
+        if !url.contains(&format!("{key}=")) {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{separator}{key}={value}");
+        }
     }
+    url
 }
 
 fn redact(url: &str) -> String {
@@ -393,18 +397,18 @@ mod tests {
     }
 
     #[test]
-    fn connect_timeout_is_added_once() {
+    fn libpq_options_are_added_once() {
         assert_eq!(
             with_connect_timeout("postgres://h/db"),
-            "postgres://h/db?connect_timeout=5"
+            "postgres://h/db?connect_timeout=5&gssencmode=disable"
         );
         assert_eq!(
             with_connect_timeout("postgres://h/db?sslmode=disable"),
-            "postgres://h/db?sslmode=disable&connect_timeout=5"
+            "postgres://h/db?sslmode=disable&connect_timeout=5&gssencmode=disable"
         );
         assert_eq!(
-            with_connect_timeout("postgres://h/db?connect_timeout=2"),
-            "postgres://h/db?connect_timeout=2"
+            with_connect_timeout("postgres://h/db?connect_timeout=2&gssencmode=prefer"),
+            "postgres://h/db?connect_timeout=2&gssencmode=prefer"
         );
     }
 }

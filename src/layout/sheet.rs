@@ -226,6 +226,16 @@ fn xls_extent(path: &Path) -> std::io::Result<u64> {
                 rows = rows.max(at(0) + 1);
                 cols = cols.max(at(len - 2) + 1).max(at(2) + 1);
             }
+            // DIMENSIONS, which calamine reserves room for: BIFF8 has 32-bit rows.
+            0x0200 if len >= 14 => {
+                let row_end = u64::from(u32::from_le_bytes([data[4], data[5], data[6], data[7]]));
+                rows = rows.max(row_end);
+                cols = cols.max(at(10));
+            }
+            0x0200 if len >= 10 => {
+                rows = rows.max(at(2));
+                cols = cols.max(at(6));
+            }
             _ => {}
         }
     }
