@@ -188,9 +188,9 @@ fn ods_extent(reader: impl std::io::BufRead) -> Result<u64, quick_xml::Error> {
 
 /// The rectangle an `.xls` workbook's cells span (from the top-left corner). calamine
 /// builds each sheet's whole rectangle when it opens the file, so a few kilobytes with a
-/// cell at a far row and column could ask for gigabytes (found by fuzzing). The cell
-/// records are read here first, straight from the workbook stream: each starts with its
-/// row and column.
+/// cell at a far row and column could ask for gigabytes, and it reserves room for what the
+/// DIMENSIONS record claims (both found by fuzzing). Those records are read here first,
+/// straight from the workbook stream: each cell record starts with its row and column.
 fn xls_extent(path: &Path) -> std::io::Result<u64> {
     use std::io::Read;
     let mut book = cfb::open(path)?;
