@@ -2,19 +2,19 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::domain::Priority;
 use crate::messages;
-use crate::models::{ContactProfile, InteractionView, QueueItem};
+use crate::models::{ContactProfile, InteractionView, QueueItem, audit};
 use crate::time;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
-use crate::web::{AppError, AppState, see_other};
+use crate::web::{AppError, AppState, client_ip, see_other};
 
 pub struct QueueRow {
     pub item: QueueItem,
@@ -94,6 +94,7 @@ pub struct Empty {}
 
 /// `POST /fila/{id}/atender`.
 pub async fn attend(
+    req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -101,8 +102,21 @@ pub async fn attend(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let user_id = ctx.user.id;
+    let ip = client_ip(&req);
     let attended = state
-        .db(move |conn| Ok(InteractionView::attend(conn, id, user_id, time::now())?))
+        .db(move |conn| {
+            let attended = InteractionView::attend(conn, id, user_id, time::now())?;
+            if attended {
+                audit(
+                    conn,
+                    Some(user_id),
+                    "interaction_attend",
+                    &format!("interação #{id}"),
+                    ip.as_deref(),
+                )?;
+            }
+            Ok(attended)
+        })
         .await?;
     if !attended {
         return Err(AppError::NotFound);

@@ -439,6 +439,10 @@ async fn the_queue_orders_by_priority_then_arrival(app: TestApp) {
         .submit("/fila", &format!("/fila/{first}/atender"), &[])
         .await;
     assert_eq!(location(&response), "/fila?ok=1");
+    assert!(
+        app.audit_actions()
+            .contains(&"interaction_attend".to_string())
+    );
     let html = app.get_html("/fila").await;
     assert_eq!(texts(&html, "td.contact")[0], "Alta Ana");
     assert_eq!(texts(&html, "td.contact").len(), 4);

@@ -33,6 +33,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("settings", "Configurações alteradas"),
     ("token_create", "Token criado"),
     ("token_revoke", "Token revogado"),
+    ("interaction_attend", "Interação atendida"),
 ];
 
 pub fn action_label(code: &str) -> &str {
