@@ -11,7 +11,7 @@ use crate::domain::Priority;
 use crate::messages;
 use crate::models::{ContactProfile, InteractionView, QueueItem, audit};
 use crate::time;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
 use crate::web::{AppError, AppState, client_ip, see_other};
@@ -89,16 +89,13 @@ pub async fn queue(
     })
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// `POST /fila/{id}/atender`.
 pub async fn attend(
     req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let user_id = ctx.user.id;

@@ -15,6 +15,10 @@ pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
 
 pub struct CsrfForm<T>(pub T);
 
+/// The fields of a form that carries nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;

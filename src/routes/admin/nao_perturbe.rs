@@ -11,7 +11,7 @@ use crate::domain::{parse_channel, read_channel_list};
 use crate::messages;
 use crate::models::{DndEntryView, NewDndEntry, audit};
 use crate::time;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
 use crate::web::session::TypedSession;
@@ -155,16 +155,13 @@ pub async fn dnd_add(
     )))
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// `POST /admin/nao-perturbe/{id}/remover`.
 pub async fn dnd_remove(
     req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let by = ctx.user.id;

@@ -9,7 +9,7 @@ use crate::messages;
 use crate::models::audit;
 use crate::models::token::{self, ApiTokenView};
 use crate::time;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip, see_other};
 
@@ -125,16 +125,13 @@ pub async fn create_token(
         .body(page.render()?))
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// `POST /admin/tokens/{id}/revogar`.
 pub async fn revoke_token(
     req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let by = ctx.user.id;

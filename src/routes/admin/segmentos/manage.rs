@@ -11,7 +11,7 @@ use crate::domain::SegmentName;
 use crate::messages;
 use crate::models::segment::SegmentChangeError;
 use crate::models::{Segment, SegmentWithCounts, audit};
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip, see_other};
 
@@ -90,16 +90,13 @@ pub async fn confirm_delete(
     Ok(DeletePage { ctx, segment })
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// `POST /admin/segmentos/{id}/excluir`.
 pub async fn delete_segment(
     req: HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Either<DeletePage, HttpResponse>, AppError> {
     let id = path.into_inner();
     let user_id = ctx.user.id;
