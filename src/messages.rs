@@ -79,3 +79,41 @@ pub const TOKEN_NAME_INVALID: &str =
     "O nome pode ter no máximo 100 caracteres, sem caracteres de controle.";
 
 pub const QUEUE_ATTENDED: &str = "Interação marcada como atendida.";
+
+/// A contact as row messages name it: its number and name.
+pub fn contact_label(id: i64, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("#{id} {name}"),
+        None => format!("#{id} (sem nome)"),
+    }
+}
+
+/// How messages call a row's channel key.
+pub fn channel_key_name(kind: crate::domain::RecordType) -> &'static str {
+    match kind {
+        crate::domain::RecordType::Telefone => "telefone",
+        crate::domain::RecordType::Email => "e-mail",
+    }
+}
+
+/// `identity_conflict`: the row's own keys lead to two different contacts.
+pub fn identity_conflict_own(first: &str, first_by: &str, second: &str, second_by: &str) -> String {
+    format!(
+        "Esta linha aponta para dois contatos diferentes: {first} (pelo {first_by}) e {second} \
+         (pelo {second_by}). Nada foi mesclado: corrija a linha ou os cadastros e importe de novo."
+    )
+}
+
+/// `identity_conflict`: rows linked by a shared key lead to two different contacts.
+pub fn identity_conflict_group(first: &str, second: &str) -> String {
+    format!(
+        "Esta linha compartilha telefone, e-mail, CPF/CNPJ ou CODCLIENTE com outras linhas do \
+         arquivo que, juntas, apontam para dois contatos diferentes: {first} e {second}. Nada \
+         foi mesclado: corrija as linhas ou os cadastros e importe de novo."
+    )
+}
+
+/// `identity_conflict`: rows linked by a shared key carry different CPF/CNPJs.
+pub const IDENTITY_CONFLICT_DOCUMENTS: &str = "Esta linha compartilha telefone, e-mail ou \
+     CODCLIENTE com outras linhas do arquivo que trazem CPF/CNPJ diferentes: não podem ser a \
+     mesma pessoa. Nada foi mesclado: corrija as linhas e importe de novo.";

@@ -245,6 +245,7 @@ impl DatabaseUrl {
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
+                keep_openssl_alive_at_exit();
                 let conn =
                     PgConnection::establish(&with_connect_timeout(url)).map_err(|source| {
                         SetupError::Postgres {
@@ -256,6 +257,39 @@ impl DatabaseUrl {
             }
         }
     }
+}
+
+/// Tells OpenSSL (which libpq uses for TLS) not to free its state from an `atexit`
+/// handler. The pool opens connections from background threads; one that was opening a
+/// TLS connection while the process exited used OpenSSL's locks after that handler had
+/// freed them, and the process died with SIGSEGV after a clean run. Must run before
+/// OpenSSL's first initialisation, i.e. before the first PostgreSQL connection, which is
+/// why every connection goes through here; the process's exit frees the memory anyway.
+pub fn keep_openssl_alive_at_exit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::ffi::{c_char, c_int, c_void};
+        const OPENSSL_INIT_NO_ATEXIT: u64 = 0x0008_0000;
+        unsafe extern "C" {
+            fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+        }
+        // libcrypto is loaded with libpq; looked up rather than linked so the build needs
+        // no OpenSSL headers or link flags of its own. RTLD_DEFAULT is the null handle.
+        // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads the loaded
+        // objects' symbol tables; the pointer, when found, is OpenSSL's
+        // `int OPENSSL_init_crypto(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings)`.
+        unsafe {
+            let symbol = dlsym(std::ptr::null_mut(), c"OPENSSL_init_crypto".as_ptr());
+            if symbol.is_null() {
+                tracing::debug!("OpenSSL not loaded: nothing to keep alive at exit");
+                return;
+            }
+            let init: extern "C" fn(u64, *const c_void) -> c_int = std::mem::transmute(symbol);
+            if init(OPENSSL_INIT_NO_ATEXIT, std::ptr::null()) != 1 {
+                tracing::warn!("OpenSSL refused OPENSSL_INIT_NO_ATEXIT");
+            }
+        }
+    });
 }
 
 /// Without a timeout libpq waits on an unreachable host for as long as the OS lets it.

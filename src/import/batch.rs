@@ -6,12 +6,14 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use super::identity::{self, Conflict, Decision, Matches, Plan, Resolver, RowKeys};
 use super::{Counts, ImportOptions};
 use crate::db::{Backend, DbConnection};
 use crate::domain::text::fold;
 use crate::domain::{Priority, RecordType};
-use crate::layout::{LayoutRow, RejectedRow, RowOutcome};
-use crate::models::{NewAudienceMember, NewAudienceRowError};
+use crate::layout::{LayoutRow, RowErrorCode, RowOutcome};
+use crate::messages;
+use crate::models::{NewAudienceMember, NewAudienceRowError, interaction};
 use crate::schema::{
     audience_members, audience_row_errors, contact_channels, contact_segments, contact_tags,
     contacts, dnd_entries, interactions,
@@ -25,6 +27,7 @@ pub const BATCH_ROWS: usize = 1_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum ContactRef {
     Existing(i64),
+    /// A contact this batch creates: its slot among the batch's new ids.
     New(usize),
 }
 
@@ -127,20 +130,6 @@ impl Merged {
     }
 }
 
-/// 128 bits of two keyed hashes: a false "duplicate" would drop a row, so 64 bits (one
-/// chance in ~10^7 over a million rows) is not enough; 128 makes it ~10^-26.
-fn fingerprint(kind: RecordType, value: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let half = |salt: u8| {
-        let mut h = std::hash::DefaultHasher::new();
-        salt.hash(&mut h);
-        kind.as_str().hash(&mut h);
-        value.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
-}
-
 /// The channel values of one kind among the rows, for a set lookup.
 fn channel_values(rows: &[LayoutRow], kind: RecordType) -> Vec<&str> {
     rows.iter()
@@ -154,8 +143,116 @@ fn name_search(name: &Option<String>) -> Option<String> {
 }
 
 /// Cells as they were, for the rejected-rows file.
-fn raw_row(row: &RejectedRow) -> String {
-    serde_json::to_string(&row.cells).unwrap_or_default()
+fn raw_row(cells: &[String]) -> String {
+    serde_json::to_string(cells).unwrap_or_default()
+}
+
+/// Pass one: every valid row's keys and the stored contacts they lead to, read before
+/// anything is written, so the whole file is decided against the base as it was.
+pub(crate) struct Resolution {
+    resolver: Resolver,
+    dnd: bool,
+    /// Whether each row's channel is already stored (by row number).
+    channel_known: Vec<bool>,
+}
+
+impl Resolution {
+    pub fn new(rows: u64, dnd: bool) -> Self {
+        let rows = rows.min(u64::from(identity::MAX_ROWS)) as usize;
+        Resolution {
+            resolver: Resolver::with_capacity(rows),
+            dnd,
+            channel_known: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Looks a batch of valid rows up (channels, documents, codes, Não Perturbe) and adds
+    /// them to the resolver.
+    pub fn add_batch(&mut self, conn: &mut DbConnection, rows: &[LayoutRow]) -> QueryResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut by_channel: HashMap<(RecordType, String), i64> = HashMap::new();
+        let mut listed: HashSet<(RecordType, String)> = HashSet::new();
+        for kind in [RecordType::Telefone, RecordType::Email] {
+            // Kind and value together: the unique index answers it.
+            let values = channel_values(rows, kind);
+            if values.is_empty() {
+                continue;
+            }
+            for (value, id) in contact_channels::table
+                .filter(contact_channels::kind.eq(kind.as_str()))
+                .filter(contact_channels::value.eq_any(&values))
+                .select((contact_channels::value, contact_channels::contact_id))
+                .load::<(String, i64)>(conn)?
+            {
+                by_channel.insert((kind, value), id);
+            }
+            if self.dnd {
+                for value in dnd_entries::table
+                    .filter(dnd_entries::kind.eq(kind.as_str()))
+                    .filter(dnd_entries::value.eq_any(&values))
+                    .select(dnd_entries::value)
+                    .load::<String>(conn)?
+                {
+                    listed.insert((kind, value));
+                }
+            }
+        }
+        let documents: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.document.as_ref().map(|d| d.as_str()))
+            .collect();
+        let mut by_document: HashMap<String, i64> = HashMap::new();
+        if !documents.is_empty() {
+            for (document, id) in contacts::table
+                .filter(contacts::document.eq_any(&documents))
+                .select((contacts::document.assume_not_null(), contacts::id))
+                .load::<(String, i64)>(conn)?
+            {
+                by_document.insert(document, id);
+            }
+        }
+        let codes: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.customer_code.as_deref())
+            .collect();
+        let mut by_code: HashMap<String, Vec<i64>> = HashMap::new();
+        if !codes.is_empty() {
+            for (code, id) in contacts::table
+                .filter(contacts::customer_code.eq_any(&codes))
+                .select((contacts::customer_code.assume_not_null(), contacts::id))
+                .load::<(String, i64)>(conn)?
+            {
+                by_code.entry(code).or_default().push(id);
+            }
+        }
+        for row in rows {
+            let kind = row.channel.kind();
+            let channel_key = (kind, row.channel.value().to_string());
+            let document = row.document.as_ref().map(|d| d.as_str());
+            let code = row.customer_code.as_deref();
+            let found = by_channel.get(&channel_key).copied();
+            let matches = Matches {
+                by_channel: found,
+                by_document: document.and_then(|d| by_document.get(d).copied()),
+                by_code: code
+                    .and_then(|c| by_code.get(c).cloned())
+                    .unwrap_or_default(),
+            };
+            self.resolver.add(
+                RowKeys {
+                    channel: (kind.as_str(), row.channel.value()),
+                    document,
+                    code,
+                },
+                matches,
+                listed.contains(&channel_key),
+            );
+            self.channel_known.push(found.is_some());
+        }
+        Ok(())
+    }
 }
 
 pub(crate) struct Importer {
@@ -165,9 +262,12 @@ pub(crate) struct Importer {
     backend: Backend,
     pub counts: Counts,
     pub done: u64,
-    /// Fingerprints of the channels met so far in this file, to spot repeats without
-    /// keeping a million strings around.
-    seen_channels: HashSet<u128>,
+    plan: Plan,
+    channel_known: Vec<bool>,
+    /// The next valid row's number, as pass one numbered them.
+    next_row: u32,
+    /// The id given to each new group's contact, once created (by group number; 0: not yet).
+    group_ids: Vec<i64>,
     created: HashSet<i64>,
     updated: HashSet<i64>,
     tags_cleared: HashSet<i64>,
@@ -180,7 +280,10 @@ impl Importer {
         segment_id: i64,
         options: ImportOptions,
         backend: Backend,
+        resolution: Resolution,
     ) -> Self {
+        let plan = resolution.resolver.finish();
+        let rows = plan.rows() as usize;
         Importer {
             audience_id,
             segment_id,
@@ -188,7 +291,10 @@ impl Importer {
             backend,
             counts: Counts::default(),
             done: 0,
-            seen_channels: HashSet::new(),
+            plan,
+            channel_known: resolution.channel_known,
+            next_row: 0,
+            group_ids: vec![0; rows],
             created: HashSet::new(),
             updated: HashSet::new(),
             tags_cleared: HashSet::new(),
@@ -207,20 +313,17 @@ impl Importer {
         let now = time::now();
         self.done += batch.len() as u64;
         self.counts.rows += batch.len() as u64;
-        let mut rows: Vec<LayoutRow> = Vec::with_capacity(batch.len());
         let mut rejected: Vec<NewAudienceRowError> = Vec::new();
+        let mut conflicts: Vec<(LayoutRow, Conflict)> = Vec::new();
+        let mut rows: Vec<LayoutRow> = Vec::with_capacity(batch.len());
+        let mut refs: Vec<ContactRef> = Vec::with_capacity(batch.len());
+        let mut known: Vec<bool> = Vec::with_capacity(batch.len());
+        // Groups met for the first time in this batch: their slot among the new ids.
+        let mut new_slots: Vec<u32> = Vec::new();
+        let mut slot_of: HashMap<u32, usize> = HashMap::new();
         for outcome in batch.drain(..) {
-            match outcome {
-                RowOutcome::Valid(row) => {
-                    if self
-                        .seen_channels
-                        .insert(fingerprint(row.channel.kind(), row.channel.value()))
-                    {
-                        rows.push(row);
-                    } else {
-                        self.counts.duplicate_rows += 1;
-                    }
-                }
+            let row = match outcome {
+                RowOutcome::Valid(row) => row,
                 RowOutcome::Rejected(row) => {
                     let first = &row.errors[0];
                     rejected.push(NewAudienceRowError {
@@ -231,10 +334,41 @@ impl Importer {
                         code: first.code.as_str(),
                         message: row.message(),
                         value: Some(first.value.clone()),
-                        raw_row: Some(raw_row(&row)),
+                        raw_row: Some(raw_row(&row.cells)),
                     });
+                    continue;
                 }
-            }
+            };
+            let number = self.next_row;
+            self.next_row += 1;
+            let contact = match self.plan.decision(number) {
+                Decision::Duplicate => {
+                    self.counts.duplicate_rows += 1;
+                    continue;
+                }
+                Decision::Skipped => {
+                    self.counts.dnd_skipped += 1;
+                    continue;
+                }
+                Decision::Conflict(conflict) => {
+                    conflicts.push((row, conflict));
+                    continue;
+                }
+                Decision::Existing(id) => ContactRef::Existing(id),
+                Decision::New(group) => match self.group_ids[group as usize] {
+                    0 => ContactRef::New(*slot_of.entry(group).or_insert_with(|| {
+                        new_slots.push(group);
+                        new_slots.len() - 1
+                    })),
+                    id => ContactRef::Existing(id),
+                },
+            };
+            known.push(self.channel_known[number as usize]);
+            rows.push(row);
+            refs.push(contact);
+        }
+        if !conflicts.is_empty() {
+            rejected.extend(self.conflict_errors(conn, conflicts)?);
         }
         self.counts.rejected += rejected.len() as u64;
         if !rejected.is_empty() {
@@ -243,122 +377,8 @@ impl Importer {
                 diesel::insert_into(audience_row_errors::table).values(&rejected)
             )?;
         }
-        if self.options.dnd && !rows.is_empty() {
-            let mut listed: HashSet<(RecordType, String)> = HashSet::new();
-            for kind in [RecordType::Telefone, RecordType::Email] {
-                let values = channel_values(&rows, kind);
-                if values.is_empty() {
-                    continue;
-                }
-                for value in dnd_entries::table
-                    .filter(dnd_entries::kind.eq(kind.as_str()))
-                    .filter(dnd_entries::value.eq_any(&values))
-                    .select(dnd_entries::value)
-                    .load::<String>(conn)?
-                {
-                    listed.insert((kind, value));
-                }
-            }
-            let before = rows.len();
-            rows.retain(|r| !listed.contains(&(r.channel.kind(), r.channel.value().to_string())));
-            self.counts.dnd_skipped += (before - rows.len()) as u64;
-        }
         if rows.is_empty() {
             return Ok(());
-        }
-
-        // Who each row is: its channel, else its CPF/CNPJ, else (without one) its code.
-        // Contacts that earlier batches created are found too: same transaction.
-        let mut known_channels: HashMap<(String, String), i64> = HashMap::new();
-        for kind in [RecordType::Telefone, RecordType::Email] {
-            // Kind and value together: the unique index answers it.
-            let values = channel_values(&rows, kind);
-            if values.is_empty() {
-                continue;
-            }
-            for (value, id) in contact_channels::table
-                .filter(contact_channels::kind.eq(kind.as_str()))
-                .filter(contact_channels::value.eq_any(&values))
-                .select((contact_channels::value, contact_channels::contact_id))
-                .load::<(String, i64)>(conn)?
-            {
-                known_channels.insert((kind.as_str().to_string(), value), id);
-            }
-        }
-        let documents: Vec<&str> = rows
-            .iter()
-            .filter_map(|r| r.document.as_ref().map(|d| d.as_str()))
-            .collect();
-        let mut db_documents: HashMap<String, i64> = HashMap::new();
-        if !documents.is_empty() {
-            for (doc, id) in contacts::table
-                .filter(contacts::document.eq_any(&documents))
-                .select((contacts::document.assume_not_null(), contacts::id))
-                .order(contacts::id.asc())
-                .load::<(String, i64)>(conn)?
-            {
-                db_documents.entry(doc).or_insert(id);
-            }
-        }
-        let codes: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.document.is_none())
-            .filter_map(|r| r.customer_code.as_deref())
-            .collect();
-        let mut db_codes: HashMap<String, i64> = HashMap::new();
-        if !codes.is_empty() {
-            for (code, id) in contacts::table
-                .filter(contacts::customer_code.eq_any(&codes))
-                .select((contacts::customer_code.assume_not_null(), contacts::id))
-                .order(contacts::id.asc())
-                .load::<(String, i64)>(conn)?
-            {
-                db_codes.entry(code).or_insert(id);
-            }
-        }
-
-        let mut local_document: HashMap<String, ContactRef> = HashMap::new();
-        let mut local_code: HashMap<String, ContactRef> = HashMap::new();
-        let mut refs: Vec<ContactRef> = Vec::with_capacity(rows.len());
-        let mut new_count = 0usize;
-        for row in &rows {
-            let channel_key = (
-                row.channel.kind().as_str().to_string(),
-                row.channel.value().to_string(),
-            );
-            let document = row.document.as_ref().map(|d| d.as_str());
-            let code = row.customer_code.as_deref();
-            let found = known_channels
-                .get(&channel_key)
-                .map(|id| ContactRef::Existing(*id))
-                .or_else(|| {
-                    let d = document?;
-                    local_document
-                        .get(d)
-                        .copied()
-                        .or_else(|| db_documents.get(d).map(|id| ContactRef::Existing(*id)))
-                })
-                .or_else(|| {
-                    if document.is_some() {
-                        return None;
-                    }
-                    let c = code?;
-                    local_code
-                        .get(c)
-                        .copied()
-                        .or_else(|| db_codes.get(c).map(|id| ContactRef::Existing(*id)))
-                });
-            let contact = found.unwrap_or_else(|| {
-                new_count += 1;
-                ContactRef::New(new_count - 1)
-            });
-            if let Some(d) = document {
-                local_document.entry(d.to_string()).or_insert(contact);
-            }
-            if let Some(c) = code {
-                local_code.entry(c.to_string()).or_insert(contact);
-            }
-            refs.push(contact);
         }
 
         // Stored contacts this batch touches, as they are now.
@@ -388,6 +408,16 @@ impl Importer {
                 .map(|c| (c.id, c))
                 .collect()
         };
+        let stored_tags: HashSet<(i64, String)> = if existing_ids.is_empty() {
+            HashSet::new()
+        } else {
+            contact_tags::table
+                .filter(contact_tags::contact_id.eq_any(&existing_ids))
+                .select((contact_tags::contact_id, contact_tags::tag))
+                .load(conn)?
+                .into_iter()
+                .collect()
+        };
 
         // Verify: a phone that has talked to us before only stays if it brings news.
         if self.options.verify {
@@ -409,15 +439,8 @@ impl Importer {
                     .collect()
             };
             if !talked.is_empty() {
-                let tags: HashSet<(i64, String)> = contact_tags::table
-                    .filter(contact_tags::contact_id.eq_any(&existing_ids))
-                    .select((contact_tags::contact_id, contact_tags::tag))
-                    .load(conn)?
-                    .into_iter()
-                    .collect();
-                let mut kept_rows = Vec::with_capacity(rows.len());
-                let mut kept_refs = Vec::with_capacity(refs.len());
-                for (row, contact) in rows.into_iter().zip(refs) {
+                let mut kept = Vec::with_capacity(rows.len());
+                for ((row, contact), channel_known) in rows.into_iter().zip(refs).zip(known) {
                     let brings_news = match contact {
                         _ if !talked.contains(row.channel.value()) => true,
                         ContactRef::New(_) => true,
@@ -427,36 +450,44 @@ impl Importer {
                             let new_tag = row
                                 .tag
                                 .as_ref()
-                                .is_some_and(|t| !tags.contains(&(id, t.clone())));
-                            let new_channel = !known_channels.contains_key(&(
-                                row.channel.kind().as_str().to_string(),
-                                row.channel.value().to_string(),
-                            ));
+                                .is_some_and(|t| !stored_tags.contains(&(id, t.clone())));
                             stored.get(&id).is_none_or(|s| merged.changes(s))
                                 || new_tag
-                                || new_channel
+                                || !channel_known
                         }
                     };
                     if brings_news {
-                        kept_rows.push(row);
-                        kept_refs.push(contact);
+                        kept.push((row, contact, channel_known));
                     } else {
                         self.counts.verify_discarded += 1;
                     }
                 }
-                rows = kept_rows;
-                refs = kept_refs;
+                (rows, refs, known) = (Vec::new(), Vec::new(), Vec::new());
+                for (row, contact, channel_known) in kept {
+                    rows.push(row);
+                    refs.push(contact);
+                    known.push(channel_known);
+                }
             }
         }
         if rows.is_empty() {
             return Ok(());
         }
 
-        // New contacts get their ids first, so every later statement can use them.
-        let new_ids = self.allocate_contact_ids(conn, new_count)?;
+        // New contacts get their ids first, so every later statement can use them. A
+        // group left with no row after Verify gets none.
+        let used: HashSet<usize> = refs
+            .iter()
+            .filter_map(|r| match r {
+                ContactRef::New(slot) => Some(*slot),
+                ContactRef::Existing(_) => None,
+            })
+            .collect();
+        let new_count = new_slots.len();
+        let all_new_ids = self.allocate_contact_ids(conn, new_count)?;
         let id_of = |r: ContactRef| match r {
             ContactRef::Existing(id) => id,
-            ContactRef::New(i) => new_ids[i],
+            ContactRef::New(i) => all_new_ids[i],
         };
         let mut merged_new: Vec<Merged> = vec![Merged::default(); new_count];
         let mut merged_existing: HashMap<i64, Merged> = HashMap::new();
@@ -466,24 +497,30 @@ impl Importer {
                 ContactRef::Existing(id) => merged_existing.entry(*id).or_default().absorb(row),
             }
         }
-        if new_count > 0 {
-            let new_contacts: Vec<NewContact> = merged_new
-                .into_iter()
-                .zip(&new_ids)
-                .map(|(m, id)| NewContact {
-                    id: *id,
-                    name_search: name_search(&m.name),
-                    name: m.name,
-                    document: m.document,
-                    customer_code: m.customer_code,
-                    priority: m.priority.unwrap_or(Priority::Baixa).as_str(),
-                    created_at: now,
-                    updated_at: now,
-                })
-                .collect();
+        let new_contacts: Vec<NewContact> = merged_new
+            .into_iter()
+            .enumerate()
+            .filter(|(slot, _)| used.contains(slot))
+            .map(|(slot, m)| NewContact {
+                id: all_new_ids[slot],
+                name_search: name_search(&m.name),
+                name: m.name,
+                document: m.document,
+                customer_code: m.customer_code,
+                priority: m.priority.unwrap_or(Priority::Baixa).as_str(),
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        if !new_contacts.is_empty() {
             crate::insert_all!(conn, contacts::table, &new_contacts[..]);
-            self.counts.contacts_created += new_count as u64;
-            self.created.extend(new_ids.iter().copied());
+            self.counts.contacts_created += new_contacts.len() as u64;
+            for (slot, group) in new_slots.iter().enumerate() {
+                if used.contains(&slot) {
+                    self.group_ids[*group as usize] = all_new_ids[slot];
+                    self.created.insert(all_new_ids[slot]);
+                }
+            }
         }
         for (id, merged) in &merged_existing {
             let Some(current) = stored.get(id) else {
@@ -512,17 +549,14 @@ impl Importer {
             self.mark_updated(*id);
         }
 
-        // Channels the base does not have yet.
+        // Channels the base does not have yet, and the interactions that were waiting
+        // for them (messages that arrived before the contact existed).
         let new_channels: Vec<NewChannel> = rows
             .iter()
             .zip(&refs)
-            .filter(|(row, _)| {
-                !known_channels.contains_key(&(
-                    row.channel.kind().as_str().to_string(),
-                    row.channel.value().to_string(),
-                ))
-            })
-            .map(|(row, contact)| NewChannel {
+            .zip(&known)
+            .filter(|(_, channel_known)| !**channel_known)
+            .map(|((row, contact), _)| NewChannel {
                 contact_id: id_of(*contact),
                 kind: row.channel.kind().as_str(),
                 value: row.channel.value().to_string(),
@@ -530,12 +564,18 @@ impl Importer {
             })
             .collect();
         for channel in &new_channels {
-            if !self.created.contains(&channel.contact_id) {
-                self.mark_updated(channel.contact_id);
-            }
+            self.mark_updated(channel.contact_id);
         }
         if !new_channels.is_empty() {
             crate::insert_all!(conn, contact_channels::table, &new_channels[..]);
+            for kind in [RecordType::Telefone, RecordType::Email] {
+                let values: Vec<&str> = new_channels
+                    .iter()
+                    .filter(|c| c.kind == kind.as_str())
+                    .map(|c| c.value.as_str())
+                    .collect();
+                interaction::link_waiting(conn, kind, &values)?;
+            }
         }
 
         let touched: Vec<i64> = {
@@ -545,21 +585,13 @@ impl Importer {
                 .filter(|id| seen.insert(*id))
                 .collect()
         };
+        let touched_existing: Vec<i64> = touched
+            .iter()
+            .copied()
+            .filter(|id| !self.created.contains(id))
+            .collect();
 
         // Tags: optionally forget the old ones (once per contact per import), then add.
-        if self.options.clear_tags {
-            let to_clear: Vec<i64> = touched
-                .iter()
-                .copied()
-                .filter(|id| !self.created.contains(id) && self.tags_cleared.insert(*id))
-                .collect();
-            if !to_clear.is_empty() {
-                diesel::delete(
-                    contact_tags::table.filter(contact_tags::contact_id.eq_any(&to_clear)),
-                )
-                .execute(conn)?;
-            }
-        }
         let mut tag_pairs: HashSet<(i64, String)> = HashSet::new();
         let new_tags: Vec<NewTag> = rows
             .iter()
@@ -576,6 +608,34 @@ impl Importer {
                     })
             })
             .collect();
+        let mut cleared: HashSet<i64> = HashSet::new();
+        if self.options.clear_tags {
+            let to_clear: Vec<i64> = touched_existing
+                .iter()
+                .copied()
+                .filter(|id| self.tags_cleared.insert(*id))
+                .collect();
+            if !to_clear.is_empty() {
+                diesel::delete(
+                    contact_tags::table.filter(contact_tags::contact_id.eq_any(&to_clear)),
+                )
+                .execute(conn)?;
+                cleared.extend(to_clear);
+            }
+        }
+        // A contact changed if it lost a tag this import does not give back, or gained one.
+        for (id, tag) in &stored_tags {
+            if cleared.contains(id) && !tag_pairs.contains(&(*id, tag.clone())) {
+                self.mark_updated(*id);
+            }
+        }
+        for tag in &new_tags {
+            let had = stored_tags.contains(&(tag.contact_id, tag.tag.clone()))
+                && !cleared.contains(&tag.contact_id);
+            if !had {
+                self.mark_updated(tag.contact_id);
+            }
+        }
         if !new_tags.is_empty() {
             crate::insert_all_ignoring_duplicates!(
                 conn,
@@ -586,19 +646,39 @@ impl Importer {
         }
 
         // Segments: optionally leave every other one, then join this one.
-        if self.options.only_segment {
-            let to_move: Vec<i64> = touched
+        if !touched_existing.is_empty() {
+            let memberships: Vec<(i64, i64)> = contact_segments::table
+                .filter(contact_segments::contact_id.eq_any(&touched_existing))
+                .select((contact_segments::contact_id, contact_segments::segment_id))
+                .load(conn)?;
+            let in_segment: HashSet<i64> = memberships
                 .iter()
-                .copied()
-                .filter(|id| !self.created.contains(id) && self.segment_kept.insert(*id))
+                .filter(|(_, segment)| *segment == self.segment_id)
+                .map(|(id, _)| *id)
                 .collect();
-            if !to_move.is_empty() {
-                diesel::delete(
-                    contact_segments::table
-                        .filter(contact_segments::contact_id.eq_any(&to_move))
-                        .filter(contact_segments::segment_id.ne(self.segment_id)),
-                )
-                .execute(conn)?;
+            for id in &touched_existing {
+                if !in_segment.contains(id) {
+                    self.mark_updated(*id);
+                }
+            }
+            if self.options.only_segment {
+                let to_move: Vec<i64> = memberships
+                    .iter()
+                    .filter(|(_, segment)| *segment != self.segment_id)
+                    .map(|(id, _)| *id)
+                    .filter(|id| self.segment_kept.insert(*id))
+                    .collect();
+                if !to_move.is_empty() {
+                    diesel::delete(
+                        contact_segments::table
+                            .filter(contact_segments::contact_id.eq_any(&to_move))
+                            .filter(contact_segments::segment_id.ne(self.segment_id)),
+                    )
+                    .execute(conn)?;
+                    for id in to_move {
+                        self.mark_updated(id);
+                    }
+                }
             }
         }
         let memberships: Vec<NewMembership> = touched
@@ -651,6 +731,82 @@ impl Importer {
         self.counts.imported += members.len() as u64;
         crate::insert_all!(conn, audience_members::table, &members[..]);
         Ok(())
+    }
+
+    /// The rejected-row entries of rows whose keys lead to different people, naming them.
+    fn conflict_errors(
+        &self,
+        conn: &mut DbConnection,
+        conflicts: Vec<(LayoutRow, Conflict)>,
+    ) -> QueryResult<Vec<NewAudienceRowError>> {
+        let ids: Vec<i64> = conflicts
+            .iter()
+            .flat_map(|(_, c)| match c {
+                Conflict::OwnKeys { first, second, .. } | Conflict::Group { first, second } => {
+                    vec![*first, *second]
+                }
+                Conflict::Documents => vec![],
+            })
+            .collect();
+        let names: HashMap<i64, Option<String>> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            contacts::table
+                .filter(contacts::id.eq_any(&ids))
+                .select((contacts::id, contacts::name))
+                .load::<(i64, Option<String>)>(conn)?
+                .into_iter()
+                .collect()
+        };
+        let who =
+            |id: i64| messages::contact_label(id, names.get(&id).cloned().flatten().as_deref());
+        Ok(conflicts
+            .into_iter()
+            .map(|(row, conflict)| {
+                let message = match &conflict {
+                    Conflict::OwnKeys {
+                        first,
+                        second,
+                        matches,
+                    } => {
+                        let led_by = |id: i64| {
+                            let mut keys = Vec::new();
+                            if matches.by_channel == Some(id) {
+                                keys.push(messages::channel_key_name(row.channel.kind()));
+                            }
+                            if matches.by_document == Some(id) {
+                                keys.push("CPF/CNPJ");
+                            }
+                            if matches.by_code.contains(&id) {
+                                keys.push("CODCLIENTE");
+                            }
+                            keys.join(", ")
+                        };
+                        messages::identity_conflict_own(
+                            &who(*first),
+                            &led_by(*first),
+                            &who(*second),
+                            &led_by(*second),
+                        )
+                    }
+                    Conflict::Group { first, second } => {
+                        messages::identity_conflict_group(&who(*first), &who(*second))
+                    }
+                    Conflict::Documents => messages::IDENTITY_CONFLICT_DOCUMENTS.to_string(),
+                };
+                let cells = row.to_cells();
+                NewAudienceRowError {
+                    audience_id: self.audience_id,
+                    level: "row",
+                    line: Some(row.line as i64),
+                    column_name: Some(crate::layout::COLUMNS[1]),
+                    code: RowErrorCode::IdentityConflict.as_str(),
+                    message,
+                    value: Some(row.channel.value().to_string()),
+                    raw_row: Some(raw_row(&cells)),
+                }
+            })
+            .collect())
     }
 
     /// Contacts this import created are counted as created, never also as updated.

@@ -3,6 +3,7 @@
 //! and by the command line alike.
 
 mod batch;
+pub mod identity;
 pub mod jobs;
 pub mod rejected_csv;
 
@@ -13,11 +14,11 @@ use serde::Serialize;
 
 use crate::db::{Backend, DbConnection};
 use crate::domain::AudienceStatus;
-use crate::layout::{self, Limits, Report, RowOutcome};
+use crate::layout::{self, LayoutRow, Limits, Report, RowOutcome};
 use crate::models::{Audience, NewAudience, NewAudienceRowError};
 use crate::schema::{audience_members, audience_row_errors, audiences};
 use crate::time;
-use batch::{BATCH_ROWS, Importer};
+use batch::{BATCH_ROWS, Importer, Resolution};
 
 /// SQLite page cache while importing, in KiB (the default is 2,000).
 const SQLITE_IMPORT_CACHE_KB: i64 = 64 * 1024;
@@ -206,7 +207,30 @@ fn import_rows(
                 .execute(conn)?;
         }
     }
-    let mut importer = Importer::new(audience.id, audience.segment_id, options, backend);
+    // Pass one: who every row is, decided over the whole file against the base as it is.
+    let mut resolution = Resolution::new(total, options.dnd);
+    let mut valid: Vec<LayoutRow> = Vec::with_capacity(BATCH_ROWS);
+    layout::scan(path, &audience.file_name, limits, |row| {
+        if let RowOutcome::Valid(row) = row {
+            valid.push(row);
+            if valid.len() >= BATCH_ROWS {
+                resolution.add_batch(conn, &valid)?;
+                valid.clear();
+            }
+        }
+        Ok::<(), diesel::result::Error>(())
+    })?;
+    resolution.add_batch(conn, &valid)?;
+    drop(valid);
+
+    // Pass two: write, batch by batch, as pass one decided.
+    let mut importer = Importer::new(
+        audience.id,
+        audience.segment_id,
+        options,
+        backend,
+        resolution,
+    );
     let mut pending: Vec<RowOutcome> = Vec::with_capacity(BATCH_ROWS);
     layout::scan(path, &audience.file_name, limits, |row| {
         pending.push(row);

@@ -49,6 +49,8 @@ pub enum RowErrorCode {
     InvalidDocument,
     InvalidPriority,
     ScientificNotation,
+    /// Set by the import, not the file: the row's keys lead to different people.
+    IdentityConflict,
 }
 
 impl RowErrorCode {
@@ -59,6 +61,7 @@ impl RowErrorCode {
             RowErrorCode::InvalidDocument => "invalid_document",
             RowErrorCode::InvalidPriority => "invalid_priority",
             RowErrorCode::ScientificNotation => "scientific_notation",
+            RowErrorCode::IdentityConflict => "identity_conflict",
         }
     }
 }
@@ -256,6 +259,7 @@ impl RowError {
                 "O Excel transformou o número de {column} em notação científica ({}) e os dígitos se perderam. Formate a coluna como Texto e digite o número de novo.",
                 shown(value.trim())
             ),
+            RowErrorCode::IdentityConflict => detail.to_string(),
         };
         RowError {
             code,

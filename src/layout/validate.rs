@@ -55,6 +55,32 @@ pub struct LayoutRow {
     pub priority: Option<Priority>,
 }
 
+impl LayoutRow {
+    /// The row as layout cells again (values normalised), for a rejected-rows file.
+    pub fn to_cells(&self) -> Vec<String> {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let mut cells = vec![
+            self.channel.kind().as_str().to_string(),
+            self.channel.value().to_string(),
+            text(&self.message),
+            text(&self.name),
+            self.document
+                .as_ref()
+                .map(|d| d.as_str().to_string())
+                .unwrap_or_default(),
+            text(&self.customer_code),
+            text(&self.tag),
+        ];
+        cells.extend(self.coringas.iter().map(text));
+        cells.push(
+            self.priority
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+        );
+        cells
+    }
+}
+
 /// A row that is rejected, with why and the cells as they were (to be fixed and sent
 /// again).
 #[derive(Debug, Clone, PartialEq, Eq)]

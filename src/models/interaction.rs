@@ -53,10 +53,11 @@ const COLUMNS: InteractionColumns = (
     interactions::attended_at,
 );
 
-/// ALTA first, then MEDIA, then BAIXA (and interactions from nobody known yet).
+/// ALTA first, then MEDIA, then BAIXA, then interactions from nobody known yet.
 fn priority_rank() -> diesel::expression::SqlLiteral<Integer> {
     diesel::dsl::sql::<Integer>(
-        "CASE contacts.priority WHEN 'ALTA' THEN 0 WHEN 'MEDIA' THEN 1 ELSE 2 END",
+        "CASE contacts.priority WHEN 'ALTA' THEN 0 WHEN 'MEDIA' THEN 1 WHEN 'BAIXA' THEN 2 \
+         ELSE 3 END",
     )
 }
 
@@ -87,6 +88,31 @@ impl NewInteraction<'_> {
             Ok((id, contact_id))
         })
     }
+}
+
+/// Gives interactions that arrived before anyone had their channel to the contact that
+/// has it now. Called in the transaction that creates the channels.
+pub fn link_waiting(
+    conn: &mut DbConnection,
+    kind: RecordType,
+    values: &[&str],
+) -> QueryResult<usize> {
+    if values.is_empty() {
+        return Ok(0);
+    }
+    let owner = contact_channels::table
+        .filter(contact_channels::kind.eq(interactions::channel_kind))
+        .filter(contact_channels::value.eq(interactions::channel_value))
+        .select(contact_channels::contact_id.nullable())
+        .single_value();
+    diesel::update(
+        interactions::table
+            .filter(interactions::contact_id.is_null())
+            .filter(interactions::channel_kind.eq(kind.as_str()))
+            .filter(interactions::channel_value.eq_any(values)),
+    )
+    .set(interactions::contact_id.eq(owner))
+    .execute(conn)
 }
 
 impl InteractionView {

@@ -82,6 +82,8 @@ impl Drop for TestDb {
 /// The PostgreSQL server tests use, if any. Under CI it must be set: a silently skipped
 /// PostgreSQL suite would prove nothing.
 pub fn pg_admin_url() -> Option<String> {
+    // The tests open PostgreSQL connections of their own before the app's first one.
+    engajar::db::keep_openssl_alive_at_exit();
     match std::env::var("ENGAJAR_TEST_PG_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ if std::env::var("CI").is_ok() => {
