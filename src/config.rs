@@ -37,6 +37,9 @@ pub struct Config {
     pub max_sheet_cells: u64,
     /// A session unused this long ends (`ENGAJAR_SESSION_IDLE_MINUTES`, default 8 h).
     pub session_idle_secs: u64,
+    /// A session ends this long after login, used or not (`ENGAJAR_SESSION_MAX_HOURS`,
+    /// default 12 h).
+    pub session_max_secs: u64,
 }
 
 impl Config {
@@ -69,6 +72,7 @@ impl Config {
             verify_enabled: env_flag("ENGAJAR_VERIFY"),
             max_sheet_cells: positive_env("ENGAJAR_MAX_SHEET_CELLS", 2_000_000)?,
             session_idle_secs: positive_env("ENGAJAR_SESSION_IDLE_MINUTES", 8 * 60)? * 60,
+            session_max_secs: positive_env("ENGAJAR_SESSION_MAX_HOURS", 12)? * 3600,
             database_url,
             bind,
             secure_cookies: env_flag("ENGAJAR_SECURE_COOKIES"),
@@ -90,6 +94,13 @@ impl Config {
                 db.with_file_name(name)
             }
             DatabaseUrl::Postgres(_) => PathBuf::from("engajar.session-key"),
+        }
+    }
+
+    pub fn session_limits(&self) -> crate::models::SessionLimits {
+        crate::models::SessionLimits {
+            idle_secs: self.session_idle_secs as i64,
+            max_secs: self.session_max_secs as i64,
         }
     }
 

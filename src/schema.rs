@@ -51,6 +51,7 @@ diesel::table! {
         created_at -> BigInt,
         started_at -> Nullable<BigInt>,
         finished_at -> Nullable<BigInt>,
+        form_token -> Nullable<Text>,
     }
 }
 
@@ -181,7 +182,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    document_conflicts (id) {
+        id -> BigInt,
+        contact_id -> BigInt,
+        document -> Text,
+        kept_by -> Nullable<BigInt>,
+        found_at -> BigInt,
+        resolved_at -> Nullable<BigInt>,
+        resolved_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(segments -> users (created_by));
+diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(audiences -> segments (segment_id));
 diesel::joinable!(audiences -> users (created_by));
 diesel::joinable!(contact_channels -> contacts (contact_id));
@@ -212,4 +237,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     settings,
     audit_log,
+    user_sessions,
+    document_conflicts,
 );

@@ -8,9 +8,10 @@ use serde::Deserialize;
 use crate::credentials::{hash_password, verify_password};
 use crate::domain::NewPassword;
 use crate::messages;
-use crate::models::{User, audit};
+use crate::models::{User, UserSession, audit};
 use crate::time;
 use crate::web::csrf::CsrfForm;
+use crate::web::csrf::NoFields;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
 use crate::web::{AppError, AppState, client_ip, see_other};
@@ -74,13 +75,17 @@ pub async fn change_password(
         .db(move |conn| {
             let user = User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
             if !verify_password(&user.password_hash, &current) {
-                return Ok(Some(false));
+                return Ok(Some(Err(())));
             }
             let Some(password) = password else {
                 return Ok(None);
             };
             let hash = hash_password(&password);
-            User::set_password_hash(conn, user_id, &hash, time::now())?;
+            let now = time::now();
+            User::set_password_hash(conn, user_id, &hash, now)?;
+            // A new credential: every other session ends, and this one gets a new id.
+            UserSession::end_all(conn, user_id)?;
+            let session_id = UserSession::open(conn, user_id, ip.as_deref(), now)?;
             audit(
                 conn,
                 Some(user_id),
@@ -88,19 +93,46 @@ pub async fn change_password(
                 &user.email,
                 ip.as_deref(),
             )?;
-            Ok(Some(true))
+            Ok(Some(Ok(session_id)))
         })
         .await?;
     match changed {
-        Some(true) => {
-            // A new credential gets a new session id.
-            session.log_in(user_id, ctx.user.role.as_str())?;
+        Some(Ok(session_id)) => {
+            session.log_in(&session_id)?;
             Ok(Either::Right(see_other("/conta?ok=1")))
         }
-        Some(false) => {
+        Some(Err(())) => {
             page.current_error = Some(messages::PASSWORD_CURRENT_WRONG);
             Ok(Either::Left(page))
         }
         None => Ok(Either::Left(page)),
     }
+}
+
+/// `POST /conta/sair-de-todos`: ends every session of the user, this one included.
+pub async fn log_out_everywhere(
+    req: HttpRequest,
+    ctx: PageCtx,
+    session: TypedSession,
+    state: web::Data<AppState>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = ctx.user.id;
+    let email = ctx.user.email.clone();
+    let ip = client_ip(&req);
+    state
+        .db(move |conn| {
+            let ended = UserSession::end_all(conn, user_id)?;
+            audit(
+                conn,
+                Some(user_id),
+                "logout_everywhere",
+                &format!("{email}: {ended} sessão(ões) encerrada(s)"),
+                ip.as_deref(),
+            )?;
+            Ok(())
+        })
+        .await?;
+    session.log_out();
+    Ok(see_other("/login"))
 }

@@ -60,6 +60,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/fila/{id}/atender", web::post().to(fila::attend))
         .route("/conta", web::get().to(conta::account))
         .route("/conta/senha", web::post().to(conta::change_password))
+        .route(
+            "/conta/sair-de-todos",
+            web::post().to(conta::log_out_everywhere),
+        )
         .service(
             web::scope("/api/v1")
                 .app_data(web::QueryConfig::default().error_handler(api::query_error))

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 
 use crate::domain::Role;
-use crate::models::User;
+use crate::models::{SessionEnd, UserSession};
 use crate::web::AppState;
 use crate::web::error::AppError;
 use crate::web::session::TypedSession;
@@ -54,8 +54,9 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/")
 }
 
-/// Sends anonymous requests to the login page (remembering where they were going) and
-/// ends the session of a user who was disabled or removed since logging in.
+/// Sends anonymous requests to the login page (remembering where they were going), and
+/// requests whose server-side session has ended (logged out, revoked, expired, the user
+/// disabled): checked against the database on every request.
 pub async fn require_login(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -64,47 +65,32 @@ pub async fn require_login(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let session = TypedSession::new(req.get_session());
-    let had_user = session.user_id().is_some();
+    let Some(session_id) = session.session_id() else {
+        // An anonymous session is left alone: it holds the CSRF token of the login form
+        // being filled.
+        let target = login_redirect_target(&req, false);
+        return Ok(req.into_response(super::see_other(&target)));
+    };
     let state = req
         .app_data::<web::Data<AppState>>()
         .expect("AppState is registered")
         .clone();
+    let limits = state.config.session_limits();
     let now = crate::time::now();
-    let idle_limit = state.config.session_idle_secs as i64;
-    let idle = session
-        .last_seen()
-        .is_none_or(|seen| now - seen > idle_limit);
-    let user = match session.user_id() {
-        Some(_) if idle => None,
-        Some(id) => {
-            let found = web::block(move || -> Result<Option<User>, AppError> {
-                let mut conn = state.pool.get()?;
-                Ok(User::find(&mut conn, id)?)
-            })
-            .await
-            .map_err(AppError::from)
-            .and_then(|r| r);
-            match found {
-                Ok(user) => user.filter(|u| !u.is_disabled()),
-                Err(e) => return Ok(req.into_response(e.error_response())),
-            }
-        }
-        None => None,
-    };
-    let Some(user) = user else {
-        // End the session of a user who was disabled, removed or idle too long; an
-        // anonymous session is left alone, since it holds the CSRF token of the login
-        // form being filled.
-        if had_user {
+    let resumed = state
+        .db(move |conn| Ok(UserSession::resume(conn, &session_id, limits, now)?))
+        .await;
+    let user = match resumed {
+        Ok(Ok(user)) => user,
+        Ok(Err(end)) => {
+            // Logged out elsewhere, ended by a password change or an admin, disabled,
+            // or past its limits: the cookie is worthless now.
             session.log_out();
+            let target = login_redirect_target(&req, end == SessionEnd::Expired);
+            return Ok(req.into_response(super::see_other(&target)));
         }
-        let target = login_redirect_target(&req, had_user && idle);
-        return Ok(req.into_response(super::see_other(&target)));
+        Err(e) => return Ok(req.into_response(e.error_response())),
     };
-    if session.role().as_deref() != Some(user.role.as_str()) {
-        session.renew_for_role(&user.role);
-    }
-    session.touch(now, idle_limit);
     req.extensions_mut().insert(CurrentUser {
         id: user.id,
         role: user.role(),

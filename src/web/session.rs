@@ -13,56 +13,31 @@ use crate::web::error::AppError;
 pub struct TypedSession(Session);
 
 impl TypedSession {
-    const USER_ID: &'static str = "user_id";
+    /// The random id of the server-side session (`user_sessions`), once logged in.
+    const SESSION_ID: &'static str = "sid";
     const CSRF: &'static str = "csrf";
-    const ROLE: &'static str = "role";
-    const SEEN: &'static str = "seen";
 
     pub fn new(session: Session) -> Self {
         TypedSession(session)
     }
 
-    pub fn user_id(&self) -> Option<i64> {
-        self.0.get(Self::USER_ID).ok().flatten()
+    /// The server-side session this cookie claims, if any; [`crate::models::UserSession`]
+    /// says whether it is still alive.
+    pub fn session_id(&self) -> Option<String> {
+        self.0.get(Self::SESSION_ID).ok().flatten()
     }
 
-    /// A fresh session for the new identity: nothing from the anonymous one survives.
-    pub fn log_in(&self, user_id: i64, role: &str) -> Result<(), AppError> {
+    /// A fresh cookie for the new server-side session: nothing from the anonymous one
+    /// survives, not even its CSRF token.
+    pub fn log_in(&self, session_id: &str) -> Result<(), AppError> {
         self.0.clear();
         self.0.renew();
-        self.0.insert(Self::USER_ID, user_id)?;
-        self.0.insert(Self::ROLE, role)?;
-        self.0.insert(Self::SEEN, crate::time::now())?;
+        self.0.insert(Self::SESSION_ID, session_id)?;
         self.0.insert(Self::CSRF, new_token())?;
         Ok(())
     }
 
-    /// The user's privileges changed: a new session id and CSRF token for the new role.
-    pub fn renew_for_role(&self, role: &str) {
-        self.0.renew();
-        let _ = self.0.insert(Self::ROLE, role);
-        let _ = self.0.insert(Self::CSRF, new_token());
-    }
-
-    /// The role the session was opened (or last renewed) with.
-    pub fn role(&self) -> Option<String> {
-        self.0.get(Self::ROLE).ok().flatten()
-    }
-
-    /// When the session last served a request (Unix seconds).
-    pub fn last_seen(&self) -> Option<i64> {
-        self.0.get(Self::SEEN).ok().flatten()
-    }
-
-    /// Records activity; rewritten at most once a minute (or twice per idle limit, if
-    /// shorter) so the cookie is not re-sent with every response.
-    pub fn touch(&self, now: i64, idle_limit: i64) {
-        let every = (idle_limit / 2).clamp(1, 60);
-        if self.last_seen().is_none_or(|seen| now - seen >= every) {
-            let _ = self.0.insert(Self::SEEN, now);
-        }
-    }
-
+    /// Forgets the cookie's content; the server-side session is ended by the caller.
     pub fn log_out(&self) {
         self.0.purge();
     }
@@ -95,7 +70,8 @@ impl FromRequest for TypedSession {
     }
 }
 
-fn new_token() -> String {
+/// 256 random bits, URL-safe: CSRF tokens and session ids.
+pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

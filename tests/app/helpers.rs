@@ -187,6 +187,7 @@ pub async fn spawn_app_configured(
         verify_enabled: true,
         max_sheet_cells: 2_000_000,
         session_idle_secs: 8 * 3600,
+        session_max_secs: 12 * 3600,
     };
     configure(&mut config);
     let app = engajar::web::build(config).expect("app starts");

@@ -1,9 +1,10 @@
-//! Login throttling, idle sessions and session renewal on a change of privileges.
+//! Login throttling, and sessions that end for good: logout, password changes, admin
+//! actions, idle and absolute limits.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
-use engajar::schema::{audit_log, users};
+use engajar::schema::{audit_log, user_sessions, users};
 use scraper::Html;
 
 use crate::helpers::*;
@@ -11,7 +12,11 @@ use crate::helpers::*;
 crate::on_both_backends!(
     five_failures_make_further_logins_wait,
     failures_recorded_elsewhere_count_for_the_account,
-    a_session_gets_new_ids_when_its_privileges_change,
+    a_cookie_copied_before_logout_is_worthless_after_it,
+    a_password_change_ends_the_other_sessions_and_keeps_this_one,
+    an_admin_reset_disable_or_role_change_ends_every_session_of_the_user,
+    leaving_every_device_ends_all_of_ones_sessions,
+    a_session_ends_after_its_absolute_lifetime_even_when_used,
 );
 
 async fn five_failures_make_further_logins_wait(app: TestApp) {
@@ -87,51 +92,233 @@ async fn failures_recorded_elsewhere_count_for_the_account(app: TestApp) {
     );
 }
 
-async fn a_session_gets_new_ids_when_its_privileges_change(app: TestApp) {
+/// A client that keeps no cookies of its own: it sends exactly the cookie it was given,
+/// as someone who copied it from a browser would.
+fn with_copied_cookie(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Logs in with a fresh client and returns the session cookie as a browser would send it.
+async fn session_cookie(app: &TestApp, email: &str, password: &str) -> String {
+    let client = new_client();
+    let token = {
+        let html = Html::parse_document(
+            &client
+                .get(app.url("/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+        field_value(&html, "input[name=csrf_token]").unwrap()
+    };
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/engajar");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(SESSION_COOKIE_PREFIX))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}
+
+const SESSION_COOKIE_PREFIX: &str = "engajar_session=";
+
+async fn is_logged_in(app: &TestApp, client: &reqwest::Client) -> bool {
+    client.get(app.url("/conta")).send().await.unwrap().status() == 200
+}
+
+async fn a_cookie_copied_before_logout_is_worthless_after_it(app: TestApp) {
+    app.add_admin();
+    let cookie = session_cookie(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let original = with_copied_cookie(&cookie);
+    let copy = with_copied_cookie(&cookie);
+    assert!(is_logged_in(&app, &copy).await);
+    let html = Html::parse_document(
+        &original
+            .get(app.url("/conta"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let token = field_value(&html, "input[name=csrf_token]").unwrap();
+    let response = original
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/login");
+    assert!(
+        !is_logged_in(&app, &copy).await,
+        "the copied cookie died with the logout"
+    );
+    let sessions: i64 = user_sessions::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(sessions, 0);
+}
+
+async fn a_password_change_ends_the_other_sessions_and_keeps_this_one(app: TestApp) {
+    app.login_admin().await;
+    let elsewhere = with_copied_cookie(&session_cookie(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await);
+    assert!(is_logged_in(&app, &elsewhere).await);
+    let response = app
+        .submit(
+            "/conta",
+            "/conta/senha",
+            &[
+                ("current", ADMIN_PASSWORD),
+                ("password", "outra-senha-boa-123"),
+                ("password_confirm", "outra-senha-boa-123"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/conta?ok=1");
+    assert!(
+        is_logged_in(&app, &app.client).await,
+        "this session goes on"
+    );
+    assert!(!is_logged_in(&app, &elsewhere).await, "the other one ended");
+}
+
+async fn an_admin_reset_disable_or_role_change_ends_every_session_of_the_user(app: TestApp) {
     app.login_admin().await;
     let staff = app.add_staff();
-    let browser = app.other_browser(STAFF_EMAIL, STAFF_PASSWORD).await;
-    let token_of = |browser: reqwest::Client| {
-        let url = app.url("/conta");
-        async move {
-            let response = browser.get(url).send().await.unwrap();
-            let renewed = response.headers().contains_key("set-cookie");
-            let html = Html::parse_document(&response.text().await.unwrap());
-            (
-                field_value(&html, "input[name=csrf_token]").unwrap(),
-                renewed,
+    let mut password = STAFF_PASSWORD.to_string();
+    for (action, field) in [
+        ("senha", ("password", "senha-nova-da-equipe-1")),
+        ("papel", ("role", "admin")),
+        ("situacao", ("active", "0")),
+    ] {
+        let a = with_copied_cookie(&session_cookie(&app, STAFF_EMAIL, &password).await);
+        let b = with_copied_cookie(&session_cookie(&app, STAFF_EMAIL, &password).await);
+        assert!(is_logged_in(&app, &a).await && is_logged_in(&app, &b).await);
+        let response = app
+            .submit(
+                "/admin/usuarios",
+                &format!("/admin/usuarios/{staff}/{action}"),
+                &[field],
             )
+            .await;
+        assert!(response.status().is_redirection(), "{action}");
+        assert!(
+            !is_logged_in(&app, &a).await,
+            "{action} ends the first session"
+        );
+        assert!(
+            !is_logged_in(&app, &b).await,
+            "{action} ends the second session"
+        );
+        if action == "senha" {
+            password = field.1.to_string();
         }
-    };
-    let (before, _) = token_of(browser.clone()).await;
-    let (again, renewed) = token_of(browser.clone()).await;
-    assert_eq!(before, again);
-    assert!(
-        !renewed,
-        "an unchanged session is not re-issued on every request"
-    );
-    app.submit(
-        "/admin/usuarios",
-        &format!("/admin/usuarios/{staff}/papel"),
-        &[("role", "admin")],
-    )
-    .await;
-    let (after, renewed) = token_of(browser.clone()).await;
-    assert!(renewed, "a new session cookie after the promotion");
-    assert_ne!(before, after, "a new CSRF token after the promotion");
+    }
     let role: String = users::table
         .find(staff)
         .select(users::role)
         .first(&mut app.db())
         .unwrap();
     assert_eq!(role, "admin");
-    let status = browser
-        .get(app.url("/admin/usuarios"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    assert!(
+        is_logged_in(&app, &app.client).await,
+        "the admin's own session goes on"
+    );
+}
+
+async fn leaving_every_device_ends_all_of_ones_sessions(app: TestApp) {
+    app.login_admin().await;
+    let staff_id = app.add_staff();
+    let staff = with_copied_cookie(&session_cookie(&app, STAFF_EMAIL, STAFF_PASSWORD).await);
+    let phone = with_copied_cookie(&session_cookie(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await);
+    let html = app.get_html("/conta").await;
+    assert_eq!(
+        texts(&html, "#logout-everywhere button"),
+        vec!["Sair de todos os dispositivos"]
+    );
+    let response = app.submit("/conta", "/conta/sair-de-todos", &[]).await;
+    assert_eq!(location(&response), "/login");
+    assert!(!is_logged_in(&app, &app.client).await);
+    assert!(!is_logged_in(&app, &phone).await);
+    assert!(
+        is_logged_in(&app, &staff).await,
+        "someone else's session is untouched"
+    );
+    let left: Vec<i64> = user_sessions::table
+        .select(user_sessions::user_id)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(left, vec![staff_id]);
+    assert!(
+        app.audit_actions()
+            .contains(&"logout_everywhere".to_string())
+    );
+}
+
+async fn a_session_ends_after_its_absolute_lifetime_even_when_used(app: TestApp) {
+    app.login_admin().await;
+    assert!(is_logged_in(&app, &app.client).await);
+    // Opened 12 hours and a minute ago, used a moment ago.
+    let now = engajar::time::now();
+    diesel::update(user_sessions::table)
+        .set((
+            user_sessions::created_at.eq(now - 12 * 3600 - 60),
+            user_sessions::last_seen_at.eq(now - 5),
+        ))
+        .execute(&mut app.db())
+        .unwrap();
+    let response = app.get("/contatos").await;
+    assert_eq!(location(&response), "/login?expirada=1&next=%2Fcontatos");
+    let sessions: i64 = user_sessions::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(sessions, 0, "the expired session is deleted");
+    // Expired sessions of others are purged at the next login.
+    let staff = app.add_staff();
+    diesel::insert_into(user_sessions::table)
+        .values((
+            user_sessions::token_hash.eq("0".repeat(64)),
+            user_sessions::user_id.eq(staff),
+            user_sessions::created_at.eq(now - 20 * 3600),
+            user_sessions::last_seen_at.eq(now - 20 * 3600),
+        ))
+        .execute(&mut app.db())
+        .unwrap();
+    assert_eq!(
+        location(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await),
+        "/engajar"
+    );
+    let users_with_sessions: Vec<i64> = user_sessions::table
+        .select(user_sessions::user_id)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(users_with_sessions.len(), 1);
+    assert_ne!(users_with_sessions[0], staff);
 }
 
 mod idle {

@@ -26,7 +26,7 @@ pub async fn login_form(
         return Ok(Either::Right(see_other("/setup")));
     }
     let next = safe_next(query.next.as_deref());
-    if session.user_id().is_some() {
+    if session.session_id().is_some() {
         return Ok(Either::Right(see_other(&next)));
     }
     Ok(Either::Left(LoginPage {

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::LoginPage;
 use crate::credentials::{LoginOutcome, check_login};
 use crate::messages;
+use crate::models::UserSession;
 use crate::time;
 use crate::web::audit_sink::QueuedAudit;
 use crate::web::auth::safe_next;
@@ -87,10 +88,18 @@ pub async fn login(
                 user_id: Some(user.id),
                 action: "login",
                 detail: String::new(),
-                ip,
+                ip: ip.clone(),
                 created_at: now,
             });
-            session.log_in(user.id, &user.role)?;
+            let user_id = user.id;
+            let limits = state.config.session_limits();
+            let session_id = state
+                .db(move |conn| {
+                    UserSession::purge_expired(conn, limits, now)?;
+                    Ok(UserSession::open(conn, user_id, ip.as_deref(), now)?)
+                })
+                .await?;
+            session.log_in(&session_id)?;
             tracing::info!(user_id = user.id, "login");
             Ok(Either::Right(see_other(&next)))
         }

@@ -7,7 +7,7 @@ use super::SetupPage;
 use crate::credentials::hash_password;
 use crate::domain::{Email, NewPassword, Role};
 use crate::messages;
-use crate::models::{NewAuditEntry, NewUser, User};
+use crate::models::{NewAuditEntry, NewUser, User, UserSession};
 use crate::time;
 use crate::web::csrf::CsrfForm;
 use crate::web::session::TypedSession;
@@ -75,13 +75,14 @@ pub async fn setup(
                     created_at: now,
                 }
                 .insert(conn)?;
-                Ok(Some(user))
+                let session_id = UserSession::open(conn, user.id, ip.as_deref(), now)?;
+                Ok(Some(session_id))
             })
         })
         .await?;
-    let Some(user) = created else {
+    let Some(session_id) = created else {
         return Err(AppError::NotFound);
     };
-    session.log_in(user.id, &user.role)?;
+    session.log_in(&session_id)?;
     Ok(Either::Right(see_other("/engajar")))
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::credentials::hash_password;
 use crate::domain::{Email, NewPassword, Role};
 use crate::messages;
-use crate::models::{NewUser, User, UserChangeError, audit};
+use crate::models::{NewUser, User, UserChangeError, UserSession, audit};
 use crate::time;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
@@ -222,6 +222,8 @@ async fn apply_change(
         .db(move |conn| {
             let outcome = User::change(conn, id, role, disabled, time::now())?;
             if let Ok(user) = &outcome {
+                // New privileges, or none: the user's open sessions end.
+                UserSession::end_all(conn, user.id)?;
                 let (action, what) = match (role, disabled) {
                     (Some(r), _) => ("user_role", format!("papel: {}", r.as_str())),
                     (_, Some(true)) => ("user_disable", "desativado".to_string()),
@@ -299,6 +301,8 @@ pub async fn reset_password(
         .db(move |conn| {
             let hash = hash_password(&password);
             User::set_password_hash(conn, id, &hash, time::now())?;
+            // After a compromise the attacker's sessions must end with the password.
+            UserSession::end_all(conn, id)?;
             audit(
                 conn,
                 Some(by),

@@ -1,0 +1,9 @@
+DROP INDEX audiences_form_token_key;
+ALTER TABLE audiences DROP COLUMN form_token;
+DROP INDEX contacts_document_key;
+CREATE INDEX contacts_document_idx ON contacts (document);
+UPDATE contacts SET document = (SELECT d.document FROM document_conflicts d
+  WHERE d.contact_id = contacts.id AND d.resolved_at IS NULL)
+ WHERE id IN (SELECT contact_id FROM document_conflicts WHERE resolved_at IS NULL);
+DROP TABLE document_conflicts;
+DROP TABLE user_sessions;
