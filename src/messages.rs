@@ -117,3 +117,5 @@ pub fn identity_conflict_group(first: &str, second: &str) -> String {
 pub const IDENTITY_CONFLICT_DOCUMENTS: &str = "Esta linha compartilha telefone, e-mail ou \
      CODCLIENTE com outras linhas do arquivo que trazem CPF/CNPJ diferentes: não podem ser a \
      mesma pessoa. Nada foi mesclado: corrija as linhas e importe de novo.";
+
+pub const REPEATED_DOCUMENT_RESOLVED: &str = "Marcado como resolvido.";

@@ -390,6 +390,32 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), SetupError> {
     }
 }
 
+/// Reverts the migrations newer than `version` (a migration folder's date and number,
+/// e.g. `2026-11-27-000002`), so a test can put data of the older schema in and watch a
+/// migration deal with it.
+pub fn revert_migrations_after(conn: &mut DbConnection, version: &str) -> Result<(), SetupError> {
+    let digits = |v: &str| v.chars().filter(char::is_ascii_digit).collect::<String>();
+    let keep = digits(version);
+    loop {
+        let newest = match conn {
+            DbConnection::Sqlite(c) => c.applied_migrations(),
+            DbConnection::Pg(c) => c.applied_migrations(),
+        }
+        .map_err(|e| SetupError::Migrations(e.to_string()))?
+        .into_iter()
+        .map(|v| digits(&v.to_string()))
+        .max();
+        if newest.is_none_or(|v| v <= keep) {
+            return Ok(());
+        }
+        match conn {
+            DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
+            DbConnection::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(|_| ()),
+        }
+        .map_err(|e| SetupError::Migrations(e.to_string()))?;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

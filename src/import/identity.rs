@@ -532,4 +532,96 @@ mod tests {
         let b = plan(&shuffled);
         assert!(same_new(&b, 0, 2) && same_new(&b, 2, 3) && !same_new(&b, 0, 1));
     }
+
+    mod permutations {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeSet;
+
+        /// A row: its own channel (unique), maybe one of few documents and codes, maybe
+        /// one of two stored contacts by each key.
+        fn rows() -> impl Strategy<Value = Vec<(Option<u8>, Option<u8>, [Option<i64>; 3])>> {
+            let stored = || proptest::option::weighted(0.2, 1i64..3);
+            proptest::collection::vec(
+                (
+                    proptest::option::of(0u8..3),
+                    proptest::option::of(0u8..3),
+                    [stored(), stored(), stored()],
+                ),
+                1..12,
+            )
+        }
+
+        /// What became of each channel: refused, a stored contact, or the set of channels
+        /// that became one new contact with it.
+        fn outcome(
+            rows: &[(Option<u8>, Option<u8>, [Option<i64>; 3])],
+            order: &[usize],
+        ) -> BTreeSet<(usize, String)> {
+            let docs = ["D0", "D1", "D2"];
+            let codes = ["C0", "C1", "C2"];
+            let channels: Vec<String> = (0..rows.len()).map(|i| format!("ch{i}")).collect();
+            let mut resolver = Resolver::with_capacity(rows.len());
+            for &i in order {
+                let (doc, code, [by_channel, by_document, by_code]) = rows[i];
+                resolver.add(
+                    RowKeys {
+                        channel: ("TELEFONE", &channels[i]),
+                        document: doc.map(|d| docs[d as usize]),
+                        code: code.map(|c| codes[c as usize]),
+                    },
+                    Matches {
+                        by_channel,
+                        by_document: by_document.filter(|_| doc.is_some()),
+                        by_code: by_code.filter(|_| code.is_some()).into_iter().collect(),
+                    },
+                    false,
+                );
+            }
+            let plan = resolver.finish();
+            let decisions: Vec<(usize, Decision)> = order
+                .iter()
+                .enumerate()
+                .map(|(n, &i)| (i, plan.decision(n as u32)))
+                .collect();
+            decisions
+                .iter()
+                .map(|(i, d)| {
+                    let what = match d {
+                        Decision::Conflict(_) => "refused".to_string(),
+                        Decision::Existing(id) => format!("stored {id}"),
+                        Decision::New(group) => {
+                            let mut members: Vec<usize> = decisions
+                                .iter()
+                                .filter(|(_, other)| other == &Decision::New(*group))
+                                .map(|(j, _)| *j)
+                                .collect();
+                            members.sort();
+                            format!("new {members:?}")
+                        }
+                        other => format!("{other:?}"),
+                    };
+                    (*i, what)
+                })
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn any_order_of_the_rows_gives_the_same_contacts(
+                rows in rows(),
+                seed in any::<u64>(),
+            ) {
+                let identity: Vec<usize> = (0..rows.len()).collect();
+                let mut shuffled = identity.clone();
+                // A deterministic shuffle from the seed (Fisher–Yates over an LCG).
+                let mut state = seed | 1;
+                for i in (1..shuffled.len()).rev() {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    shuffled.swap(i, (state >> 33) as usize % (i + 1));
+                }
+                prop_assert_eq!(outcome(&rows, &identity), outcome(&rows, &shuffled));
+            }
+        }
+    }
 }

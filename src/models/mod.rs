@@ -4,6 +4,7 @@ pub mod audience;
 pub mod audit;
 pub mod contact;
 pub mod dnd;
+pub mod document_conflict;
 pub mod interaction;
 pub mod segment;
 pub mod session;
@@ -18,6 +19,7 @@ pub use audience::{
 pub use audit::{AuditFilter, AuditView, NewAudienceEntry, NewAuditEntry, audit};
 pub use contact::{ChannelView, ContactAudience, ContactProfile, ContactSearch};
 pub use dnd::{DndEntryView, NewDndEntry};
+pub use document_conflict::DocumentConflict;
 pub use interaction::{InteractionView, NewInteraction, QueueItem};
 pub use segment::{NewSegment, Segment, SegmentWithCounts};
 pub use session::{SessionEnd, SessionLimits, UserSession};

@@ -1,16 +1,21 @@
 //! Contatos: one search box over every key a contact has, and the contact's page.
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::domain::Priority;
-use crate::models::{ContactAudience, ContactProfile, ContactSearch, InteractionView, Segment};
+use crate::messages;
+use crate::models::{
+    ContactAudience, ContactProfile, ContactSearch, DocumentConflict, InteractionView, Segment,
+    audit,
+};
 use crate::time;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, client_ip, see_other};
 
 /// Longest search accepted; nothing a contact has is longer.
 const MAX_QUERY_CHARS: usize = 200;
@@ -26,6 +31,8 @@ pub struct ContactListPage {
     priority: String,
     searched: bool,
     pager: Pager,
+    /// CPF/CNPJs two contacts shared, waiting for a person.
+    repeated_documents: i64,
 }
 
 impl ContactListPage {
@@ -74,10 +81,15 @@ pub async fn contact_list(
         priority,
     };
     let page = Pager::requested(query.page);
-    let (contacts, more, segments) = state
+    let (contacts, more, segments, repeated_documents) = state
         .db(move |conn| {
             let (contacts, more) = search.page(conn, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
-            Ok((contacts, more, Segment::list(conn)?))
+            Ok((
+                contacts,
+                more,
+                Segment::list(conn)?,
+                DocumentConflict::open_count(conn)?,
+            ))
         })
         .await?;
     let priority_code = priority.map(|p| p.as_str().to_string()).unwrap_or_default();
@@ -103,6 +115,7 @@ pub async fn contact_list(
         segment,
         priority: priority_code,
         pager,
+        repeated_documents,
     })
 }
 
@@ -113,6 +126,7 @@ pub struct ContactPage {
     contact: ContactProfile,
     audiences: Vec<ContactAudience>,
     interactions: Vec<InteractionView>,
+    repeated_documents: Vec<DocumentConflict>,
 }
 
 impl ContactPage {
@@ -140,13 +154,14 @@ pub async fn show_contact(
     path: web::Path<i64>,
 ) -> Result<ContactPage, AppError> {
     let id = path.into_inner();
-    let (contact, audiences, interactions) = state
+    let (contact, audiences, interactions, repeated_documents) = state
         .db(move |conn| {
             let contact = ContactProfile::find(conn, id)?.ok_or(AppError::NotFound)?;
             Ok((
                 contact,
                 ContactAudience::of_contact(conn, id)?,
                 InteractionView::of_contact(conn, id)?,
+                DocumentConflict::of_contact(conn, id)?,
             ))
         })
         .await?;
@@ -155,5 +170,72 @@ pub async fn show_contact(
         contact,
         audiences,
         interactions,
+        repeated_documents,
     })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contatos/cpf_repetidos.html")]
+pub struct RepeatedDocumentsPage {
+    ctx: PageCtx,
+    conflicts: Vec<DocumentConflict>,
+    notice: Option<&'static str>,
+}
+
+impl RepeatedDocumentsPage {
+    fn when(ts: &i64) -> String {
+        time::format_br(*ts)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    ok: Option<String>,
+}
+
+/// `GET /contatos/cpf-repetidos`: contacts that shared a CPF/CNPJ before documents became
+/// unique, for a person to tell which one it belongs to.
+pub async fn repeated_documents(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<NoticeQuery>,
+) -> Result<RepeatedDocumentsPage, AppError> {
+    let conflicts = state.db(|conn| Ok(DocumentConflict::open(conn)?)).await?;
+    Ok(RepeatedDocumentsPage {
+        ctx,
+        conflicts,
+        notice: query
+            .ok
+            .as_ref()
+            .map(|_| messages::REPEATED_DOCUMENT_RESOLVED),
+    })
+}
+
+/// `POST /contatos/cpf-repetidos/{id}/resolvido`.
+pub async fn resolve_repeated_document(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let by = ctx.user.id;
+    let ip = client_ip(&req);
+    state
+        .db(move |conn| {
+            if !DocumentConflict::resolve(conn, id, by, time::now())? {
+                return Err(AppError::NotFound);
+            }
+            audit(
+                conn,
+                Some(by),
+                "document_conflict_resolved",
+                &format!("CPF/CNPJ repetido #{id} marcado como resolvido"),
+                ip.as_deref(),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(see_other("/contatos/cpf-repetidos?ok=1"))
 }

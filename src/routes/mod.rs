@@ -55,6 +55,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(engajar::publicos::rejected::rejected_rows_csv),
         )
         .route("/contatos", web::get().to(contatos::contact_list))
+        .route(
+            "/contatos/cpf-repetidos",
+            web::get().to(contatos::repeated_documents),
+        )
+        .route(
+            "/contatos/cpf-repetidos/{id}/resolvido",
+            web::post().to(contatos::resolve_repeated_document),
+        )
         .route("/contatos/{id}", web::get().to(contatos::show_contact))
         .route("/fila", web::get().to(fila::queue))
         .route("/fila/{id}/atender", web::post().to(fila::attend))

@@ -12,6 +12,7 @@ mod contacts;
 mod dnd;
 mod faults;
 mod hostile;
+mod identity;
 mod imports;
 mod login;
 mod security;
