@@ -135,7 +135,7 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
         }
     } else {
         let audience: Audience =
-            request.create_audience(&mut conn, None, AudienceStatus::Processing)?;
+            request.create_audience(&mut conn, None, AudienceStatus::Processing, None)?;
         let started = time::now();
         diesel::RunQueryDsl::execute(
             diesel::update(diesel::QueryDsl::find(

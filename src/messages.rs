@@ -119,3 +119,33 @@ pub const IDENTITY_CONFLICT_DOCUMENTS: &str = "Esta linha compartilha telefone, 
      mesma pessoa. Nada foi mesclado: corrija as linhas e importe de novo.";
 
 pub const REPEATED_DOCUMENT_RESOLVED: &str = "Marcado como resolvido.";
+
+pub const INVALID_TEXT_TITLE: &str = "Caracteres inválidos";
+
+/// A field held control characters (NUL, ESC…): nothing was saved.
+pub fn invalid_text(label: &str) -> String {
+    format!(
+        "O campo «{label}» contém caracteres de controle (invisíveis), que não são aceitos. \
+         Nada foi salvo: volte, apague-os (ou digite o valor de novo) e envie outra vez."
+    )
+}
+
+/// What a form or query field is called on screen.
+pub fn field_label(name: &str) -> &str {
+    match name {
+        "q" => "Buscar",
+        "email" => "E-mail",
+        "password" | "current" => "Senha",
+        "password_confirm" => "Repita a senha",
+        "name" | "nome" => "Nome",
+        "role" => "Papel",
+        "descricao" => "Descrição",
+        "segmento" => "Segmento",
+        "autorizacao" => "Autorização de processamento",
+        "valor" | "value" => "Telefone ou e-mail",
+        "next" => "Endereço de retorno",
+        "usuario" => "Usuário",
+        "acao" => "Ação",
+        other => other,
+    }
+}

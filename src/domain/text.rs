@@ -17,9 +17,55 @@ pub fn collapse_spaces(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether text holds a control character nobody types: NUL, ESC and the rest of C0,
+/// DEL and C1. PostgreSQL refuses NUL outright and the others garble pages and files.
+/// Tab and line breaks pass where a field allows several lines (a message).
+pub fn has_control_chars(text: &str, multi_line: bool) -> bool {
+    text.chars().any(|c| {
+        let allowed = multi_line && matches!(c, '\t' | '\n' | '\r');
+        !allowed && (c.is_control())
+    })
+}
+
+/// Characters that are invisible and mean nothing in a value: the byte-order mark and the
+/// zero-width ones a copy from a web page or a PDF brings along.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'
+    )
+}
+
+/// The text without [`is_invisible`] characters.
+pub fn strip_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(is_invisible) {
+        std::borrow::Cow::Owned(text.chars().filter(|c| !is_invisible(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_told_apart_from_line_breaks() {
+        assert!(has_control_chars("a\0b", true));
+        assert!(has_control_chars("\u{1b}[31m", true));
+        assert!(has_control_chars("x\u{7f}", false));
+        assert!(has_control_chars("x\u{85}", false));
+        assert!(!has_control_chars("linha 1\r\nlinha 2\tfim", true));
+        assert!(has_control_chars("linha 1\nlinha 2", false));
+        assert!(!has_control_chars("João — ação ✓", false));
+    }
+
+    #[test]
+    fn invisible_characters_are_stripped() {
+        assert_eq!(strip_invisible("\u{feff}TELEFONE"), "TELEFONE");
+        assert_eq!(strip_invisible("Ana\u{200b} Lima"), "Ana Lima");
+        assert_eq!(strip_invisible("Ana"), "Ana");
+    }
 
     #[test]
     fn folds_accents_and_case() {

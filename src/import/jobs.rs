@@ -193,11 +193,17 @@ impl Jobs {
             }
             Err(e) => {
                 tracing::error!(audience = id, error = %e, "import failed");
-                let _ = record_failure(
+                // Once the failure is recorded nobody will run this upload again; while
+                // it cannot be recorded, the file stays for the job to be retried.
+                if record_failure(
                     conn,
                     id,
                     "A importação foi interrompida por um erro no banco de dados; nada foi gravado. Envie o arquivo de novo.",
-                );
+                )
+                .is_ok()
+                {
+                    forget_file(conn, id, path);
+                }
             }
         }
     }

@@ -88,6 +88,7 @@ impl ImportRequest<'_> {
         conn: &mut DbConnection,
         spool_path: Option<&str>,
         status: AudienceStatus,
+        form_token: Option<&str>,
     ) -> QueryResult<Audience> {
         let flag = |b: bool| i32::from(b);
         NewAudience {
@@ -101,6 +102,7 @@ impl ImportRequest<'_> {
             opt_manter_segmento: flag(self.options.only_segment),
             opt_limpar_tag: flag(self.options.clear_tags),
             status: status.code(),
+            form_token,
             created_by: self.created_by,
             created_at: time::now(),
         }
@@ -152,7 +154,7 @@ pub fn dry_run(
     }
     let mut counts = None;
     let result = crate::db::write_transaction::<(), diesel::result::Error, _>(conn, |conn| {
-        let audience = request.create_audience(conn, None, AudienceStatus::Processing)?;
+        let audience = request.create_audience(conn, None, AudienceStatus::Processing, None)?;
         counts = Some(import_rows(
             conn,
             &audience,

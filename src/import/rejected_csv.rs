@@ -3,18 +3,11 @@
 
 use crate::layout::COLUMNS;
 
-/// A cell a spreadsheet would run as a formula gets a leading `'`, which Excel shows as
-/// text. Phones written `+55…` survive: a `+` followed by digits and phone punctuation
-/// only is a number, not a formula.
+/// A cell a spreadsheet would compute gets a leading `'`: every cell starting with
+/// `= + - @` (Excel computes `-1-1` and `+55 (11) 9` too), a tab or a carriage return.
+/// The import takes that exact prefix off again, so a file round-trips to its values.
 pub fn neutralise(cell: &str) -> String {
-    let risky = match cell.chars().next() {
-        Some('=') | Some('@') | Some('\t') | Some('\r') => true,
-        Some('+') | Some('-') => !cell[1..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || " ()-.".contains(c)),
-        _ => false,
-    };
-    if risky {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
         cell.to_string()
@@ -47,12 +40,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formulas_are_neutralised_and_phones_are_not() {
+    fn every_cell_a_spreadsheet_would_compute_is_neutralised() {
         assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
         assert_eq!(neutralise("-2+3"), "'-2+3");
-        assert_eq!(neutralise("+55 (11) 98765-4321"), "+55 (11) 98765-4321");
+        assert_eq!(neutralise("-1-1"), "'-1-1");
+        assert_eq!(neutralise("+55 (11) 9"), "'+55 (11) 9");
+        assert_eq!(neutralise("+5511987654321"), "'+5511987654321");
         assert_eq!(neutralise("Maria"), "Maria");
         assert_eq!(neutralise(""), "");
     }

@@ -51,6 +51,8 @@ pub enum RowErrorCode {
     ScientificNotation,
     /// Set by the import, not the file: the row's keys lead to different people.
     IdentityConflict,
+    /// A cell holds control characters (NUL, ESC…).
+    InvalidText,
 }
 
 impl RowErrorCode {
@@ -62,6 +64,7 @@ impl RowErrorCode {
             RowErrorCode::InvalidPriority => "invalid_priority",
             RowErrorCode::ScientificNotation => "scientific_notation",
             RowErrorCode::IdentityConflict => "identity_conflict",
+            RowErrorCode::InvalidText => "invalid_text",
         }
     }
 }
@@ -86,11 +89,14 @@ pub struct FileError {
 /// Values quoted in messages are cut, so one huge cell cannot flood a report.
 const MAX_VALUE_CHARS: usize = 200;
 
+/// A value as messages quote it: cut to a readable length, control characters (which a
+/// database may refuse and a page would garble) left out.
 fn shown(value: &str) -> String {
-    if value.chars().count() <= MAX_VALUE_CHARS {
-        value.to_string()
+    let visible = || value.chars().filter(|c| !c.is_control());
+    if visible().count() <= MAX_VALUE_CHARS {
+        visible().collect()
     } else {
-        let cut: String = value.chars().take(MAX_VALUE_CHARS).collect();
+        let cut: String = visible().take(MAX_VALUE_CHARS).collect();
         format!("{cut}…")
     }
 }
@@ -260,6 +266,9 @@ impl RowError {
                 shown(value.trim())
             ),
             RowErrorCode::IdentityConflict => detail.to_string(),
+            RowErrorCode::InvalidText => format!(
+                "A coluna {column} contém caracteres de controle (invisíveis, como NUL ou ESC), que não são aceitos. Apague-os e importe de novo."
+            ),
         };
         RowError {
             code,

@@ -4,22 +4,28 @@ use super::COLUMNS;
 use super::error::FileError;
 use crate::domain::text::fold;
 
-/// Case, accents, surrounding spaces and spaces vs underscores do not matter:
-/// `Tipo de Registro`, `CORINGA 1` and `CpfCnpj` all match.
+/// Case, accents, spaces, underscores and punctuation do not matter:
+/// `Tipo de Registro`, `CORINGA 1`, `CpfCnpj` and `CPF/CNPJ` all match.
 fn key(name: &str) -> String {
-    fold(name)
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_')
-        .collect()
+    fold(name).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
-/// The header's errors; empty when it matches the layout.
-pub(crate) fn check(line: u64, cells: &[String]) -> Vec<FileError> {
+/// The column the rejected-rows file adds after the layout's; ignored when read back.
+pub const ERROR_COLUMN: &str = "ERRO";
+
+/// The header's errors; empty when it matches the layout. A trailing `ERRO` column (a
+/// rejected-rows file sent back) is accepted: `with_error_column` tells.
+pub(crate) fn check(line: u64, cells: &[String], with_error_column: &mut bool) -> Vec<FileError> {
     let used = cells
         .iter()
         .rposition(|c| !c.trim().is_empty())
         .map_or(0, |i| i + 1);
-    let cells = &cells[..used];
+    let mut cells = &cells[..used];
+    *with_error_column =
+        cells.len() == COLUMNS.len() + 1 && key(&cells[COLUMNS.len()]) == ERROR_COLUMN;
+    if *with_error_column {
+        cells = &cells[..COLUMNS.len()];
+    }
     if cells.len() != COLUMNS.len() {
         let shown: Vec<&str> = cells.iter().map(|c| c.trim()).collect();
         return vec![FileError::column_count(
@@ -53,7 +59,7 @@ mod tests {
             "valor do registro",
             "Mensagem",
             "Nome Cliente",
-            "CpfCnpj",
+            "CPF/CNPJ",
             "CÓD CLIENTE",
             "tag",
             "Coringa 1",
@@ -65,25 +71,42 @@ mod tests {
             "",
             "  ",
         ]);
-        assert_eq!(check(1, &header), vec![]);
+        assert_eq!(check(1, &header, &mut false), vec![]);
     }
 
     #[test]
     fn counts_columns_before_names() {
         let mut header: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
         header.push("OBSERVACAO".into());
-        let errors = check(1, &header);
+        let errors = check(1, &header, &mut false);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].code, FileErrorCode::ColumnCount);
         header.truncate(12);
-        assert_eq!(check(1, &header)[0].code, FileErrorCode::ColumnCount);
+        assert_eq!(
+            check(1, &header, &mut false)[0].code,
+            FileErrorCode::ColumnCount
+        );
+    }
+
+    #[test]
+    fn accepts_the_error_column_of_a_rejected_rows_file() {
+        let mut header: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
+        header.push("ERRO".into());
+        let mut with_error_column = false;
+        assert_eq!(check(1, &header, &mut with_error_column), vec![]);
+        assert!(with_error_column);
+        header[13] = "OBSERVACAO".into();
+        assert_eq!(
+            check(1, &header, &mut with_error_column)[0].code,
+            FileErrorCode::ColumnCount
+        );
     }
 
     #[test]
     fn names_each_column_out_of_place() {
         let mut header: Vec<String> = COLUMNS.iter().map(|s| s.to_string()).collect();
         header.swap(3, 4);
-        let errors = check(2, &header);
+        let errors = check(2, &header, &mut false);
         assert_eq!(errors.len(), 2);
         assert!(
             errors

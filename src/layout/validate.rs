@@ -137,6 +137,17 @@ fn is_scientific_notation(value: &str) -> bool {
     mantissa_ok && digits(exponent)
 }
 
+/// A cell as its value: invisible characters (a byte-order mark, zero-width spaces) gone,
+/// and the `'` the app puts before a cell starting with `= + - @` (so a spreadsheet shows
+/// it as text) taken off again, so a rejected-rows file round-trips to the same values.
+fn clean_cell(cell: &str) -> String {
+    let cell = crate::domain::text::strip_invisible(cell);
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_string(),
+        _ => cell.into_owned(),
+    }
+}
+
 fn optional(cells: &[String], i: usize) -> Option<String> {
     let value = cells.get(i).map_or("", |c| c.trim());
     (!value.is_empty()).then(|| value.to_string())
@@ -147,6 +158,18 @@ fn optional(cells: &[String], i: usize) -> Option<String> {
 fn build_row(line: u64, kind: RecordType, cells: &[String]) -> Result<LayoutRow, Vec<RowError>> {
     let cell = |i: usize| cells.get(i).map_or("", |c| c.as_str());
     let mut errors = Vec::new();
+    // Line breaks and tabs are a cell's own (Alt+Enter in Excel); NUL, ESC and the like
+    // are nobody's and PostgreSQL refuses NUL.
+    if let Some(i) =
+        (0..COLUMNS.len()).find(|i| crate::domain::text::has_control_chars(cell(*i), true))
+    {
+        return Err(vec![RowError::new(
+            RowErrorCode::InvalidText,
+            COLUMNS[i],
+            cell(i),
+            "",
+        )]);
+    }
 
     let raw_value = cell(VALUE);
     let channel = match kind {
@@ -257,6 +280,8 @@ pub(crate) struct Validator<'l, F, E> {
     on_row: F,
     failure: Option<E>,
     header: HeaderState,
+    /// The file is a rejected-rows download sent back: its last column is `ERRO`.
+    error_column: bool,
     pub report: Report,
 }
 
@@ -270,6 +295,7 @@ where
             on_row,
             failure: None,
             header: HeaderState::Pending,
+            error_column: false,
             report: Report::new(limits),
         }
     }
@@ -299,14 +325,20 @@ where
     }
 
     pub fn record(&mut self, record: &RawRecord) -> ControlFlow<()> {
-        let cells = &record.cells;
-        if record.formulas.is_empty() && cells.iter().all(|c| c.trim().is_empty()) {
+        let raw = &record.cells;
+        if record.formulas.is_empty() && raw.iter().all(|c| c.trim().is_empty()) {
             return ControlFlow::Continue(());
         }
+        let mut cells: Vec<String> = raw.iter().map(|c| clean_cell(c)).collect();
+        if self.error_column && cells.len() > COLUMNS.len() {
+            // The ERRO column of a rejected-rows file: what was wrong, not data.
+            cells[COLUMNS.len()].clear();
+        }
+        let cells = &cells;
         match self.header {
             HeaderState::Bad => return ControlFlow::Break(()),
             HeaderState::Pending => {
-                let errors = header::check(record.line, cells);
+                let errors = header::check(record.line, cells, &mut self.error_column);
                 if errors.is_empty() {
                     self.header = HeaderState::Good;
                     return ControlFlow::Continue(());
@@ -333,7 +365,11 @@ where
             self.file_error(FileError::extra_content(line, i + 1, value));
         }
         let is_csv = self.report.format == Some(Format::Csv);
-        for (i, value) in cells.iter().enumerate() {
+        // The raw cell: `'=…` is text the app wrote, not a formula.
+        for (i, value) in raw.iter().enumerate() {
+            if self.error_column && i == COLUMNS.len() {
+                continue;
+            }
             let formula = if is_csv {
                 value.trim_start().starts_with('=')
             } else {
@@ -367,7 +403,16 @@ where
                 self.emit(RowOutcome::Valid(row))
             }
             Err(errors) => {
-                let mut kept: Vec<String> = cells.iter().take(COLUMNS.len()).cloned().collect();
+                // As typed, less what no one can type (to be fixed and sent again).
+                let mut kept: Vec<String> = cells
+                    .iter()
+                    .take(COLUMNS.len())
+                    .map(|c| {
+                        c.chars()
+                            .filter(|ch| !ch.is_control() || matches!(ch, '\t' | '\n' | '\r'))
+                            .collect()
+                    })
+                    .collect();
                 kept.resize(COLUMNS.len(), String::new());
                 let rejected = RejectedRow {
                     line,
@@ -423,6 +468,30 @@ mod tests {
         ] {
             assert!(!is_scientific_notation(no), "{no}");
         }
+    }
+
+    #[test]
+    fn control_characters_in_a_cell_reject_the_row_but_line_breaks_do_not() {
+        let mut cells = row(&["TELEFONE", "11987654321"]);
+        cells[NAME] = "Ana\u{0}Lima".into();
+        let errors = build_row(4, RecordType::Telefone, &cells).unwrap_err();
+        assert_eq!(errors[0].code, RowErrorCode::InvalidText);
+        assert_eq!(errors[0].column, "NOME_CLIENTE");
+        assert_eq!(errors[0].value, "AnaLima");
+        cells[NAME] = "Ana".into();
+        cells[MESSAGE] = "linha 1\r\nlinha 2".into();
+        assert!(build_row(4, RecordType::Telefone, &cells).is_ok());
+    }
+
+    #[test]
+    fn cells_lose_invisible_characters_and_the_apostrophe_the_app_added() {
+        assert_eq!(clean_cell("\u{feff}TELEFONE"), "TELEFONE");
+        assert_eq!(clean_cell("'=SOMA(A1)"), "=SOMA(A1)");
+        assert_eq!(clean_cell("'-1-1"), "-1-1");
+        assert_eq!(clean_cell("'+55 (11) 9"), "+55 (11) 9");
+        assert_eq!(clean_cell("'@Ana"), "@Ana");
+        assert_eq!(clean_cell("'Ana'"), "'Ana'");
+        assert_eq!(clean_cell("D'Ávila"), "D'Ávila");
     }
 
     fn row(cells: &[&str]) -> Vec<String> {

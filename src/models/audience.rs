@@ -49,6 +49,7 @@ pub struct NewAudience<'a> {
     pub opt_manter_segmento: i32,
     pub opt_limpar_tag: i32,
     pub status: &'a str,
+    pub form_token: Option<&'a str>,
     pub created_by: Option<i64>,
     pub created_at: i64,
 }
@@ -68,6 +69,18 @@ impl Audience {
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Audience>> {
         audiences::table
             .find(id)
+            .select(Audience::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The audience a form (by its one-time token) already created.
+    pub fn find_by_form_token(
+        conn: &mut DbConnection,
+        token: &str,
+    ) -> QueryResult<Option<Audience>> {
+        audiences::table
+            .filter(audiences::form_token.eq(token))
             .select(Audience::as_select())
             .first(conn)
             .optional()

@@ -12,6 +12,9 @@ use crate::models::{ContactProfile, NewInteraction, token};
 use crate::time;
 use crate::web::{AppError, AppState};
 
+/// 2000-01-01T00:00:00Z: no interaction is older.
+const EARLIEST_AT: i64 = 946_684_800;
+
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -31,7 +34,7 @@ impl ApiError {
         }
     }
 
-    fn response(&self) -> HttpResponse {
+    pub fn response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
@@ -61,6 +64,29 @@ impl From<AppError> for ApiError {
 }
 
 type ApiResult = Result<HttpResponse, ApiError>;
+
+/// Longest interaction text kept: a WhatsApp message holds at most 4,096 characters, more
+/// than any chat or SMS; the JSON body limit stays at 64 KiB for the rest.
+pub const MAX_TEXT_CHARS: usize = 4_096;
+
+/// 422 `invalid_text`: a field holds control characters (NUL, ESC…).
+pub fn invalid_text(field: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_text",
+        format!("{field} contém caracteres de controle (como NUL ou ESC), que não são aceitos."),
+    )
+}
+
+/// Refuses control characters in any field; only `text` may hold tabs and line breaks.
+fn clean_fields(fields: &[(&str, &str, bool)]) -> Result<(), ApiError> {
+    for (name, value, multi_line) in fields {
+        if crate::domain::text::has_control_chars(value, *multi_line) {
+            return Err(invalid_text(name));
+        }
+    }
+    Ok(())
+}
 
 fn answer(result: ApiResult) -> HttpResponse {
     result.unwrap_or_else(|e| e.response())
@@ -154,6 +180,12 @@ async fn create_interaction_inner(
             format!("JSON inválido: {e}. Esperado: {{\"channel\",\"value\",\"text\",\"at\"}}."),
         )
     })?;
+    clean_fields(&[
+        ("channel", &input.channel, false),
+        ("value", &input.value, false),
+        ("text", &input.text, true),
+        ("at", input.at.as_deref().unwrap_or(""), false),
+    ])?;
     let kind = RecordType::parse(&input.channel).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -181,6 +213,13 @@ async fn create_interaction_inner(
             "text não pode ser vazio.",
         ));
     }
+    if input.text.chars().count() > MAX_TEXT_CHARS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+            "text passa de 4.096 caracteres, o máximo de uma mensagem.",
+        ));
+    }
     let now = time::now();
     let occurred_at = match input.at.as_deref() {
         None => now,
@@ -194,6 +233,13 @@ async fn create_interaction_inner(
             })?
             .timestamp(),
     };
+    if !(EARLIEST_AT..=now + 86_400).contains(&occurred_at) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "at deve estar entre 2000-01-01 e, no máximo, um dia à frente de agora.",
+        ));
+    }
     let text = input.text;
     let created = state
         .db(move |conn| {

@@ -1,7 +1,7 @@
 //! HTTP routes, one module per area; handlers translate HTTP to calls and back.
 
 mod admin;
-mod api;
+pub mod api;
 mod conta;
 mod contatos;
 mod engajar;

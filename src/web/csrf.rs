@@ -57,6 +57,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             if !session.csrf_matches(token) {
                 return Err(AppError::Csrf.into());
             }
+            // No form of ours has a multi-line field.
+            if let Some((field, _)) = pairs
+                .iter()
+                .find(|(_, value)| crate::domain::text::has_control_chars(value, false))
+            {
+                return Err(AppError::InvalidText(field.clone()).into());
+            }
             let form = serde_urlencoded::from_bytes::<T>(&body)
                 .map_err(|e| AppError::BadRequest(format!("form fields: {e}")))?;
             Ok(CsrfForm(form))

@@ -18,6 +18,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("request body over the limit")]
     TooLarge,
+    /// A field (by its form name) holds control characters.
+    #[error("control characters in field {0:?}")]
+    InvalidText(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -93,12 +96,18 @@ impl From<actix_session::SessionInsertError> for AppError {
 struct ErrorPage {
     status: u16,
     title: &'static str,
-    message: &'static str,
+    message: String,
 }
 
 impl AppError {
-    fn texts(&self) -> (&'static str, &'static str) {
-        match self {
+    fn texts(&self) -> (&'static str, String) {
+        if let AppError::InvalidText(field) = self {
+            return (
+                messages::INVALID_TEXT_TITLE,
+                messages::invalid_text(messages::field_label(field)),
+            );
+        }
+        let (title, message) = match self {
             AppError::NotFound => (messages::NOT_FOUND_TITLE, messages::NOT_FOUND),
             AppError::Forbidden => (messages::FORBIDDEN_TITLE, messages::FORBIDDEN),
             AppError::Csrf => (messages::CSRF_TITLE, messages::CSRF_INVALID),
@@ -108,7 +117,9 @@ impl AppError {
             AppError::Database(_) | AppError::Internal(_) => {
                 (messages::INTERNAL_TITLE, messages::INTERNAL)
             }
-        }
+            AppError::InvalidText(_) => unreachable!("answered above"),
+        };
+        (title, message.to_string())
     }
 }
 
@@ -118,6 +129,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::InvalidText(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -137,7 +149,7 @@ impl ResponseError for AppError {
         };
         let body = page
             .render()
-            .unwrap_or_else(|_| format!("{} — {}", title, message));
+            .unwrap_or_else(|_| format!("{} — {}", page.title, page.message));
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body)

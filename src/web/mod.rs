@@ -4,6 +4,7 @@ pub mod audit_sink;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub mod input;
 pub mod page;
 pub mod paging;
 pub mod session;
@@ -97,6 +98,7 @@ pub fn server(
                 }))
                 .configure(crate::routes::configure)
                 .wrap(from_fn(auth::require_login))
+                .wrap(from_fn(input::refuse_control_chars))
                 .wrap(
                     SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
                         .cookie_name(SESSION_COOKIE.to_string())

@@ -60,32 +60,49 @@ fn spool_path(dir: &Path) -> PathBuf {
     dir.join(format!("upload-{:032x}", rand::random::<u128>()))
 }
 
+/// A body that sends nothing for this long is dropped, with whatever it had spooled.
+const IDLE_BODY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads the form. `csrf_ok` judges the `csrf_token` field, which our forms send before
+/// the file: a request without a valid one is refused before a byte of its file is
+/// written.
 pub async fn read(
     mut payload: Multipart,
     spool_dir: &Path,
     max_bytes: u64,
+    csrf_ok: &dyn Fn(&str) -> bool,
 ) -> Result<Upload, AppError> {
     let mut upload = Upload {
         fields: HashMap::new(),
         file: None,
         too_large: false,
     };
-    let result = read_fields(&mut payload, spool_dir, max_bytes, &mut upload).await;
+    let result = read_fields(&mut payload, spool_dir, max_bytes, csrf_ok, &mut upload).await;
     if result.is_err() {
         upload.discard();
     }
     result.map(|()| upload)
 }
 
+/// The next item of a stream, or an error when the client sends nothing for too long.
+async fn next_or_stall<S: futures_util::Stream + Unpin>(
+    stream: &mut S,
+) -> Result<Option<S::Item>, AppError> {
+    tokio::time::timeout(IDLE_BODY, stream.next())
+        .await
+        .map_err(|_| AppError::BadRequest("upload body stalled".into()))
+}
+
 async fn read_fields(
     payload: &mut Multipart,
     spool_dir: &Path,
     max_bytes: u64,
+    csrf_ok: &dyn Fn(&str) -> bool,
     upload: &mut Upload,
 ) -> Result<(), AppError> {
     let bad = |e: actix_multipart::MultipartError| AppError::BadRequest(format!("multipart: {e}"));
     let mut drained: u64 = 0;
-    while let Some(field) = payload.next().await {
+    while let Some(field) = next_or_stall(payload).await? {
         let mut field = field.map_err(bad)?;
         let name = field.name().unwrap_or_default().to_string();
         let filename = field
@@ -93,9 +110,12 @@ async fn read_fields(
             .and_then(|cd| cd.get_filename())
             .map(str::to_string);
         if name == "arquivo" && upload.file.is_none() {
+            if !csrf_ok(upload.fields.get("csrf_token").map_or("", String::as_str)) {
+                return Err(AppError::Csrf);
+            }
             let Some(filename) = filename.filter(|f| !f.is_empty()) else {
                 // No file chosen: browsers still send the part, empty.
-                while let Some(chunk) = field.next().await {
+                while let Some(chunk) = next_or_stall(&mut field).await? {
                     chunk.map_err(bad)?;
                 }
                 continue;
@@ -110,7 +130,7 @@ async fn read_fields(
                 original_name: display_name(&filename),
                 size: 0,
             });
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = next_or_stall(&mut field).await? {
                 let chunk = chunk.map_err(bad)?;
                 size += chunk.len() as u64;
                 if size > max_bytes {
@@ -137,7 +157,7 @@ async fn read_fields(
             }
         } else {
             let mut value = Vec::new();
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = next_or_stall(&mut field).await? {
                 let chunk = chunk.map_err(bad)?;
                 if value.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
                     return Err(AppError::TooLarge);
@@ -147,10 +167,16 @@ async fn read_fields(
             if upload.fields.len() >= MAX_TEXT_FIELDS {
                 return Err(AppError::TooLarge);
             }
-            upload
-                .fields
-                .insert(name, String::from_utf8_lossy(&value).into_owned());
+            let value = String::from_utf8_lossy(&value).into_owned();
+            // No text field of our upload forms has several lines.
+            if crate::domain::text::has_control_chars(&value, false) {
+                return Err(AppError::InvalidText(name));
+            }
+            upload.fields.insert(name, value);
         }
+    }
+    if !csrf_ok(upload.fields.get("csrf_token").map_or("", String::as_str)) {
+        return Err(AppError::Csrf);
     }
     Ok(())
 }

@@ -17,6 +17,8 @@ crate::on_both_backends!(
     rows_sharing_a_code_without_document_are_one_contact,
     two_imports_at_once_create_no_duplicates,
     uploads_over_the_limit_get_a_clear_page,
+    the_rejected_rows_file_imports_again_with_its_error_column_and_same_values,
+    a_second_post_of_the_same_form_leads_to_the_first_audience,
 );
 
 fn contacts_of(app: &TestApp) -> Vec<ContactProfile> {
@@ -753,6 +755,7 @@ mod interrupted {
                     conn,
                     Some(path.to_str().unwrap()),
                     engajar::domain::AudienceStatus::Processing,
+                    None,
                 )
                 .unwrap();
             diesel::insert_into(audience_row_errors::table)
@@ -802,4 +805,100 @@ mod interrupted {
     async fn on_postgres() {
         a_job_interrupted_mid_way_runs_again_and_leaves_one_result(Backend::Postgres).await;
     }
+}
+
+async fn the_rejected_rows_file_imports_again_with_its_error_column_and_same_values(app: TestApp) {
+    app.login_staff().await;
+    let segment = app.add_segment("Ida e volta");
+    let rows = [[
+        "TELEFONE",
+        "1198",
+        "-2-3",
+        "+55 (11) 9",
+        "",
+        "",
+        "@loja",
+        "-1-1",
+        "+1",
+        "@ana",
+        "",
+        "",
+        "",
+    ]];
+    let (id, _) = app
+        .import_bytes("ruim.csv", layout_csv(&rows), segment, &[])
+        .await;
+    let bytes = app
+        .get(&format!("/engajar/publicos/{id}/rejeitadas.csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    // Every cell a spreadsheet would compute goes out neutralised.
+    for cell in ["'-2-3", "'+55 (11) 9", "'@loja", "'-1-1", "'+1", "'@ana"] {
+        assert!(text.contains(&format!(";{cell};")), "{cell} in {text}");
+    }
+    // The user fixes the phone in the downloaded file and sends it back as it is,
+    // ERRO column and all.
+    let fixed = text.replacen(";1198;", ";11987654321;", 1);
+    let (_, html) = app
+        .import_bytes("corrigido.csv", fixed.into_bytes(), segment, &[])
+        .await;
+    assert_eq!(texts(&html, "#status"), vec!["Concluída"]);
+    assert_eq!(count(&html, "count-imported"), 1);
+    let contact = &contacts_of(&app)[0];
+    assert_eq!(contact.name.as_deref(), Some("+55 (11) 9"));
+    assert_eq!(contact.tags, vec!["@loja"]);
+    use engajar::schema::audience_members as m;
+    let (message, c1, c2, c3): (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = m::table
+        .select((m::message, m::coringa1, m::coringa2, m::coringa3))
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(
+        (
+            message.as_deref(),
+            c1.as_deref(),
+            c2.as_deref(),
+            c3.as_deref()
+        ),
+        (Some("-2-3"), Some("-1-1"), Some("+1"), Some("@ana"))
+    );
+}
+
+async fn a_second_post_of_the_same_form_leads_to_the_first_audience(app: TestApp) {
+    app.login_staff().await;
+    let segment = app.add_segment("Duplo clique").to_string();
+    let html = app.get_html("/engajar/publicos/importar").await;
+    let form_token = field_value(&html, "input[name=form_token]").expect("a form token");
+    let bytes = layout_csv(&[person("TELEFONE", "11987654321", "Ana", "", "", "", "")]);
+    let fields = [
+        ("descricao", "Clique duplo"),
+        ("segmento", segment.as_str()),
+        ("autorizacao", "consentimento"),
+        ("acao", "importar"),
+        ("form_token", form_token.as_str()),
+    ];
+    let first = location(&app.post_import("a.csv", bytes.clone(), &fields).await);
+    let second = location(&app.post_import("a.csv", bytes.clone(), &fields).await);
+    assert_eq!(first, second);
+    let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+    assert_eq!(audiences, 1);
+    // A new form is a new import.
+    let html = app.get_html("/engajar/publicos/importar").await;
+    let other_token = field_value(&html, "input[name=form_token]").unwrap();
+    assert_ne!(other_token, form_token);
+    let mut fields = fields.to_vec();
+    fields[4] = ("form_token", other_token.as_str());
+    let third = location(&app.post_import("a.csv", bytes, &fields).await);
+    assert_ne!(third, first);
+    app.wait_for_audience(1).await;
+    // Only the spool files of imports still waiting may remain.
+    let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+    assert_eq!(audiences, 2);
 }

@@ -15,6 +15,7 @@ mod hostile;
 mod identity;
 mod imports;
 mod login;
+mod odd_bytes;
 mod security;
 mod segments;
 mod servers;

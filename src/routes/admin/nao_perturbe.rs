@@ -184,12 +184,8 @@ pub async fn dnd_upload(
     state: web::Data<AppState>,
     payload: Multipart,
 ) -> Result<Either<DndPage, HttpResponse>, AppError> {
-    let upload = upload::read(payload, &state.config.spool_dir, MAX_LIST_BYTES).await?;
-    let token = upload.fields.get("csrf_token").map_or("", String::as_str);
-    if !session.csrf_matches(token) {
-        upload.discard();
-        return Err(AppError::Csrf);
-    }
+    let csrf_ok = |token: &str| session.csrf_matches(token);
+    let upload = upload::read(payload, &state.config.spool_dir, MAX_LIST_BYTES, &csrf_ok).await?;
     let file = match (&upload.file, upload.too_large) {
         (Some(file), false) if file.size > 0 => file,
         _ => {

@@ -20,7 +20,10 @@ pub async fn import_form(
         bases: LegalBasis::ALL,
         verify_enabled: settings.verify_enabled,
         max_upload_mb: settings.max_upload_mb,
-        values: ImportFormValues::default(),
+        values: ImportFormValues {
+            form_token: crate::web::session::new_token(),
+            ..Default::default()
+        },
         errors: ImportFormErrors::default(),
     })
 }

@@ -20,6 +20,8 @@ pub struct ImportFormValues {
     pub nao_perturbe: bool,
     pub manter_segmento: bool,
     pub limpar_tag: bool,
+    /// One per form shown: a second POST of the same form leads to the first audience.
+    pub form_token: String,
 }
 
 #[derive(Debug, Default)]

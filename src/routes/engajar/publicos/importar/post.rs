@@ -9,7 +9,7 @@ use super::{ImportFormErrors, ImportFormPage, ImportFormValues};
 use crate::domain::{AudienceStatus, LegalBasis};
 use crate::import::{self, ImportOptions, ImportRequest};
 use crate::messages;
-use crate::models::{NewAudienceEntry, Segment};
+use crate::models::{Audience, NewAudienceEntry, Segment};
 use crate::routes::engajar::publicos::validation::ValidationPage;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
@@ -29,12 +29,14 @@ pub async fn import(
 ) -> Result<Either<ImportFormPage, HttpResponse>, AppError> {
     let config = &state.config;
     let settings = state.settings().await?;
-    let upload = upload::read(payload, &config.spool_dir, settings.max_upload_bytes()).await?;
-    let token = upload.fields.get("csrf_token").map_or("", String::as_str);
-    if !session.csrf_matches(token) {
-        upload.discard();
-        return Err(AppError::Csrf);
-    }
+    let csrf_ok = |token: &str| session.csrf_matches(token);
+    let upload = upload::read(
+        payload,
+        &config.spool_dir,
+        settings.max_upload_bytes(),
+        &csrf_ok,
+    )
+    .await?;
     let values = ImportFormValues {
         descricao: upload.fields.get("descricao").cloned().unwrap_or_default(),
         segmento: upload
@@ -50,6 +52,11 @@ pub async fn import(
         nao_perturbe: checked(&upload, "nao_perturbe"),
         manter_segmento: checked(&upload, "manter_segmento"),
         limpar_tag: checked(&upload, "limpar_tag"),
+        form_token: upload
+            .fields
+            .get("form_token")
+            .map(|t| t.trim().chars().take(100).collect())
+            .unwrap_or_default(),
     };
     let segments = state.db(|conn| Ok(Segment::list(conn)?)).await?;
     let description = crate::domain::text::collapse_spaces(&values.descricao);
@@ -144,6 +151,8 @@ pub async fn import(
     let ip = client_ip(&req);
     let path = file.path.to_string_lossy().to_string();
     let name = file.original_name.clone();
+    let form_token = Some(values.form_token).filter(|t| !t.is_empty());
+    let token_again = form_token.clone();
     let created = state
         .db(move |conn| {
             let request = ImportRequest {
@@ -154,16 +163,41 @@ pub async fn import(
                 options,
                 created_by: Some(user_id),
             };
-            let audience = request.create_audience(conn, Some(&path), AudienceStatus::Queued)?;
-            NewAudienceEntry::import(conn, &audience, &segment.name, user_id, ip.as_deref())?;
-            Ok(audience)
+            crate::db::write_transaction(conn, |conn| {
+                // The same form sent twice (a double click, a reload): the first one stands.
+                if let Some(token) = &form_token
+                    && let Some(first) = Audience::find_by_form_token(conn, token)?
+                {
+                    return Ok((first, false));
+                }
+                let audience = request.create_audience(
+                    conn,
+                    Some(&path),
+                    AudienceStatus::Queued,
+                    form_token.as_deref(),
+                )?;
+                NewAudienceEntry::import(conn, &audience, &segment.name, user_id, ip.as_deref())?;
+                Ok::<_, AppError>((audience, true))
+            })
         })
         .await;
     let audience = match created {
-        Ok(a) => a,
+        Ok((a, true)) => a,
+        Ok((a, false)) => {
+            file.discard();
+            a
+        }
         Err(e) => {
             file.discard();
-            return Err(e);
+            // Two copies of one form at the same instant on PostgreSQL: the unique token
+            // let one in; the other leads to it.
+            let Some(token) = token_again else {
+                return Err(e);
+            };
+            let first = state
+                .db(move |conn| Ok(Audience::find_by_form_token(conn, &token)?))
+                .await?;
+            first.ok_or(e)?
         }
     };
     state.jobs.wake();
