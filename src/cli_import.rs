@@ -12,7 +12,7 @@ use crate::db::{DatabaseUrl, DbConnection};
 use crate::domain::{AudienceStatus, LegalBasis, SegmentName};
 use crate::import::{self, Counts, ImportOptions, ImportRequest, Outcome};
 use crate::layout::{FileError, Report};
-use crate::models::{Audience, ContactProfile, NewDndEntry, Segment};
+use crate::models::{Audience, ContactProfile, ImportAudit, NewDndEntry, Segment};
 use crate::time;
 
 /// Exit status when the file itself was refused.
@@ -134,8 +134,11 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             }
         }
     } else {
-        let audience: Audience =
-            request.create_audience(&mut conn, None, AudienceStatus::Processing, None)?;
+        let audience: Audience = crate::db::write_transaction(&mut conn, |conn| {
+            let audience = request.create_audience(conn, None, AudienceStatus::Processing, None)?;
+            ImportAudit::record(conn, &audience, &segment.name, None, None)?;
+            Ok::<_, diesel::result::Error>(audience)
+        })?;
         let started = time::now();
         diesel::RunQueryDsl::execute(
             diesel::update(diesel::QueryDsl::find(
@@ -290,7 +293,21 @@ pub fn import_dnd(conn: &mut DbConnection, file: &PathBuf) -> anyhow::Result<()>
         .map(|(kind, value)| NewDndEntry::new(kind, value, None, now))
         .collect();
     let read = entries.len();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let added = NewDndEntry::insert_all(conn, &entries)?;
+    crate::models::audit(
+        conn,
+        None,
+        "dnd_upload",
+        &format!(
+            "arquivo {name}: {added} adicionado(s) de {read}{}",
+            crate::models::audit::CLI_ACTOR_NOTE
+        ),
+        None,
+    )?;
     println!(
         "added {added} ({} already listed, {invalid} not a phone or e-mail)",
         read - added

@@ -44,15 +44,20 @@ impl AuditEntry {
 }
 
 /// Audit entries with a fixed shape, written from more than one place.
-pub struct NewAudienceEntry;
+/// The audit entry of an import submitted from the form or the command line.
+/// How entries written by the command line (no user, no address) say so.
+pub const CLI_ACTOR_NOTE: &str = " (linha de comando)";
 
-impl NewAudienceEntry {
-    /// An import was submitted: what, into which segment, under which legal basis.
-    pub fn import(
+pub struct ImportAudit;
+
+impl ImportAudit {
+    /// An import was submitted: what, into which segment, under which legal basis; by a
+    /// user, or (`None`) from the command line.
+    pub fn record(
         conn: &mut DbConnection,
         audience: &crate::models::Audience,
         segment_name: &str,
-        user_id: i64,
+        user_id: Option<i64>,
         ip: Option<&str>,
     ) -> QueryResult<()> {
         let options: Vec<&str> = [
@@ -65,11 +70,16 @@ impl NewAudienceEntry {
         .filter(|(on, _)| *on != 0)
         .map(|(_, name)| *name)
         .collect();
+        let by = if user_id.is_none() {
+            CLI_ACTOR_NOTE
+        } else {
+            ""
+        };
         NewAuditEntry {
-            user_id: Some(user_id),
+            user_id,
             action: "import",
             detail: &format!(
-                "público #{} \"{}\" (arquivo {}) no segmento {}; base legal: {}; opções: {}",
+                "público #{} \"{}\" (arquivo {}) no segmento {}; base legal: {}; opções: {}{by}",
                 audience.id,
                 audience.description,
                 audience.file_name,

@@ -16,7 +16,7 @@ pub use audience::{
     Audience, AudienceListItem, AudienceMember, AudienceRowError, NewAudience, NewAudienceMember,
     NewAudienceRowError,
 };
-pub use audit::{AuditFilter, AuditView, NewAudienceEntry, NewAuditEntry, audit};
+pub use audit::{AuditFilter, AuditView, ImportAudit, NewAuditEntry, audit};
 pub use contact::{ChannelView, ContactAudience, ContactProfile, ContactSearch};
 pub use dnd::{DndEntryView, NewDndEntry};
 pub use document_conflict::DocumentConflict;

@@ -17,6 +17,7 @@ crate::on_both_backends!(
     lookup_finds_contacts_by_any_phone_format_or_email,
     verify_uses_recorded_interactions_both_ways,
     the_queue_orders_by_priority_then_arrival,
+    a_message_from_a_stranger_joins_the_contact_an_import_creates,
 );
 
 async fn post_interaction(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
@@ -398,7 +399,8 @@ async fn the_queue_orders_by_priority_then_arrival(app: TestApp) {
     let token = create_token(&app).await;
     for (phone, at) in [
         ("11911110001", "2026-11-27T08:00:00Z"),
-        ("11999999999", "2026-11-27T08:30:00Z"),
+        // Earlier than everyone, but nobody knows the sender: still last.
+        ("11999999999", "2026-11-27T07:30:00Z"),
         ("11911110004", "2026-11-27T09:30:00Z"),
         ("11911110002", "2026-11-27T09:00:00Z"),
         ("11911110003", "2026-11-27T09:45:00Z"),
@@ -451,4 +453,46 @@ async fn the_queue_orders_by_priority_then_arrival(app: TestApp) {
         .submit("/fila", &format!("/fila/{first}/atender"), &[])
         .await;
     assert_eq!(response.status(), 404);
+}
+
+async fn a_message_from_a_stranger_joins_the_contact_an_import_creates(app: TestApp) {
+    app.login_admin().await;
+    let token = create_token(&app).await;
+    let (status, answer) = post_interaction(
+        &app,
+        &token,
+        json!({"channel":"TELEFONE","value":"(11) 95555-0001","text":"Quero negociar"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(answer["contact"].is_null());
+    let html = app.get_html("/fila").await;
+    assert_eq!(texts(&html, "td.contact"), vec!["Não cadastrado"]);
+    let segment = app.add_segment("Cobrança");
+    app.import_bytes(
+        "a.csv",
+        layout_csv(&[person(
+            "TELEFONE",
+            "11955550001",
+            "Rita Alves",
+            "",
+            "",
+            "",
+            "ALTA",
+        )]),
+        segment,
+        &[],
+    )
+    .await;
+    let html = app.get_html("/fila").await;
+    assert_eq!(texts(&html, "td.contact"), vec!["Rita Alves"]);
+    assert_eq!(texts(&html, "td.priority"), vec!["Alta"]);
+    let contact: Option<i64> = interactions::table
+        .select(interactions::contact_id)
+        .first(&mut app.db())
+        .unwrap();
+    let html = app
+        .get_html(&format!("/contatos/{}", contact.expect("linked")))
+        .await;
+    assert!(html.html().contains("Quero negociar"));
 }

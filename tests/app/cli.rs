@@ -277,6 +277,7 @@ mod data_commands {
         import_exit_codes_tell_rejected_from_failed,
         contacts_export_prints_one_profile_per_line,
         dnd_import_normalises_and_counts,
+        command_line_imports_and_dnd_lists_are_audited,
     );
 
     fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (serde_json::Value, i32) {
@@ -498,6 +499,51 @@ mod data_commands {
             String::from_utf8(again.stdout)
                 .unwrap()
                 .starts_with("added 0 ")
+        );
+    }
+
+    async fn command_line_imports_and_dnd_lists_are_audited(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let (json, code) = import_json(&app, "row_level_errors.csv", &["--dnd", "--clear-tags"]);
+        assert_eq!(code, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lista.txt");
+        std::fs::write(&file, "11987654321\n").unwrap();
+        let output = engajar(
+            &app.database_url,
+            &["dnd", "import", file.to_str().unwrap()],
+            None,
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        use engajar::schema::audit_log as a;
+        let entries: Vec<(Option<i64>, String, String, Option<String>)> = a::table
+            .order(a::id)
+            .select((a::user_id, a::action, a::detail, a::ip))
+            .load(&mut app.db())
+            .unwrap();
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        let (user, action, detail, ip) = &entries[0];
+        assert_eq!((user, action.as_str(), ip), (&None, "import", &None));
+        let id = json["audience_id"].as_i64().unwrap();
+        for part in [
+            format!("público #{id}"),
+            "legitimo_interesse".to_string(),
+            "nao_perturbe, limpar_tag".to_string(),
+            "(linha de comando)".to_string(),
+        ] {
+            assert!(detail.contains(&part), "{part} in {detail}");
+        }
+        let (user, action, detail, _) = &entries[1];
+        assert_eq!((user, action.as_str()), (&None, "dnd_upload"));
+        assert!(
+            detail.contains("lista.txt: 1 adicionado(s) de 1 (linha de comando)"),
+            "{detail}"
+        );
+        app.login_admin().await;
+        let html = app.get_html("/admin/auditoria").await;
+        assert_eq!(
+            texts(&html, "td.who"),
+            vec!["Ana Administradora", "Linha de comando", "Linha de comando"]
         );
     }
 }

@@ -9,7 +9,7 @@ use super::{ImportFormErrors, ImportFormPage, ImportFormValues};
 use crate::domain::{AudienceStatus, LegalBasis};
 use crate::import::{self, ImportOptions, ImportRequest};
 use crate::messages;
-use crate::models::{Audience, NewAudienceEntry, Segment};
+use crate::models::{Audience, ImportAudit, Segment};
 use crate::routes::engajar::publicos::validation::ValidationPage;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
@@ -176,7 +176,7 @@ pub async fn import(
                     AudienceStatus::Queued,
                     form_token.as_deref(),
                 )?;
-                NewAudienceEntry::import(conn, &audience, &segment.name, user_id, ip.as_deref())?;
+                ImportAudit::record(conn, &audience, &segment.name, Some(user_id), ip.as_deref())?;
                 Ok::<_, AppError>((audience, true))
             })
         })
