@@ -181,13 +181,27 @@ impl From<RoleArg> for Role {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    crate::files::restrict_new_files();
     match run(cli) {
         Ok(code) => code,
+        // The reader went away (`engajar contacts export | head`): nothing is wrong.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("engajar: error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+    })
 }
 
 fn init_tracing() {

@@ -40,6 +40,11 @@ pub struct Config {
     /// A session ends this long after login, used or not (`ENGAJAR_SESSION_MAX_HOURS`,
     /// default 12 h).
     pub session_max_secs: u64,
+    /// Load balancers and proxies whose `X-Forwarded-For` is believed
+    /// (`ENGAJAR_TRUSTED_PROXIES`, CIDR list); from anyone else the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Uploads are refused while the spool folder holds this much (`ENGAJAR_SPOOL_MAX_MB`).
+    pub spool_max_bytes: u64,
 }
 
 impl Config {
@@ -73,6 +78,10 @@ impl Config {
             max_sheet_cells: positive_env("ENGAJAR_MAX_SHEET_CELLS", 2_000_000)?,
             session_idle_secs: positive_env("ENGAJAR_SESSION_IDLE_MINUTES", 8 * 60)? * 60,
             session_max_secs: positive_env("ENGAJAR_SESSION_MAX_HOURS", 12)? * 3600,
+            spool_max_bytes: positive_env("ENGAJAR_SPOOL_MAX_MB", 10 * 1024)? * 1024 * 1024,
+            trusted_proxies: parse_proxies(
+                &std::env::var("ENGAJAR_TRUSTED_PROXIES").unwrap_or_default(),
+            )?,
             database_url,
             bind,
             secure_cookies: env_flag("ENGAJAR_SECURE_COOKIES"),
@@ -110,6 +119,21 @@ impl Config {
             None => load_or_create_key(&self.session_key_path()),
         }
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.10` (an address alone is one host).
+pub fn parse_proxies(list: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    list.split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| {
+                    format!("ENGAJAR_TRUSTED_PROXIES: {item:?} is not an address or CIDR range")
+                })
+        })
+        .collect()
 }
 
 fn positive_env(name: &str, default: u64) -> anyhow::Result<u64> {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod domain;
+pub mod files;
 pub mod import;
 pub mod layout;
 pub mod messages;

@@ -149,3 +149,13 @@ pub fn field_label(name: &str) -> &str {
         other => other,
     }
 }
+
+pub const BUSY_TITLE: &str = "Aguarde um pouco";
+pub const UPLOADS_PER_USER: &str =
+    "Você já tem dois envios em andamento. Aguarde um deles terminar e envie de novo.";
+pub const UPLOADS_BUSY: &str =
+    "Muitos arquivos estão sendo enviados agora. Aguarde alguns instantes e envie de novo.";
+pub const SPOOL_FULL: &str = "O espaço para arquivos aguardando importação está cheio. Aguarde \
+     as importações na fila terminarem e envie de novo; se continuar, avise o administrador.";
+pub const DRY_RUN_BUSY: &str = "Outra validação está em andamento neste servidor. Aguarde \
+     alguns instantes e clique em Validar sem importar de novo.";

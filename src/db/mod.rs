@@ -307,17 +307,34 @@ fn with_connect_timeout(url: &str) -> String {
     url
 }
 
+/// The URL without any password: in the user part (`user:secret@`) or as a libpq option
+/// (`?password=secret`, in any case).
 fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_string();
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+                None => base.to_string(),
+            },
+            None => base.to_string(),
+        },
+        None => base.to_string(),
     };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
-    }
+    let Some(query) = query else {
+        return base;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 /// Opens connections by the URL's scheme and sets SQLite's pragmas on each one.
@@ -454,6 +471,18 @@ mod tests {
         assert!(!err.to_string().contains("s3cret"));
         let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/engajar").unwrap();
         assert_eq!(url.display(), "postgres://app:***@db:5432/engajar");
+        let url = DatabaseUrl::parse("postgres://app@db/engajar?sslmode=require&PASSWORD=s3cret")
+            .unwrap();
+        assert_eq!(
+            url.display(),
+            "postgres://app@db/engajar?sslmode=require&PASSWORD=***"
+        );
+        let err = DatabaseUrl::parse("postgres://app@127.0.0.1:1/x?password=s3cret")
+            .unwrap()
+            .establish()
+            .err()
+            .unwrap();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 
     #[test]

@@ -155,6 +155,9 @@ impl ContactSearch {
     /// Any key may match: the channel (any format the import accepts), the CPF/CNPJ with
     /// or without punctuation, the customer code, a tag, or every word of the name
     /// (ignoring accents and case, anywhere in it).
+    /// Words of a name a search tries, at most.
+    const MAX_NAME_WORDS: usize = 6;
+
     fn text_filter(&self) -> Option<ContactFilter> {
         let q = crate::domain::text::collapse_spaces(self.q.trim());
         if q.is_empty() {
@@ -169,8 +172,18 @@ impl ContactSearch {
             let folded = crate::domain::text::fold(&q).to_lowercase();
             let mut by_name: ContactFilter = Box::new(contacts::name_search.is_not_null());
             // Longest words first: they rule most names out, so the others are seldom tried.
+            // A word inside a longer one adds nothing; past a few words a search is not a
+            // name any more, and each word costs a pass over the names.
             let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
             words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+            let mut kept: Vec<&str> = Vec::new();
+            for word in words {
+                if !kept.iter().any(|longer| longer.contains(word)) {
+                    kept.push(word);
+                }
+            }
+            kept.truncate(Self::MAX_NAME_WORDS);
+            let words = kept;
             for word in words {
                 by_name = Box::new(
                     by_name.and(

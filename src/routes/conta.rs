@@ -14,6 +14,7 @@ use crate::web::csrf::CsrfForm;
 use crate::web::csrf::NoFields;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
+use crate::web::throttle;
 use crate::web::{AppError, AppState, client_ip, see_other};
 
 #[derive(Template, WebTemplate)]
@@ -21,7 +22,7 @@ use crate::web::{AppError, AppState, client_ip, see_other};
 pub struct AccountPage {
     ctx: PageCtx,
     notice: Option<&'static str>,
-    current_error: Option<&'static str>,
+    current_error: Option<String>,
     password_error: Option<String>,
 }
 
@@ -71,17 +72,32 @@ pub async fn change_password(
     let user_id = ctx.user.id;
     let ip = client_ip(&req);
     let current = form.current;
+    let throttle = state.throttle.clone();
     let changed = state
         .db(move |conn| {
             let user = User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+            let now = time::now();
+            // Someone at an unlocked screen must not get unlimited guesses either.
+            let attempt = match throttle.reserve(conn, &user.email, ip.as_deref(), now)? {
+                Ok(attempt) => attempt,
+                Err(until) => return Ok(PasswordChange::Throttled(until - now)),
+            };
             if !verify_password(&user.password_hash, &current) {
-                return Ok(Some(Err(())));
+                attempt.failed(now);
+                audit(
+                    conn,
+                    Some(user_id),
+                    "password_change_failed",
+                    &throttle::failure_detail(&user.email),
+                    ip.as_deref(),
+                )?;
+                return Ok(PasswordChange::WrongCurrent);
             }
+            attempt.succeeded();
             let Some(password) = password else {
-                return Ok(None);
+                return Ok(PasswordChange::Invalid);
             };
             let hash = hash_password(&password);
-            let now = time::now();
             User::set_password_hash(conn, user_id, &hash, now)?;
             // A new credential: every other session ends, and this one gets a new id.
             UserSession::end_all(conn, user_id)?;
@@ -93,20 +109,39 @@ pub async fn change_password(
                 &user.email,
                 ip.as_deref(),
             )?;
-            Ok(Some(Ok(session_id)))
+            Ok(PasswordChange::Done(session_id))
         })
         .await?;
     match changed {
-        Some(Ok(session_id)) => {
+        PasswordChange::Done(session_id) => {
             session.log_in(&session_id)?;
             Ok(Either::Right(see_other("/conta?ok=1")))
         }
-        Some(Err(())) => {
-            page.current_error = Some(messages::PASSWORD_CURRENT_WRONG);
+        PasswordChange::WrongCurrent => {
+            page.current_error = Some(messages::PASSWORD_CURRENT_WRONG.to_string());
             Ok(Either::Left(page))
         }
-        None => Ok(Either::Left(page)),
+        PasswordChange::Throttled(wait) => {
+            let minutes = (wait + 59).div_euclid(60).max(1);
+            page.current_error = Some(messages::login_throttled(minutes));
+            Ok(Either::Right(
+                HttpResponse::TooManyRequests()
+                    .content_type("text/html; charset=utf-8")
+                    .insert_header(("Retry-After", wait.max(1).to_string()))
+                    .body(askama::Template::render(&page)?),
+            ))
+        }
+        PasswordChange::Invalid => Ok(Either::Left(page)),
     }
+}
+
+enum PasswordChange {
+    Done(String),
+    WrongCurrent,
+    /// Seconds to wait.
+    Throttled(i64),
+    /// The current password was right; the new one is not acceptable.
+    Invalid,
 }
 
 /// `POST /conta/sair-de-todos`: ends every session of the user, this one included.

@@ -18,6 +18,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("request body over the limit")]
     TooLarge,
+    /// Too much of something is under way; the message says what and what to do.
+    #[error("busy: {0}")]
+    Busy(&'static str),
     /// A field (by its form name) holds control characters.
     #[error("control characters in field {0:?}")]
     InvalidText(String),
@@ -117,6 +120,7 @@ impl AppError {
             AppError::Database(_) | AppError::Internal(_) => {
                 (messages::INTERNAL_TITLE, messages::INTERNAL)
             }
+            AppError::Busy(message) => (messages::BUSY_TITLE, *message),
             AppError::InvalidText(_) => unreachable!("answered above"),
         };
         (title, message.to_string())
@@ -130,6 +134,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidText(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod input;
 pub mod page;
 pub mod paging;
+pub mod request_log;
 pub mod session;
 pub mod throttle;
 pub mod upload;
@@ -30,7 +31,8 @@ pub struct AppState {
     pub config: Config,
     pub jobs: std::sync::Arc<crate::import::jobs::Jobs>,
     pub audit: audit_sink::AuditSink,
-    pub throttle: throttle::LoginThrottle,
+    pub throttle: std::sync::Arc<throttle::LoginThrottle>,
+    pub uploads: std::sync::Arc<upload::UploadGate>,
 }
 
 impl AppState {
@@ -65,9 +67,47 @@ pub fn see_other(location: &str) -> actix_web::HttpResponse {
         .finish()
 }
 
-/// The client's address, for the audit log.
+/// The client's address, for the audit log, login throttling and the request log:
+/// the peer, unless the peer is a trusted proxy, in which case the nearest address in
+/// `X-Forwarded-For` that is not one of the trusted proxies.
 pub fn client_ip(req: &actix_web::HttpRequest) -> Option<String> {
-    req.peer_addr().map(|addr| addr.ip().to_string())
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.config.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    resolve_client(req.peer_addr().map(|a| a.ip()), &forwarded, trusted).map(|ip| ip.to_string())
+}
+
+fn resolve_client(
+    peer: Option<std::net::IpAddr>,
+    forwarded: &[&str],
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer?;
+    if !is_trusted(&client) {
+        return Some(client);
+    }
+    // Right to left: each hop appended the address it saw; stop at the first one that
+    // is not ours. A hop that cannot be read ends the walk where it is.
+    let hops = forwarded.iter().flat_map(|h| h.split(',')).map(str::trim);
+    for hop in hops.collect::<Vec<_>>().into_iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(client)
 }
 
 /// Binds the listener's routes and middleware into a server, not yet awaited.
@@ -86,7 +126,8 @@ pub fn server(
         config,
         jobs,
         audit,
-        throttle: throttle::LoginThrottle::default(),
+        throttle: Default::default(),
+        uploads: Default::default(),
     });
     let mut server =
         HttpServer::new(move || {
@@ -107,8 +148,8 @@ pub fn server(
                         .cookie_secure(secure)
                         .build(),
                 )
-                .wrap(security_headers())
-                .wrap(TracingLogger::default())
+                .wrap(security_headers(secure))
+                .wrap(TracingLogger::<request_log::RequestSpan>::new())
         })
         .listen(listener)?;
     if let Some(n) = workers {
@@ -117,8 +158,12 @@ pub fn server(
     Ok(server.run())
 }
 
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Headers every answer carries unless it sets its own. Pages and CSV files hold
+/// personal data and contact centers share computers: nothing is kept in a cache (the
+/// stylesheet sets its own). Behind HTTPS, browsers are told to never use plain HTTP.
+fn security_headers(secure: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add(("Cache-Control", "no-store"))
         .add((
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -126,7 +171,12 @@ fn security_headers() -> DefaultHeaders {
         ))
         .add(("X-Frame-Options", "DENY"))
         .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "same-origin"))
+        .add(("Referrer-Policy", "same-origin"));
+    if secure {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    }
 }
 
 /// A server bound to its port, ready to be awaited.
@@ -138,6 +188,7 @@ pub struct Application {
 /// Connects to the database (migrating it), loads the session key and binds the port.
 pub fn build(config: Config) -> anyhow::Result<Application> {
     use anyhow::Context;
+    crate::files::restrict_new_files();
     let pool = crate::db::connect(&config.database_url, config.pool_size)?;
     let key = config.session_key()?;
     std::fs::create_dir_all(&config.spool_dir).with_context(|| {
@@ -146,9 +197,54 @@ pub fn build(config: Config) -> anyhow::Result<Application> {
             config.spool_dir.display()
         )
     })?;
+    let mut private = vec![config.spool_dir.clone()];
+    if let crate::db::DatabaseUrl::Sqlite(db) = &config.database_url {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = db.as_os_str().to_os_string();
+            name.push(suffix);
+            private.push(name.into());
+        }
+    }
+    crate::files::restrict_existing(&private.iter().map(|p| p.as_path()).collect::<Vec<_>>());
     let listener = TcpListener::bind(&config.bind)
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let port = listener.local_addr()?.port();
     let server = server(config, pool, key, listener)?;
     Ok(Application { server, port })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let trusted = crate::config::parse_proxies("10.0.0.0/8, 192.168.1.10").unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // A stranger's header is ignored.
+        assert_eq!(
+            resolve_client(Some(ip("203.0.113.5")), &["1.2.3.4"], &trusted),
+            Some(ip("203.0.113.5"))
+        );
+        // Through the balancer: the address it saw.
+        assert_eq!(
+            resolve_client(Some(ip("10.0.0.2")), &["198.51.100.7"], &trusted),
+            Some(ip("198.51.100.7"))
+        );
+        // A client's own forged entry on the left is not believed.
+        assert_eq!(
+            resolve_client(
+                Some(ip("10.0.0.2")),
+                &["6.6.6.6, 198.51.100.7, 192.168.1.10"],
+                &trusted
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        // Without a header the balancer itself is the client.
+        assert_eq!(
+            resolve_client(Some(ip("10.0.0.2")), &[], &trusted),
+            Some(ip("10.0.0.2"))
+        );
+        assert!(crate::config::parse_proxies("10.0.0.0/33").is_err());
+    }
 }

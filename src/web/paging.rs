@@ -3,6 +3,10 @@
 /// Rows per page on every paginated list.
 pub const PAGE_SIZE: i64 = 25;
 
+/// The last page anyone may ask for: a million pages of 25 is past any list, and its
+/// offset (even with a thousand rows a page) is far from overflowing.
+pub const MAX_PAGE: i64 = 1_000_000;
+
 #[derive(Debug, Clone)]
 pub struct Pager {
     pub page: i64,
@@ -23,7 +27,7 @@ impl Pager {
         filters: &[(&str, String)],
     ) -> Pager {
         let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-        let page = requested.unwrap_or(1).clamp(1, pages);
+        let page = Pager::requested(requested).min(pages);
         Pager {
             page,
             pages: Some(pages),
@@ -44,8 +48,9 @@ impl Pager {
         }
     }
 
+    /// The page asked for, between 1 and a page whose offset cannot overflow.
     pub fn requested(page: Option<i64>) -> i64 {
-        page.unwrap_or(1).max(1)
+        page.unwrap_or(1).clamp(1, MAX_PAGE)
     }
 
     pub fn offset(&self) -> i64 {

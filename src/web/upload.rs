@@ -18,6 +18,95 @@ const MAX_TEXT_FIELDS: usize = 64;
 /// answer instead of a reset connection), up to this much more.
 const MAX_DRAIN_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Uploads one person may send at once.
+pub const MAX_UPLOADS_PER_USER: usize = 2;
+/// Uploads one server receives at once.
+pub const MAX_UPLOADS: usize = 8;
+
+/// Who is uploading now, so one person (or a stalled script) cannot fill the disk with
+/// parallel uploads, and how full the spool folder may get.
+#[derive(Default)]
+pub struct UploadGate {
+    per_user: std::sync::Mutex<HashMap<i64, usize>>,
+    /// A dry run holds the write lock for the whole file: one at a time per server.
+    dry_run: std::sync::atomic::AtomicBool,
+}
+
+/// A place among the uploads under way; given back when dropped.
+pub struct UploadSlot {
+    gate: std::sync::Arc<UploadGate>,
+    user: i64,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut per_user = self.gate.per_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = per_user.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                per_user.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// The dry run under way on this server; another may start once it is dropped.
+pub struct DryRunSlot(std::sync::Arc<UploadGate>);
+
+impl Drop for DryRunSlot {
+    fn drop(&mut self) {
+        self.0
+            .dry_run
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl UploadGate {
+    /// A place for `user`'s upload, unless they (or the server) have too many under way
+    /// or the spool folder already holds `spool_cap` bytes.
+    pub fn enter(
+        self: &std::sync::Arc<Self>,
+        user: i64,
+        spool_dir: &Path,
+        spool_cap: u64,
+    ) -> Result<UploadSlot, AppError> {
+        let used: u64 = std::fs::read_dir(spool_dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        if used >= spool_cap {
+            return Err(AppError::Busy(crate::messages::SPOOL_FULL));
+        }
+        let mut per_user = self.per_user.lock().unwrap_or_else(|e| e.into_inner());
+        if per_user.values().sum::<usize>() >= MAX_UPLOADS {
+            return Err(AppError::Busy(crate::messages::UPLOADS_BUSY));
+        }
+        let mine = per_user.entry(user).or_default();
+        if *mine >= MAX_UPLOADS_PER_USER {
+            return Err(AppError::Busy(crate::messages::UPLOADS_PER_USER));
+        }
+        *mine += 1;
+        Ok(UploadSlot {
+            gate: self.clone(),
+            user,
+        })
+    }
+
+    /// The right to run a dry run now, if no other is running on this server.
+    pub fn dry_run(self: &std::sync::Arc<Self>) -> Result<DryRunSlot, AppError> {
+        use std::sync::atomic::Ordering;
+        self.dry_run
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| DryRunSlot(self.clone()))
+            .map_err(|_| AppError::Busy(crate::messages::DRY_RUN_BUSY))
+    }
+}
+
 pub struct Upload {
     pub fields: HashMap<String, String>,
     /// The file as stored, its original name (for display only) and size.

@@ -205,7 +205,7 @@ async fn admins_create_users_and_password_rules_hold(app: TestApp) {
         .unwrap()
         .status();
     assert_eq!(status, 403);
-    // Promoted, the same session reaches them at once.
+    // Promoted, her sessions end; logged in again, she reaches them.
     let id: i64 = users::table
         .filter(users::email.eq("bia@empresa.com.br"))
         .select(users::id)
@@ -219,6 +219,16 @@ async fn admins_create_users_and_password_rules_hold(app: TestApp) {
         )
         .await;
     assert_eq!(location(&response), "/admin/usuarios?ok=papel");
+    let status = bia
+        .get(app.url("/admin/usuarios"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 303, "the session of the old role ended");
+    let bia = app
+        .other_browser("bia@empresa.com.br", "senha da bia 2026")
+        .await;
     let status = bia
         .get(app.url("/admin/usuarios"))
         .send()
@@ -289,7 +299,9 @@ async fn the_last_active_admin_cannot_be_demoted_or_disabled(app: TestApp) {
         )
         .await;
     assert_eq!(location(&response), "/admin/usuarios?ok=papel");
-    // Now staff: the admin pages are closed to this session.
+    // Now staff: this session ended with the old role, and the new one is staff's.
+    assert!(app.get("/admin/usuarios").await.status().is_redirection());
+    app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(app.get("/admin/usuarios").await.status(), 403);
 }
 

@@ -188,6 +188,8 @@ pub async fn spawn_app_configured(
         max_sheet_cells: 2_000_000,
         session_idle_secs: 8 * 3600,
         session_max_secs: 12 * 3600,
+        trusted_proxies: Vec::new(),
+        spool_max_bytes: 64 * 1024 * 1024,
     };
     configure(&mut config);
     let app = engajar::web::build(config).expect("app starts");

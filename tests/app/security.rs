@@ -17,6 +17,10 @@ crate::on_both_backends!(
     an_admin_reset_disable_or_role_change_ends_every_session_of_the_user,
     leaving_every_device_ends_all_of_ones_sessions,
     a_session_ends_after_its_absolute_lifetime_even_when_used,
+    a_forwarded_address_from_an_untrusted_peer_is_ignored,
+    sixty_wrong_passwords_at_once_get_five_checks,
+    an_over_long_email_is_refused_without_a_trace,
+    the_current_password_check_is_throttled_and_audited,
 );
 
 async fn five_failures_make_further_logins_wait(app: TestApp) {
@@ -38,19 +42,216 @@ async fn five_failures_make_further_logins_wait(app: TestApp) {
         app.get("/engajar").await.status().is_redirection(),
         "not logged in"
     );
-    // From the same address, another account waits too (per-IP count).
+    // Refused attempts are counted, not written one by one.
+    for _ in 0..20 {
+        assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 429);
+    }
+    // Five typos on one account do not lock out the colleagues at the same address.
     app.add_staff();
-    assert_eq!(app.login(STAFF_EMAIL, STAFF_PASSWORD).await.status(), 429);
-    app.wait_for_audit("login_throttled", 2).await;
-    let ips: Vec<Option<String>> = audit_log::table
+    assert_eq!(
+        location(&app.login(STAFF_EMAIL, STAFF_PASSWORD).await),
+        "/engajar"
+    );
+    app.wait_for_audit("login", 1).await;
+    let throttled: Vec<(String, Option<String>)> = audit_log::table
         .filter(audit_log::action.eq("login_throttled"))
-        .select(audit_log::ip)
+        .select((audit_log::detail, audit_log::ip))
         .load(&mut app.db())
         .unwrap();
-    assert_eq!(ips, vec![Some("127.0.0.1".to_string()); 2]);
     assert_eq!(
-        app.audit_actions().iter().filter(|a| *a == "login").count(),
-        0
+        throttled,
+        vec![(
+            format!("e-mail: {ADMIN_EMAIL}; 1 tentativa(s) recusada(s)"),
+            Some("127.0.0.1".to_string())
+        )]
+    );
+}
+
+/// Logs in from a fresh client, as if from `forwarded` behind a load balancer.
+async fn login_via(app: &TestApp, forwarded: &str, email: &str, password: &str) -> u16 {
+    let client = new_client();
+    let html = Html::parse_document(
+        &client
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let token = field_value(&html, "input[name=csrf_token]").unwrap();
+    client
+        .post(app.url("/login"))
+        .header("X-Forwarded-For", forwarded)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+mod proxies {
+    use super::*;
+
+    /// Behind a trusted balancer each client is its own address: fifty failures on
+    /// made-up accounts stop that address, not the office next door, and its audit
+    /// entries name the real client.
+    async fn an_address_behind_the_balancer_is_throttled_alone(backend: Backend) {
+        let Some(app) = spawn_app_configured(
+            backend,
+            |_, _| {},
+            |c| {
+                c.trusted_proxies = engajar::config::parse_proxies("127.0.0.1/32").unwrap();
+            },
+        )
+        .await
+        else {
+            return;
+        };
+        app.add_admin();
+        let attacker = "198.51.100.1";
+        for i in 0..engajar::web::throttle::MAX_ADDRESS_FAILURES {
+            let status = login_via(
+                &app,
+                attacker,
+                &format!("ninguem{i}@x.com.br"),
+                "x1234567890",
+            )
+            .await;
+            assert_eq!(status, 200, "attempt {i}");
+        }
+        assert_eq!(
+            login_via(&app, attacker, ADMIN_EMAIL, ADMIN_PASSWORD).await,
+            429
+        );
+        assert_eq!(
+            login_via(&app, "198.51.100.2", ADMIN_EMAIL, ADMIN_PASSWORD).await,
+            303
+        );
+        app.wait_for_audit("login", 1).await;
+        let ip: Option<String> = audit_log::table
+            .filter(audit_log::action.eq("login"))
+            .select(audit_log::ip)
+            .first(&mut app.db())
+            .unwrap();
+        assert_eq!(ip.as_deref(), Some("198.51.100.2"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        an_address_behind_the_balancer_is_throttled_alone(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        an_address_behind_the_balancer_is_throttled_alone(Backend::Postgres).await;
+    }
+}
+
+async fn a_forwarded_address_from_an_untrusted_peer_is_ignored(app: TestApp) {
+    app.add_admin();
+    assert_eq!(
+        login_via(&app, "203.0.113.77", ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        303
+    );
+    app.wait_for_audit("login", 1).await;
+    let ip: Option<String> = audit_log::table
+        .filter(audit_log::action.eq("login"))
+        .select(audit_log::ip)
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+}
+
+async fn sixty_wrong_passwords_at_once_get_five_checks(app: TestApp) {
+    app.add_admin();
+    let attempts = (0..60).map(|_| login_via(&app, "", ADMIN_EMAIL, "senha errada demais"));
+    let statuses = futures_util::future::join_all(attempts).await;
+    let checked = statuses.iter().filter(|s| **s == 200).count();
+    let waited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, waited), (5, 55), "{statuses:?}");
+    app.wait_for_audit("login_failed", 5).await;
+    let throttled: i64 = audit_log::table
+        .filter(audit_log::action.eq("login_throttled"))
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(throttled, 1, "refusals are noted once a minute");
+}
+
+async fn an_over_long_email_is_refused_without_a_trace(app: TestApp) {
+    app.add_admin();
+    let long = format!("{}@x.com.br", "a".repeat(60_000));
+    for _ in 0..10 {
+        let response = app.login(&long, "qualquer senha").await;
+        assert_eq!(response.status(), 200);
+        let html = Html::parse_document(&response.text().await.unwrap());
+        assert_eq!(
+            texts(&html, ".alert-error"),
+            vec!["E-mail ou senha inválidos."]
+        );
+    }
+    assert_eq!(
+        location(&app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await),
+        "/engajar"
+    );
+    app.wait_for_audit("login", 1).await;
+    let longest: Option<i32> = audit_log::table
+        .select(diesel::dsl::max(diesel::dsl::sql::<
+            diesel::sql_types::Integer,
+        >("length(detail)")))
+        .first(&mut app.db())
+        .unwrap();
+    assert!(longest.unwrap_or(0) < 300, "{longest:?}");
+}
+
+async fn the_current_password_check_is_throttled_and_audited(app: TestApp) {
+    app.login_admin().await;
+    let change = |current: &'static str| {
+        let app = &app;
+        async move {
+            app.submit(
+                "/conta",
+                "/conta/senha",
+                &[
+                    ("current", current),
+                    ("password", "outra-senha-boa-123"),
+                    ("password_confirm", "outra-senha-boa-123"),
+                ],
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        let response = change("chute errado 123").await;
+        assert_eq!(response.status(), 200);
+        let html = Html::parse_document(&response.text().await.unwrap());
+        assert_eq!(
+            texts(&html, "#current-error"),
+            vec!["A senha atual não confere."]
+        );
+    }
+    let response = change(ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 429);
+    let html = Html::parse_document(&response.text().await.unwrap());
+    assert!(texts(&html, "#current-error")[0].starts_with("Muitas tentativas"));
+    let failures: Vec<String> = audit_log::table
+        .filter(audit_log::action.eq("password_change_failed"))
+        .select(audit_log::detail)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(failures, vec![format!("e-mail: {ADMIN_EMAIL}"); 5]);
+    // The password did not change.
+    app.logout().await;
+    assert_eq!(
+        app.login(ADMIN_EMAIL, "outra-senha-boa-123").await.status(),
+        429
     );
 }
 

@@ -16,6 +16,12 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("login", "Login"),
     ("login_failed", "Login recusado"),
     ("login_throttled", "Login bloqueado por tentativas"),
+    (
+        "password_change_failed",
+        "Senha atual errada em Minha conta",
+    ),
+    ("logout_everywhere", "Saiu de todos os dispositivos"),
+    ("document_conflict_resolved", "CPF/CNPJ repetido resolvido"),
     ("setup", "Configuração inicial"),
     ("import", "Importação de público"),
     ("segment_create", "Segmento criado"),

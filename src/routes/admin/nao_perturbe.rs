@@ -184,6 +184,11 @@ pub async fn dnd_upload(
     state: web::Data<AppState>,
     payload: Multipart,
 ) -> Result<Either<DndPage, HttpResponse>, AppError> {
+    let _slot = state.uploads.enter(
+        ctx.user.id,
+        &state.config.spool_dir,
+        state.config.spool_max_bytes,
+    )?;
     let csrf_ok = |token: &str| session.csrf_matches(token);
     let upload = upload::read(payload, &state.config.spool_dir, MAX_LIST_BYTES, &csrf_ok).await?;
     let file = match (&upload.file, upload.too_large) {

@@ -45,38 +45,24 @@ pub async fn login(
             messages::LOGIN_REQUIRED_FIELDS.to_string(),
         )));
     }
+    // No account has such an e-mail or password: refused before anything is looked up,
+    // counted or written.
+    if email.chars().count() > throttle::MAX_EMAIL_CHARS || form.password.len() > MAX_PASSWORD_BYTES
+    {
+        return Ok(Either::Left(refuse(messages::LOGIN_FAILED.to_string())));
+    }
     let ip = client_ip(&req);
     let now = time::now();
     let checked_email = email.clone();
     let checked_ip = ip.clone();
-    let throttle_state = state.clone();
-    let blocked = state
-        .db(move |conn| {
-            Ok(throttle_state.throttle.blocked_until(
-                conn,
-                &checked_email,
-                checked_ip.as_deref(),
-                now,
-            )?)
-        })
+    let throttle = state.throttle.clone();
+    let reserved = state
+        .db(move |conn| Ok(throttle.reserve(conn, &checked_email, checked_ip.as_deref(), now)?))
         .await?;
-    if let Some(until) = blocked {
-        state.audit.record(QueuedAudit {
-            user_id: None,
-            action: "login_throttled",
-            detail: throttle::failure_detail(&email),
-            ip,
-            created_at: now,
-        });
-        let minutes = ((until - now) + 59).div_euclid(60).max(1);
-        let page = refuse(messages::login_throttled(minutes));
-        return Ok(Either::Right(
-            HttpResponse::TooManyRequests()
-                .content_type("text/html; charset=utf-8")
-                .insert_header(("Retry-After", (until - now).max(1).to_string()))
-                .body(askama::Template::render(&page)?),
-        ));
-    }
+    let attempt = match reserved {
+        Ok(attempt) => attempt,
+        Err(until) => return throttled(&state, &email, ip, now, until, refuse),
+    };
     let password = form.password.clone();
     let checked_email = email.clone();
     let outcome = state
@@ -84,6 +70,7 @@ pub async fn login(
         .await?;
     match outcome {
         LoginOutcome::Success(user) => {
+            attempt.succeeded();
             state.audit.record(QueuedAudit {
                 user_id: Some(user.id),
                 action: "login",
@@ -104,9 +91,7 @@ pub async fn login(
             Ok(Either::Right(see_other(&next)))
         }
         LoginOutcome::Refused { user_id } => {
-            state
-                .throttle
-                .record_failure(&throttle::keys(&email, ip.as_deref()), now);
+            attempt.failed(now);
             state.audit.record(QueuedAudit {
                 user_id,
                 action: "login_failed",
@@ -117,4 +102,39 @@ pub async fn login(
             Ok(Either::Left(refuse(messages::LOGIN_FAILED.to_string())))
         }
     }
+}
+
+/// Longest password a login reads; no account can have a longer one.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// 429 with the wait, and an audit entry at most once a minute per account and address
+/// (counting the refusals in between), so refused attempts cannot fill the disk.
+fn throttled(
+    state: &AppState,
+    email: &str,
+    ip: Option<String>,
+    now: i64,
+    until: i64,
+    refuse: impl FnOnce(String) -> LoginPage,
+) -> Result<Either<LoginPage, HttpResponse>, AppError> {
+    if let Some(count) = state.throttle.note_refusal(email, ip.as_deref(), now) {
+        state.audit.record(QueuedAudit {
+            user_id: None,
+            action: "login_throttled",
+            detail: format!(
+                "{}; {count} tentativa(s) recusada(s)",
+                throttle::failure_detail(email)
+            ),
+            ip,
+            created_at: now,
+        });
+    }
+    let minutes = ((until - now) + 59).div_euclid(60).max(1);
+    let page = refuse(messages::login_throttled(minutes));
+    Ok(Either::Right(
+        HttpResponse::TooManyRequests()
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Retry-After", (until - now).max(1).to_string()))
+            .body(askama::Template::render(&page)?),
+    ))
 }

@@ -87,7 +87,7 @@ pub async fn audience_list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<AudienceListPage, AppError> {
-    let requested = query.page.unwrap_or(1).max(1);
+    let requested = crate::web::paging::Pager::requested(query.page);
     let q = query.q.clone().unwrap_or_default().trim().to_string();
     let search = q.clone();
     let (items, total, page, pages) = state

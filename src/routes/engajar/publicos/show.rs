@@ -67,7 +67,7 @@ pub async fn show_audience(
     query: web::Query<ShowQuery>,
 ) -> Result<AudiencePage, AppError> {
     let id = id.into_inner();
-    let requested = query.page.unwrap_or(1).max(1);
+    let requested = crate::web::paging::Pager::requested(query.page);
     let (audience, segment, created_by, file_errors, rejected, members, member_total, page, pages) =
         state
             .db(move |conn| {

@@ -29,6 +29,9 @@ pub async fn import(
 ) -> Result<Either<ImportFormPage, HttpResponse>, AppError> {
     let config = &state.config;
     let settings = state.settings().await?;
+    let _slot = state
+        .uploads
+        .enter(ctx.user.id, &config.spool_dir, config.spool_max_bytes)?;
     let csrf_ok = |token: &str| session.csrf_matches(token);
     let upload = upload::read(
         payload,
@@ -120,6 +123,13 @@ pub async fn import(
     let only_validate = upload.fields.get("acao").is_some_and(|a| a == "validar");
 
     if only_validate {
+        let _dry_run = match state.uploads.dry_run() {
+            Ok(slot) => slot,
+            Err(e) => {
+                file.discard();
+                return Err(e);
+            }
+        };
         let limits = config.limits();
         let path = file.path.clone();
         let name = file.original_name.clone();
