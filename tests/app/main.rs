@@ -14,6 +14,7 @@ mod faults;
 mod hostile;
 mod identity;
 mod imports;
+mod limits;
 mod login;
 mod odd_bytes;
 mod security;
