@@ -127,6 +127,10 @@ enum TokenCommand {
     Create {
         /// Which integration uses it (shown on /admin/tokens).
         name: String,
+        /// The token stops working this many days from now; without it, it lasts until
+        /// revoked.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_days: Option<u32>,
     },
 }
 
@@ -241,7 +245,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Token {
-            command: TokenCommand::Create { name },
+            command: TokenCommand::Create { name, expires_days },
         }) => {
             let name = crate::domain::text::collapse_spaces(&name);
             if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -249,7 +253,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let mut conn = open(&url)?;
             let now = time::now();
-            let (id, token) = crate::models::token::create(&mut conn, &name, None, now)?;
+            let expires_at = expires_days.map(|days| now + i64::from(days) * 86_400);
+            let (id, token) =
+                crate::models::token::create(&mut conn, &name, None, expires_at, now)?;
             crate::models::audit(
                 &mut conn,
                 None,

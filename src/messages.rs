@@ -159,3 +159,5 @@ pub const SPOOL_FULL: &str = "O espaço para arquivos aguardando importação es
      as importações na fila terminarem e envie de novo; se continuar, avise o administrador.";
 pub const DRY_RUN_BUSY: &str = "Outra validação está em andamento neste servidor. Aguarde \
      alguns instantes e clique em Validar sem importar de novo.";
+
+pub const TOKEN_VALIDITY_INVALID: &str = "Escolha uma validade da lista.";

@@ -27,6 +27,15 @@ pub fn has_control_chars(text: &str, multi_line: bool) -> bool {
     })
 }
 
+/// At most `max` characters of a text, with `…` when cut: long messages stay readable
+/// in a list.
+pub fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 /// Characters that are invisible and mean nothing in a value: the byte-order mark and the
 /// zero-width ones a copy from a web page or a PDF brings along.
 pub fn is_invisible(c: char) -> bool {
@@ -58,6 +67,12 @@ mod tests {
         assert!(!has_control_chars("linha 1\r\nlinha 2\tfim", true));
         assert!(has_control_chars("linha 1\nlinha 2", false));
         assert!(!has_control_chars("João — ação ✓", false));
+    }
+
+    #[test]
+    fn excerpts_cut_long_texts_only() {
+        assert_eq!(excerpt("olá", 5), "olá");
+        assert_eq!(excerpt("ação rápida", 4), "ação…");
     }
 
     #[test]

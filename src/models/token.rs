@@ -17,6 +17,7 @@ pub struct ApiTokenView {
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     pub created_by: Option<String>,
+    pub expires_at: Option<i64>,
 }
 
 /// A new random token: the prefix and 32 random bytes, URL-safe.
@@ -38,6 +39,7 @@ pub fn create(
     conn: &mut DbConnection,
     name: &str,
     created_by: Option<i64>,
+    expires_at: Option<i64>,
     now: i64,
 ) -> QueryResult<(i64, String)> {
     let token = generate();
@@ -49,23 +51,43 @@ pub fn create(
                 api_tokens::token_hash.eq(hash(&token)),
                 api_tokens::created_by.eq(created_by),
                 api_tokens::created_at.eq(now),
+                api_tokens::expires_at.eq(expires_at),
             ))
             .returning(api_tokens::id)
     )?;
     Ok((id, token))
 }
 
-/// The live token's id, if `token` is one.
-pub fn authenticate(conn: &mut DbConnection, token: &str) -> QueryResult<Option<i64>> {
+/// The live token's id, if `token` is one: not revoked, not expired, and not created by
+/// someone since disabled.
+pub fn authenticate(conn: &mut DbConnection, token: &str, now: i64) -> QueryResult<Option<i64>> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
         return Ok(None);
     }
     api_tokens::table
+        .left_join(users::table)
         .filter(api_tokens::token_hash.eq(hash(token)))
         .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .filter(users::disabled.is_null().or(users::disabled.eq(0)))
         .select(api_tokens::id)
         .first(conn)
         .optional()
+}
+
+/// Revokes every live token a user created (the user was disabled); returns how many.
+pub fn revoke_created_by(conn: &mut DbConnection, user_id: i64, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::created_by.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)
 }
 
 /// Revokes a live token; returns its name, or `None` if there was no such live token.
@@ -94,6 +116,7 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ApiTokenView>> {
             api_tokens::created_at,
             api_tokens::revoked_at,
             users::name.nullable(),
+            api_tokens::expires_at,
         ))
         .load(conn)
 }

@@ -23,6 +23,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -31,6 +32,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -38,6 +40,9 @@ impl ApiError {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header(("Retry-After", seconds.to_string()));
         }
         response.json(json!({"error": {"code": self.code, "message": self.message}}))
     }
@@ -113,10 +118,24 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<i64, ApiErr
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized("Envie o cabeçalho Authorization: Bearer TOKEN."))?
         .to_string();
-    state
-        .db(move |conn| Ok(token::authenticate(conn, &presented)?))
+    let now = time::now();
+    let id = state
+        .db(move |conn| Ok(token::authenticate(conn, &presented, now)?))
         .await?
-        .ok_or_else(|| unauthorized("Token inválido ou revogado."))
+        .ok_or_else(|| unauthorized("Token inválido, revogado ou expirado."))?;
+    if let Err(wait) = state.api_rate.take(id, std::time::Instant::now()) {
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "Limite de {} requisições por segundo deste token atingido; tente de novo em instantes.",
+                crate::web::rate::PER_SECOND
+            ),
+        );
+        error.retry_after = Some(wait.as_secs().max(1));
+        return Err(error);
+    }
+    Ok(id)
 }
 
 async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {

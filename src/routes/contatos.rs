@@ -130,6 +130,11 @@ pub struct ContactPage {
 }
 
 impl ContactPage {
+    /// Messages as the contact's page shows them: the start of long ones.
+    fn excerpt(text: &str) -> String {
+        crate::domain::text::excerpt(text, 500)
+    }
+
     fn when(ts: &i64) -> String {
         time::format_br(*ts)
     }

@@ -31,6 +31,11 @@ pub struct QueuePage {
 }
 
 impl QueuePage {
+    /// Messages as the queue shows them: the start of long ones.
+    fn excerpt(text: &str) -> String {
+        crate::domain::text::excerpt(text, 500)
+    }
+
     fn when(ts: &i64) -> String {
         time::format_br(*ts)
     }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod input;
 pub mod page;
 pub mod paging;
+pub mod rate;
 pub mod request_log;
 pub mod session;
 pub mod throttle;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub audit: audit_sink::AuditSink,
     pub throttle: std::sync::Arc<throttle::LoginThrottle>,
     pub uploads: std::sync::Arc<upload::UploadGate>,
+    pub api_rate: rate::ApiRate,
 }
 
 impl AppState {
@@ -128,6 +130,7 @@ pub fn server(
         audit,
         throttle: Default::default(),
         uploads: Default::default(),
+        api_rate: Default::default(),
     });
     let mut server =
         HttpServer::new(move || {

@@ -18,6 +18,8 @@ crate::on_both_backends!(
     verify_uses_recorded_interactions_both_ways,
     the_queue_orders_by_priority_then_arrival,
     a_message_from_a_stranger_joins_the_contact_an_import_creates,
+    tokens_expire_and_die_with_a_disabled_creator,
+    a_token_is_rate_limited_and_texts_and_dates_are_bounded,
 );
 
 async fn post_interaction(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
@@ -495,4 +497,149 @@ async fn a_message_from_a_stranger_joins_the_contact_an_import_creates(app: Test
         .get_html(&format!("/contatos/{}", contact.expect("linked")))
         .await;
     assert!(html.html().contains("Quero negociar"));
+}
+
+async fn tokens_expire_and_die_with_a_disabled_creator(app: TestApp) {
+    app.login_admin().await;
+    let body = || json!({"channel":"TELEFONE","value":"11987654321","text":"oi"});
+    // A token with a validity shows it, and stops working once it has passed.
+    let response = app
+        .submit(
+            "/admin/tokens",
+            "/admin/tokens",
+            &[("name", "Temporário"), ("validade_dias", "30")],
+        )
+        .await;
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    let temporary = texts(&html, "#novo-token").pop().unwrap();
+    let expires: Option<i64> = api_tokens::table
+        .filter(api_tokens::name.eq("Temporário"))
+        .select(api_tokens::expires_at)
+        .first(&mut app.db())
+        .unwrap();
+    let in_30_days = engajar::time::now() + 30 * 86_400;
+    assert!((in_30_days - expires.unwrap()).abs() < 60);
+    assert_eq!(post_interaction(&app, &temporary, body()).await.0, 201);
+    diesel::update(api_tokens::table.filter(api_tokens::name.eq("Temporário")))
+        .set(api_tokens::expires_at.eq(Some(engajar::time::now() - 1)))
+        .execute(&mut app.db())
+        .unwrap();
+    let (status, answer) = post_interaction(&app, &temporary, body()).await;
+    assert_eq!(status, 401);
+    assert_eq!(answer["error"]["code"], "unauthorized");
+    let html = app.get_html("/admin/tokens").await;
+    assert!(texts(&html, "td.state").contains(&"Expirado".to_string()));
+    let refused = app
+        .submit(
+            "/admin/tokens",
+            "/admin/tokens",
+            &[("name", "Estranho"), ("validade_dias", "7")],
+        )
+        .await;
+    let html = scraper::Html::parse_document(&refused.text().await.unwrap());
+    assert_eq!(
+        texts(&html, ".field-error"),
+        vec!["Escolha uma validade da lista."]
+    );
+
+    // A token created by an admin who is later disabled ends with her.
+    let other = app.add_user(
+        "outra@engajar.test",
+        "Outra Admin",
+        engajar::domain::Role::Admin,
+        "senha da outra 1",
+    );
+    let browser = app
+        .other_browser("outra@engajar.test", "senha da outra 1")
+        .await;
+    let page = browser.get(app.url("/admin/tokens")).send().await.unwrap();
+    let html = scraper::Html::parse_document(&page.text().await.unwrap());
+    let csrf = field_value(&html, "input[name=csrf_token]").unwrap();
+    let created = browser
+        .post(app.url("/admin/tokens"))
+        .form(&[
+            ("name", "Dela"),
+            ("validade_dias", ""),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = scraper::Html::parse_document(&created.text().await.unwrap());
+    let hers = texts(&html, "#novo-token").pop().unwrap();
+    assert_eq!(post_interaction(&app, &hers, body()).await.0, 201);
+    let response = app
+        .submit(
+            "/admin/usuarios",
+            &format!("/admin/usuarios/{other}/situacao"),
+            &[("active", "0")],
+        )
+        .await;
+    assert!(response.status().is_redirection());
+    assert_eq!(post_interaction(&app, &hers, body()).await.0, 401);
+    let revoked: Option<i64> = api_tokens::table
+        .filter(api_tokens::name.eq("Dela"))
+        .select(api_tokens::revoked_at)
+        .first(&mut app.db())
+        .unwrap();
+    assert!(revoked.is_some());
+}
+
+async fn a_token_is_rate_limited_and_texts_and_dates_are_bounded(app: TestApp) {
+    app.login_admin().await;
+    let token = create_token(&app).await;
+    let (status, answer) = post_interaction(
+        &app,
+        &token,
+        json!({"channel":"TELEFONE","value":"11987654321","text":"x".repeat(4_097)}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("invalid_text"))
+    );
+    let (status, _) = post_interaction(
+        &app,
+        &token,
+        json!({"channel":"TELEFONE","value":"11987654321","text":"á".repeat(4_096)}),
+    )
+    .await;
+    assert_eq!(status, 201, "4,096 characters fit, accents and all");
+    for at in ["1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z"] {
+        let (status, answer) = post_interaction(
+            &app,
+            &token,
+            json!({"channel":"TELEFONE","value":"11987654321","text":"oi","at":at}),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (422, Some("invalid_value")),
+            "{at}"
+        );
+    }
+    // A runaway integration is slowed, not let through.
+    let mut limited = None;
+    for _ in 0..engajar::web::rate::BURST + 20 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/contacts/lookup?value=11987654321"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 429 {
+            limited = Some(response);
+            break;
+        }
+    }
+    let limited = limited.expect("some requests were limited");
+    assert!(limited.headers().contains_key("retry-after"));
+    let answer: Value = limited.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], "rate_limited");
+    let stored: i64 = interactions::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(stored, 1);
 }

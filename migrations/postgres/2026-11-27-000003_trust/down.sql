@@ -1,3 +1,4 @@
+ALTER TABLE api_tokens DROP COLUMN expires_at;
 DROP INDEX audiences_form_token_key;
 ALTER TABLE audiences DROP COLUMN form_token;
 DROP INDEX contacts_document_key;

@@ -38,3 +38,6 @@ CREATE UNIQUE INDEX contacts_document_key ON contacts (document) WHERE document 
 -- The import form's one-time token: a second POST of the same form finds the first audience.
 ALTER TABLE audiences ADD COLUMN form_token TEXT;
 CREATE UNIQUE INDEX audiences_form_token_key ON audiences (form_token) WHERE form_token IS NOT NULL;
+
+-- API tokens may expire; one without expires_at lasts until revoked.
+ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT;

@@ -31,6 +31,14 @@ impl TokensPage {
     fn when(ts: &i64) -> String {
         time::format_br(*ts)
     }
+
+    fn expired(expires_at: &Option<i64>) -> bool {
+        expires_at.is_some_and(|at| at <= time::now())
+    }
+
+    fn validity_days(&self) -> [i64; 4] {
+        VALIDITY_DAYS
+    }
 }
 
 async fn render(
@@ -71,7 +79,13 @@ pub async fn token_list(
 pub struct CreateForm {
     #[serde(default)]
     name: String,
+    /// Days until the token stops working; empty: until revoked.
+    #[serde(default)]
+    validade_dias: String,
 }
+
+/// The validity choices offered, in days; empty means until revoked.
+pub const VALIDITY_DAYS: [i64; 4] = [30, 90, 180, 365];
 
 /// `POST /admin/tokens`: answers with the page showing the new token once.
 pub async fn create_token(
@@ -81,7 +95,18 @@ pub async fn create_token(
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> Result<HttpResponse, AppError> {
     let name = crate::domain::text::collapse_spaces(&form.name);
-    let error = if name.is_empty() {
+    let validity = match form.validade_dias.trim() {
+        "" => Ok(None),
+        days => days
+            .parse::<i64>()
+            .ok()
+            .filter(|d| VALIDITY_DAYS.contains(d))
+            .map(Some)
+            .ok_or(()),
+    };
+    let error = if validity.is_err() {
+        Some(messages::TOKEN_VALIDITY_INVALID)
+    } else if name.is_empty() {
         Some(messages::TOKEN_NAME_REQUIRED)
     } else if name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
         Some(messages::TOKEN_NAME_INVALID)
@@ -98,7 +123,9 @@ pub async fn create_token(
     let ip = client_ip(&req);
     let created = state
         .db(move |conn| {
-            let (id, token) = token::create(conn, &name, Some(by), time::now())?;
+            let now = time::now();
+            let expires_at = validity.ok().flatten().map(|days| now + days * 86_400);
+            let (id, token) = token::create(conn, &name, Some(by), expires_at, now)?;
             audit(
                 conn,
                 Some(by),

@@ -222,8 +222,12 @@ async fn apply_change(
         .db(move |conn| {
             let outcome = User::change(conn, id, role, disabled, time::now())?;
             if let Ok(user) = &outcome {
-                // New privileges, or none: the user's open sessions end.
+                // New privileges, or none: the user's open sessions end, and a disabled
+                // user's API tokens with them.
                 UserSession::end_all(conn, user.id)?;
+                if disabled == Some(true) {
+                    crate::models::token::revoke_created_by(conn, user.id, time::now())?;
+                }
                 let (action, what) = match (role, disabled) {
                     (Some(r), _) => ("user_role", format!("papel: {}", r.as_str())),
                     (_, Some(true)) => ("user_disable", "desativado".to_string()),
