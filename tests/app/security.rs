@@ -1,8 +1,6 @@
 //! Login throttling, and sessions that end for good: logout, password changes, admin
 //! actions, idle and absolute limits.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use engajar::schema::{audit_log, user_sessions, users};
 use scraper::Html;
@@ -525,18 +523,31 @@ async fn a_session_ends_after_its_absolute_lifetime_even_when_used(app: TestApp)
 mod idle {
     use super::*;
 
+    /// The session's clock is its `last_seen_at`: moved back instead of slept through.
+    fn last_seen(app: &TestApp, seconds_ago: i64) {
+        diesel::update(user_sessions::table)
+            .set(user_sessions::last_seen_at.eq(engajar::time::now() - seconds_ago))
+            .execute(&mut app.db())
+            .unwrap();
+    }
+
     async fn an_idle_session_ends_and_an_active_one_does_not(backend: Backend) {
-        let Some(app) = spawn_app_configured(backend, |_, _| {}, |c| c.session_idle_secs = 3).await
+        let Some(app) =
+            spawn_app_configured(backend, |_, _| {}, |c| c.session_idle_secs = 600).await
         else {
             return;
         };
         app.login_admin().await;
-        // Active: a request every second keeps it alive past the limit.
-        for _ in 0..5 {
-            tokio::time::sleep(Duration::from_millis(1000)).await;
-            assert_eq!(app.get("/contatos").await.status(), 200);
-        }
-        tokio::time::sleep(Duration::from_millis(4500)).await;
+        // Used nine minutes ago: still alive, and the visit counts as use.
+        last_seen(&app, 540);
+        assert_eq!(app.get("/contatos").await.status(), 200);
+        let seen: i64 = user_sessions::table
+            .select(user_sessions::last_seen_at)
+            .first(&mut app.db())
+            .unwrap();
+        assert!(engajar::time::now() - seen < 5, "the visit was recorded");
+        // Unused for eleven minutes: over.
+        last_seen(&app, 660);
         let response = app.get("/contatos").await;
         assert_eq!(location(&response), "/login?expirada=1&next=%2Fcontatos");
         let html = app.get_html("/login?expirada=1&next=%2Fcontatos").await;
