@@ -52,6 +52,7 @@ diesel::table! {
         started_at -> Nullable<BigInt>,
         finished_at -> Nullable<BigInt>,
         form_token -> Nullable<Text>,
+        description_search -> Nullable<Text>,
     }
 }
 

@@ -34,7 +34,13 @@ pub struct ChannelList {
 pub fn read_channel_list(bytes: &[u8]) -> ChannelList {
     let text = decode(bytes);
     let mut list = ChannelList::default();
-    for (i, line) in text.lines().enumerate() {
+    // CR, LF and CRLF all end a line, as in the layout reader: "CSV (Macintosh)" and old
+    // Mac tools write CR alone. Blank pieces (the LF of a CRLF) are skipped below.
+    for (i, line) in text
+        .split(['\r', '\n'])
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+    {
         let first = line
             .split([';', ',', '\t'])
             .next()
@@ -109,5 +115,8 @@ mod tests {
         // Windows-1252 bytes (an accented header) do not stop the list being read.
         let latin = b"Telef\xF4ne\n11987654321\n";
         assert_eq!(read_channel_list(latin).values.len(), 1);
+        // Lines ended by CR alone, header included.
+        let mac = b"valor\r11987654321\rana@x.com.br\r\r21 3456-7890";
+        assert_eq!(read_channel_list(mac).values.len(), 3);
     }
 }

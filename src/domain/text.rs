@@ -12,6 +12,12 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
+/// How text is compared in searches: accents removed, lower case (`"Cobrança"` and
+/// `"COBRANCA"` both give `"cobranca"`).
+pub fn search_key(text: &str) -> String {
+    fold(text).to_lowercase()
+}
+
 /// Trimmed, with every run of white space (line breaks included) made one space.
 pub fn collapse_spaces(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -103,6 +103,7 @@ impl ImportRequest<'_> {
             opt_limpar_tag: flag(self.options.clear_tags),
             status: status.code(),
             form_token,
+            description_search: crate::domain::text::search_key(self.description),
             created_by: self.created_by,
             created_at: time::now(),
         }

@@ -50,6 +50,7 @@ pub struct NewAudience<'a> {
     pub opt_limpar_tag: i32,
     pub status: &'a str,
     pub form_token: Option<&'a str>,
+    pub description_search: String,
     pub created_by: Option<i64>,
     pub created_at: i64,
 }
@@ -92,8 +93,6 @@ impl Audience {
     }
 }
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
 /// One line of the audience list, with the names its ids point to.
 #[derive(Debug, Clone, Queryable)]
 pub struct AudienceListItem {
@@ -117,13 +116,13 @@ impl AudienceListItem {
     fn filtered(search: Option<&str>) -> audiences::BoxedQuery<'static, crate::db::MultiBackend> {
         let mut query = audiences::table.into_boxed();
         if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = text
-                .to_lowercase()
+            let escaped = crate::domain::text::search_key(text)
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
             query = query.filter(
-                lower(audiences::description)
+                audiences::description_search
+                    .assume_not_null()
                     .like(format!("%{escaped}%"))
                     .escape('\\'),
             );

@@ -219,11 +219,12 @@ impl ContactSearch {
         use diesel::sql_types::Text;
         terms.push(Box::new(
             diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "contacts.id IN (SELECT contact_id FROM contact_tags WHERE tag = ",
+                "contacts.id IN (SELECT contact_id FROM contact_tags WHERE lower(tag) = lower(",
             )
             .bind::<Text, _>(q.clone())
-            .sql(" UNION SELECT id FROM contacts WHERE customer_code = ")
+            .sql(") UNION SELECT id FROM contacts WHERE lower(customer_code) = lower(")
             .bind::<Text, _>(q.clone())
+            .sql(")")
             .sql(" UNION SELECT contact_id FROM contact_channels WHERE kind = ")
             .bind::<Text, _>(kind)
             .sql(" AND value = ")

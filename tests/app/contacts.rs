@@ -8,6 +8,7 @@ crate::on_both_backends!(
     one_box_finds_contacts_by_every_key_and_format,
     filters_and_pages_narrow_the_list,
     the_contact_page_shows_origins_and_interactions,
+    searches_ignore_case_and_accents_on_every_list,
 );
 
 async fn names(app: &TestApp, query: &str) -> Vec<String> {
@@ -227,4 +228,50 @@ pub async fn create_token(app: &TestApp) -> String {
     texts(&html, "#novo-token")
         .pop()
         .expect("the new token is shown")
+}
+
+async fn searches_ignore_case_and_accents_on_every_list(app: TestApp) {
+    app.login_staff().await;
+    let segment = app.add_segment("Clientes");
+    for (description, phone, tag, code) in [
+        ("PROMOÇÃO DE NATAL", "11987654321", "VIP Zona Sul", "AB-1"),
+        ("Cobrança novembro", "11987654322", "Centro", "cd-2"),
+    ] {
+        let bytes = layout_csv(&[person("TELEFONE", phone, "Cliente", "", code, tag, "")]);
+        let segment = segment.to_string();
+        let response = app
+            .post_import(
+                "a.csv",
+                bytes,
+                &[
+                    ("descricao", description),
+                    ("segmento", &segment),
+                    ("autorizacao", "consentimento"),
+                ],
+            )
+            .await;
+        let id: i64 = location(&response)
+            .trim_start_matches("/engajar/publicos/")
+            .parse()
+            .unwrap();
+        app.wait_for_audience(id).await;
+    }
+    let listed = |q: &'static str| {
+        let app = &app;
+        async move {
+            let html = app.get_html(&format!("/engajar/publicos?q={q}")).await;
+            texts(&html, "table td:first-child a")
+        }
+    };
+    assert_eq!(
+        listed("promo%C3%A7%C3%A3o").await,
+        vec!["PROMOÇÃO DE NATAL"]
+    );
+    assert_eq!(listed("PROMOCAO").await, vec!["PROMOÇÃO DE NATAL"]);
+    assert_eq!(listed("cobranca").await, vec!["Cobrança novembro"]);
+    assert_eq!(listed("COBRAN%C3%87A").await, vec!["Cobrança novembro"]);
+    // Tags and customer codes ignore case.
+    assert_eq!(names(&app, "q=vip+zona+sul").await.len(), 1);
+    assert_eq!(names(&app, "q=ab-1").await.len(), 1);
+    assert_eq!(names(&app, "q=CD-2").await.len(), 1);
 }

@@ -1,3 +1,7 @@
+DROP INDEX contacts_customer_code_lower_idx;
+DROP INDEX contact_tags_tag_lower_idx;
+CREATE INDEX contact_tags_tag_idx ON contact_tags (tag);
+ALTER TABLE audiences DROP COLUMN description_search;
 ALTER TABLE api_tokens DROP COLUMN expires_at;
 DROP INDEX audiences_form_token_key;
 ALTER TABLE audiences DROP COLUMN form_token;

@@ -41,3 +41,11 @@ CREATE UNIQUE INDEX audiences_form_token_key ON audiences (form_token) WHERE for
 
 -- API tokens may expire; one without expires_at lasts until revoked.
 ALTER TABLE api_tokens ADD COLUMN expires_at BIGINT;
+
+-- Searches ignore case and accents: audience descriptions by a folded copy (filled by the
+-- app, which folds accents the same way on both databases), tags and customer codes by
+-- their lower-case form.
+ALTER TABLE audiences ADD COLUMN description_search TEXT;
+DROP INDEX contact_tags_tag_idx;
+CREATE INDEX contact_tags_tag_lower_idx ON contact_tags (lower(tag));
+CREATE INDEX contacts_customer_code_lower_idx ON contacts (lower(customer_code));
