@@ -367,10 +367,8 @@ fn add_user(
     password: &str,
 ) -> anyhow::Result<User> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("invalid --email: {e}"))?;
-    let name = crate::domain::text::collapse_spaces(name);
-    if name.is_empty() {
-        bail!("--name must not be empty");
-    }
+    let name = crate::domain::text::person_name(name)
+        .map_err(|_| anyhow::anyhow!("--name must have 1 to 100 characters"))?;
     let password =
         NewPassword::parse(password, email.as_str()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let hash = hash_password(&password);

@@ -15,6 +15,9 @@ pub const PASSWORD_SAME_AS_EMAIL: &str = "A senha não pode ser igual ao e-mail.
 pub const PASSWORD_MISMATCH: &str = "As senhas não conferem.";
 
 pub const NAME_REQUIRED: &str = "Informe o nome.";
+pub const NAME_TOO_LONG: &str = "O nome pode ter no máximo 100 caracteres.";
+pub const ROLE_INVALID: &str = "Escolha o papel: Equipe ou Administrador.";
+pub const PASSWORD_BLANK: &str = "A senha não pode ser feita só de espaços.";
 pub const USER_CREATED: &str = "Usuário criado.";
 pub const USER_ROLE_CHANGED: &str = "Papel do usuário alterado.";
 pub const USER_DISABLED: &str = "Usuário desativado. As sessões dele foram encerradas.";

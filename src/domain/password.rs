@@ -13,6 +13,7 @@ pub enum PasswordError {
     TooShort,
     TooLong,
     SameAsEmail,
+    Blank,
 }
 
 impl fmt::Display for PasswordError {
@@ -21,6 +22,7 @@ impl fmt::Display for PasswordError {
             PasswordError::TooShort => messages::PASSWORD_TOO_SHORT,
             PasswordError::TooLong => messages::PASSWORD_TOO_LONG,
             PasswordError::SameAsEmail => messages::PASSWORD_SAME_AS_EMAIL,
+            PasswordError::Blank => messages::PASSWORD_BLANK,
         })
     }
 }
@@ -36,6 +38,9 @@ impl NewPassword {
         }
         if chars > MAX_PASSWORD_CHARS {
             return Err(PasswordError::TooLong);
+        }
+        if password.trim().is_empty() {
+            return Err(PasswordError::Blank);
         }
         if password.trim().eq_ignore_ascii_case(email.trim()) {
             return Err(PasswordError::SameAsEmail);

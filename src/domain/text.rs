@@ -18,6 +18,22 @@ pub fn search_key(text: &str) -> String {
     fold(text).to_lowercase()
 }
 
+/// Longest name a person (a user of the platform) may have.
+pub const MAX_PERSON_NAME_CHARS: usize = 100;
+
+/// A user's name as typed: spaces collapsed, present and not too long; the error is the
+/// pt-BR message for the field.
+pub fn person_name(raw: &str) -> Result<String, &'static str> {
+    let name = collapse_spaces(raw);
+    if name.is_empty() {
+        Err(crate::messages::NAME_REQUIRED)
+    } else if name.chars().count() > MAX_PERSON_NAME_CHARS {
+        Err(crate::messages::NAME_TOO_LONG)
+    } else {
+        Ok(name)
+    }
+}
+
 /// Trimmed, with every run of white space (line breaks included) made one space.
 pub fn collapse_spaces(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -14,6 +14,7 @@ crate::on_both_backends!(
     admins_reset_passwords_and_users_change_their_own,
     settings_switch_verify_and_the_upload_limit,
     the_audit_log_filters_by_user_and_action,
+    the_user_form_refuses_long_names_unknown_roles_and_blank_passwords,
 );
 
 async fn page(response: reqwest::Response) -> Html {
@@ -507,4 +508,50 @@ async fn the_audit_log_filters_by_user_and_action(app: TestApp) {
         .get_html("/admin/auditoria?acao=%3Cx%3E&usuario=abc")
         .await;
     assert_eq!(texts(&html, "td.action").len(), 3);
+}
+
+async fn the_user_form_refuses_long_names_unknown_roles_and_blank_passwords(app: TestApp) {
+    app.login_admin().await;
+    let long = "N".repeat(5_000);
+    for (name, role, password, selector, message) in [
+        (
+            long.as_str(),
+            "staff",
+            "senha-boa-12345",
+            "#name-error",
+            "O nome pode ter no máximo 100 caracteres.",
+        ),
+        (
+            "Rui",
+            "root",
+            "senha-boa-12345",
+            "#role-error",
+            "Escolha o papel: Equipe ou Administrador.",
+        ),
+        (
+            "Rui",
+            "staff",
+            "          ",
+            "#password-error",
+            "A senha não pode ser feita só de espaços.",
+        ),
+    ] {
+        let response = app
+            .submit(
+                "/admin/usuarios",
+                "/admin/usuarios",
+                &[
+                    ("name", name),
+                    ("email", "rui@engajar.test"),
+                    ("role", role),
+                    ("password", password),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let html = page(response).await;
+        assert_eq!(texts(&html, selector), vec![message]);
+    }
+    let users: i64 = users::table.count().get_result(&mut app.db()).unwrap();
+    assert_eq!(users, 1, "nobody was created");
 }

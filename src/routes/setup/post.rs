@@ -34,7 +34,7 @@ pub async fn setup(
     if state.db(|conn| Ok(User::count(conn)?)).await? > 0 {
         return Err(AppError::NotFound);
     }
-    let name = crate::domain::text::collapse_spaces(&form.name);
+    let name = crate::domain::text::person_name(&form.name);
     let email = Email::parse(&form.email);
     let mut page = SetupPage {
         csrf_token: session.csrf_token(),
@@ -42,8 +42,8 @@ pub async fn setup(
         email: form.email.trim().to_string(),
         ..SetupPage::default()
     };
-    if name.is_empty() {
-        page.name_error = Some(messages::NAME_REQUIRED);
+    if let Err(e) = &name {
+        page.name_error = Some(e);
     }
     if email.is_err() {
         page.email_error = Some(messages::EMAIL_INVALID);
@@ -52,7 +52,7 @@ pub async fn setup(
         NewPassword::parse_confirmed(&form.password, &form.password_confirm, &form.email)
             .map_err(|e| page.password_error = Some(e))
             .ok();
-    let (Ok(email), Some(password), false) = (email, password, name.is_empty()) else {
+    let (Ok(name), Ok(email), Some(password)) = (name, email, password) else {
         return Ok(Either::Left(page));
     };
     let ip = client_ip(&req);

@@ -22,6 +22,7 @@ pub struct NewUserFields {
     role: String,
     name_error: Option<&'static str>,
     email_error: Option<&'static str>,
+    role_error: Option<&'static str>,
     password_error: Option<String>,
 }
 
@@ -105,25 +106,28 @@ pub async fn create_user(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> Result<Either<UsersPage, HttpResponse>, AppError> {
-    let name = crate::domain::text::collapse_spaces(&form.name);
+    let name = crate::domain::text::person_name(&form.name);
     let email = Email::parse(&form.email);
-    let role = Role::parse(&form.role).unwrap_or(Role::Staff);
+    let role = Role::parse(&form.role);
     let mut fields = NewUserFields {
         name: form.name.trim().to_string(),
         email: form.email.trim().to_string(),
-        role: role.as_str().to_string(),
+        role: role.clone().unwrap_or(Role::Staff).as_str().to_string(),
         ..Default::default()
     };
-    if name.is_empty() {
-        fields.name_error = Some(messages::NAME_REQUIRED);
+    if let Err(e) = &name {
+        fields.name_error = Some(e);
     }
     if email.is_err() {
         fields.email_error = Some(messages::EMAIL_INVALID);
     }
+    if role.is_err() {
+        fields.role_error = Some(messages::ROLE_INVALID);
+    }
     let password = NewPassword::parse(&form.password, form.email.trim())
         .map_err(|e| fields.password_error = Some(e.to_string()))
         .ok();
-    let (Ok(email), Some(password), false) = (email, password, name.is_empty()) else {
+    let (Ok(name), Ok(email), Ok(role), Some(password)) = (name, email, role, password) else {
         return Ok(Either::Left(
             UsersPage::render(ctx, &state, fields, None, None).await?,
         ));
