@@ -97,6 +97,9 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
     if description.is_empty() {
         bail!("--description must not be empty");
     }
+    if description.chars().count() > 200 {
+        bail!("--description may have at most 200 characters");
+    }
     if !cmd.file.is_file() {
         bail!("{} is not a file", cmd.file.display());
     }
@@ -114,6 +117,12 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
         )
     })?;
     let config = crate::config::Config::from_env(url.clone(), String::new())?;
+    if cmd.options.verify && !crate::models::Settings::load(&mut conn, &config)?.verify_enabled {
+        bail!(
+            "--verify: the Verify add-on is off; an admin turns it on in Configurações \
+             (or start with ENGAJAR_VERIFY=1 before it was ever saved)"
+        );
+    }
     let limits = config.limits();
     let request = ImportRequest {
         description: &description,

@@ -548,3 +548,57 @@ fn fuzzer_findings_are_refused() {
     }
     assert!(seen >= 1);
 }
+
+#[test]
+fn merged_cells_fail_the_file_with_their_range() {
+    let read = read("merged_cells.xlsx");
+    assert_eq!(
+        file_errors(&read.report),
+        vec![(Some(2), None, "merged_cells")]
+    );
+    assert_eq!(read.report.file_errors[0].value.as_deref(), Some("C2:C3"));
+    assert!(!read.report.is_importable());
+}
+
+#[test]
+fn excel_error_cells_reject_their_row() {
+    let read = read("error_cells.xlsx");
+    assert!(read.report.is_importable());
+    let codes: Vec<(u64, &str, &str)> = read
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.code().as_str(), r.errors[0].column))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (2, "cell_error", "NOME_CLIENTE"),
+            (3, "cell_error", "CODCLIENTE")
+        ]
+    );
+    assert_eq!(read.valid.len(), 1);
+    assert_eq!(read.valid[0].name.as_deref(), Some("Caio"));
+}
+
+#[test]
+fn excel_errors_exported_to_csv_reject_their_row_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("erros.csv");
+    std::fs::write(
+        &path,
+        "TIPO_DE_REGISTRO;VALOR_DO_REGISTRO;MENSAGEM;NOME_CLIENTE;CPFCNPJ;CODCLIENTE;TAG;CORINGA1;CORINGA2;CORINGA3;CORINGA4;CORINGA5;PRIORIDADE\r\n\
+         TELEFONE;11987654321;;#DIV/0!;;;;;;;;;\r\n\
+         TELEFONE;11987654322;;Bia;;;;#VALOR!;;;;;\r\n\
+         TELEFONE;11987654323;;#hashtag;;;;;;;;;\r\n",
+    )
+    .unwrap();
+    let mut codes = Vec::new();
+    layout::scan::<_, ()>(&path, "erros.csv", &Limits::default(), |row| {
+        if let RowOutcome::Rejected(r) = row {
+            codes.push((r.line, r.code().as_str()));
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(codes, vec![(2, "cell_error"), (3, "cell_error")]);
+}

@@ -70,6 +70,12 @@ impl Phone {
         if international {
             let digits = digits.strip_prefix("00").unwrap_or(&digits);
             return match digits.strip_prefix("55") {
+                // `+55 011 98765-4321`: the trunk 0 typed after the country code.
+                Some(national)
+                    if national.starts_with('0') && matches!(national.len(), 11 | 12) =>
+                {
+                    national_to_e164(&national[1..])
+                }
                 Some(national) => national_to_e164(national),
                 None if (8..=15).contains(&digits.len()) && !digits.starts_with('0') => {
                     Ok(Phone(format!("+{digits}")))
@@ -130,6 +136,19 @@ impl fmt::Display for Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trunk_zero_after_the_country_code_is_dropped() {
+        assert_eq!(
+            Phone::parse("+55 011 98765-4321").unwrap().as_str(),
+            "+5511987654321"
+        );
+        assert_eq!(
+            Phone::parse("+55 (021) 3456-7890").unwrap().as_str(),
+            "+552134567890"
+        );
+        assert!(Phone::parse("+55 0 98765-4321").is_err());
+    }
 
     #[test]
     fn normalises_every_way_people_write_a_number() {

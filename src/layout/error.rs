@@ -16,6 +16,8 @@ pub enum FileErrorCode {
     Empty,
     Unreadable,
     TooLarge,
+    /// Merged cells in a workbook: their value lands in one row only.
+    MergedCells,
 }
 
 impl FileErrorCode {
@@ -31,6 +33,7 @@ impl FileErrorCode {
             FileErrorCode::Empty => "empty",
             FileErrorCode::Unreadable => "unreadable",
             FileErrorCode::TooLarge => "too_large",
+            FileErrorCode::MergedCells => "merged_cells",
         }
     }
 }
@@ -53,6 +56,8 @@ pub enum RowErrorCode {
     IdentityConflict,
     /// A cell holds control characters (NUL, ESC…).
     InvalidText,
+    /// A cell holds one of Excel's errors (`#N/A`, `#REF!`, `#DIV/0!`…), not a value.
+    CellError,
 }
 
 impl RowErrorCode {
@@ -65,6 +70,7 @@ impl RowErrorCode {
             RowErrorCode::ScientificNotation => "scientific_notation",
             RowErrorCode::IdentityConflict => "identity_conflict",
             RowErrorCode::InvalidText => "invalid_text",
+            RowErrorCode::CellError => "cell_error",
         }
     }
 }
@@ -195,6 +201,19 @@ impl FileError {
         )
     }
 
+    /// Cells merged over `range` (`A2:A3`), as Excel names it.
+    pub fn merged_cells(line: u64, range: &str) -> Self {
+        Self::new(
+            Some(line),
+            None,
+            FileErrorCode::MergedCells,
+            format!(
+                "As células {range} estão mescladas: o valor fica numa só linha e as outras chegam vazias. Desfaça a mesclagem (Página Inicial → Mesclar e Centralizar) e preencha cada linha."
+            ),
+            Some(range),
+        )
+    }
+
     pub fn multiple_sheets(names: &[String]) -> Self {
         Self::new(
             None,
@@ -266,6 +285,10 @@ impl RowError {
                 shown(value.trim())
             ),
             RowErrorCode::IdentityConflict => detail.to_string(),
+            RowErrorCode::CellError => format!(
+                "A coluna {column} traz o erro {} do Excel, não um valor. Corrija a fórmula ou a célula de origem, copie os valores e importe de novo.",
+                shown(value.trim())
+            ),
             RowErrorCode::InvalidText => format!(
                 "A coluna {column} contém caracteres de controle (invisíveis, como NUL ou ESC), que não são aceitos. Apague-os e importe de novo."
             ),

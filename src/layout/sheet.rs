@@ -63,9 +63,24 @@ fn read_workbook(
             let Some(first) = first_sheet(&book.sheet_names(), on_event) else {
                 return Ok(());
             };
+            let merged = book
+                .merge_cells_by_sheet_name(&first)
+                .map_err(|e| unreadable(format, e))?;
+            report_merged(&merged, on_event);
             read_xlsx_streaming(&mut book, &first, limits, on_event)
         }
-        Format::Xls => read_whole(Xls::new(reader), format, limits, on_event),
+        Format::Xls => {
+            let book = Xls::new(reader);
+            if let Ok(book) = &book
+                && let Some(first) = book.sheet_names().first()
+            {
+                report_merged(
+                    &book.merge_cells_by_sheet_name(first).unwrap_or_default(),
+                    on_event,
+                );
+            }
+            read_whole(book, format, limits, on_event)
+        }
         Format::Ods => read_whole(Ods::new(reader), format, limits, on_event),
         Format::Csv => unreachable!("CSV files are read as text"),
     }
@@ -263,6 +278,35 @@ where
         .map_err(|e| unreadable(format, e))?;
     let formulas = book.worksheet_formula(&first).ok();
     emit_range(&values, formulas.as_ref(), limits, on_event)
+}
+
+/// Each merged range is a file error: its value lands in its first row only.
+fn report_merged(
+    merged: &[calamine::Dimensions],
+    on_event: &mut dyn FnMut(SheetEvent<'_>) -> ControlFlow<()>,
+) {
+    for region in merged {
+        let cell = |(row, col): (u32, u32)| format!("{}{}", column_letters(col), row + 1);
+        let range = format!("{}:{}", cell(region.start), cell(region.end));
+        let _ = on_event(SheetEvent::Error(FileError::merged_cells(
+            u64::from(region.start.0) + 1,
+            &range,
+        )));
+    }
+}
+
+/// `0` → `A`, `25` → `Z`, `26` → `AA`, as spreadsheets name columns.
+fn column_letters(mut col: u32) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
 }
 
 /// The sheet to read; a second sheet is an error, but the first is still checked so the

@@ -137,6 +137,28 @@ fn is_scientific_notation(value: &str) -> bool {
     mantissa_ok && digits(exponent)
 }
 
+/// `#N/A`, `#REF!`, `#DIV/0!` and the rest of what Excel shows instead of a value.
+fn is_excel_error(cell: &str) -> bool {
+    const ERRORS: [&str; 9] = [
+        "#N/A",
+        "#REF!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#GETTING_DATA",
+        "#SPILL!",
+    ];
+    // pt-BR Excel shows some in Portuguese.
+    const ERRORS_PT: [&str; 4] = ["#VALOR!", "#NOME?", "#NÚM!", "#NULO!"];
+    let cell = cell.trim();
+    ERRORS
+        .iter()
+        .chain(ERRORS_PT.iter())
+        .any(|e| cell.eq_ignore_ascii_case(e))
+}
+
 /// A cell as its value: invisible characters (a byte-order mark, zero-width spaces) gone,
 /// and the `'` the app puts before a cell starting with `= + - @` (so a spreadsheet shows
 /// it as text) taken off again, so a rejected-rows file round-trips to the same values.
@@ -158,6 +180,15 @@ fn optional(cells: &[String], i: usize) -> Option<String> {
 fn build_row(line: u64, kind: RecordType, cells: &[String]) -> Result<LayoutRow, Vec<RowError>> {
     let cell = |i: usize| cells.get(i).map_or("", |c| c.as_str());
     let mut errors = Vec::new();
+    // Excel's error values, as a sheet holds them or a CSV export writes them.
+    if let Some(i) = (0..COLUMNS.len()).find(|i| is_excel_error(cell(*i))) {
+        return Err(vec![RowError::new(
+            RowErrorCode::CellError,
+            COLUMNS[i],
+            cell(i),
+            "",
+        )]);
+    }
     // Line breaks and tabs are a cell's own (Alt+Enter in Excel); NUL, ESC and the like
     // are nobody's and PostgreSQL refuses NUL.
     if let Some(i) =

@@ -278,6 +278,8 @@ mod data_commands {
         contacts_export_prints_one_profile_per_line,
         dnd_import_normalises_and_counts,
         command_line_imports_and_dnd_lists_are_audited,
+        verify_is_refused_while_the_add_on_is_off,
+        an_export_read_in_part_ends_quietly,
     );
 
     fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (serde_json::Value, i32) {
@@ -545,5 +547,86 @@ mod data_commands {
             texts(&html, "td.who"),
             vec!["Ana Administradora", "Linha de comando", "Linha de comando"]
         );
+    }
+
+    async fn verify_is_refused_while_the_add_on_is_off(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let path = fixture("row_level_errors.csv");
+        let output = engajar(
+            &app.database_url,
+            &[
+                "import",
+                path.to_str().unwrap(),
+                "--description",
+                "Pela CLI",
+                "--segment",
+                "clientes cli",
+                "--basis",
+                "consentimento",
+                "--verify",
+            ],
+            None,
+        );
+        assert_eq!(output.status.code(), Some(1));
+        assert!(
+            stderr(&output).contains("Verify add-on is off"),
+            "{}",
+            stderr(&output)
+        );
+        let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+        assert_eq!(audiences, 0);
+        // A description over 200 characters is refused as the form refuses it.
+        let long = "D".repeat(201);
+        let output = engajar(
+            &app.database_url,
+            &[
+                "import",
+                path.to_str().unwrap(),
+                "--description",
+                &long,
+                "--segment",
+                "clientes cli",
+                "--basis",
+                "consentimento",
+            ],
+            None,
+        );
+        assert_eq!(output.status.code(), Some(1));
+        assert!(stderr(&output).contains("200 characters"));
+    }
+
+    async fn an_export_read_in_part_ends_quietly(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("muitos.csv");
+        std::fs::write(&file, generated_layout(3_000)).unwrap();
+        let output = engajar(
+            &app.database_url,
+            &[
+                "import",
+                file.to_str().unwrap(),
+                "--description",
+                "Muitos",
+                "--segment",
+                "clientes cli",
+                "--basis",
+                "consentimento",
+            ],
+            None,
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        // `engajar contacts export | head -c 100`.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"))
+            .args(["--database-url", &app.database_url, "contacts", "export"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 100];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{:?}", output.status);
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "");
     }
 }
