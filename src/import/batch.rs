@@ -630,9 +630,8 @@ impl Importer {
             }
         }
         for tag in &new_tags {
-            let had = stored_tags.contains(&(tag.contact_id, tag.tag.clone()))
-                && !cleared.contains(&tag.contact_id);
-            if !had {
+            // Cleared and given back is no change.
+            if !stored_tags.contains(&(tag.contact_id, tag.tag.clone())) {
                 self.mark_updated(tag.contact_id);
             }
         }

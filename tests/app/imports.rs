@@ -19,6 +19,7 @@ crate::on_both_backends!(
     uploads_over_the_limit_get_a_clear_page,
     the_rejected_rows_file_imports_again_with_its_error_column_and_same_values,
     a_second_post_of_the_same_form_leads_to_the_first_audience,
+    a_new_tag_or_segment_counts_as_an_update,
 );
 
 fn contacts_of(app: &TestApp) -> Vec<ContactProfile> {
@@ -901,4 +902,57 @@ async fn a_second_post_of_the_same_form_leads_to_the_first_audience(app: TestApp
     // Only the spool files of imports still waiting may remain.
     let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
     assert_eq!(audiences, 2);
+}
+
+async fn a_new_tag_or_segment_counts_as_an_update(app: TestApp) {
+    app.login_staff().await;
+    let first = app.add_segment("Primeiro");
+    let second = app.add_segment("Segundo");
+    let file = |tag: &'static str| {
+        layout_csv(&[person("TELEFONE", "11987654321", "Ana", "", "", tag, "")])
+    };
+    let updated = |html: &scraper::Html| count(html, "count-updated");
+    let (_, html) = app.import_bytes("a.csv", file("Centro"), first, &[]).await;
+    assert_eq!(count(&html, "count-imported"), 1);
+    // The same row again: nothing changes.
+    let (_, html) = app.import_bytes("a.csv", file("Centro"), first, &[]).await;
+    assert_eq!(updated(&html), 0);
+    // A new tag is a change.
+    let (_, html) = app
+        .import_bytes("a.csv", file("Zona Sul"), first, &[])
+        .await;
+    assert_eq!(updated(&html), 1);
+    // Joining another segment is a change.
+    let (_, html) = app
+        .import_bytes("a.csv", file("Zona Sul"), second, &[])
+        .await;
+    assert_eq!(updated(&html), 1);
+    // Leaving the others (Manter apenas neste segmento) is a change; doing it again is not.
+    let (_, html) = app
+        .import_bytes("a.csv", file("Zona Sul"), second, &["manter_segmento"])
+        .await;
+    assert_eq!(updated(&html), 1);
+    let (_, html) = app
+        .import_bytes("a.csv", file("Zona Sul"), second, &["manter_segmento"])
+        .await;
+    assert_eq!(updated(&html), 0);
+    // Clearing the tags removes Centro: a change. Clearing them and giving the same one
+    // back is none; another one is.
+    let (_, html) = app
+        .import_bytes("a.csv", file("Zona Sul"), second, &["limpar_tag"])
+        .await;
+    assert_eq!(updated(&html), 1);
+    let (_, html) = app
+        .import_bytes("a.csv", file("Zona Sul"), second, &["limpar_tag"])
+        .await;
+    assert_eq!(updated(&html), 0);
+    let (id, html) = app
+        .import_bytes("a.csv", file("Norte"), second, &["limpar_tag"])
+        .await;
+    assert_eq!(updated(&html), 1);
+    let contact = &contacts_of(&app)[0];
+    assert_eq!(contact.tags, vec!["Norte"]);
+    assert_eq!(contact.segments, vec!["Segundo"]);
+    let html = app.get_html(&format!("/engajar/publicos/{id}")).await;
+    assert!(!html.html().contains("Sem alteração"));
 }
