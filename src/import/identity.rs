@@ -539,8 +539,10 @@ mod tests {
         use std::collections::BTreeSet;
 
         /// A row: its own channel (unique), maybe one of few documents and codes, maybe
-        /// one of two stored contacts by each key.
-        fn rows() -> impl Strategy<Value = Vec<(Option<u8>, Option<u8>, [Option<i64>; 3])>> {
+        /// one of two stored contacts by each key (channel, document, code).
+        type GenRow = (Option<u8>, Option<u8>, [Option<i64>; 3]);
+
+        fn rows() -> impl Strategy<Value = Vec<GenRow>> {
             let stored = || proptest::option::weighted(0.2, 1i64..3);
             proptest::collection::vec(
                 (
@@ -555,7 +557,7 @@ mod tests {
         /// What became of each channel: refused, a stored contact, or the set of channels
         /// that became one new contact with it.
         fn outcome(
-            rows: &[(Option<u8>, Option<u8>, [Option<i64>; 3])],
+            rows: &[GenRow],
             order: &[usize],
         ) -> BTreeSet<(usize, String)> {
             let docs = ["D0", "D1", "D2"];
