@@ -556,10 +556,7 @@ mod tests {
 
         /// What became of each channel: refused, a stored contact, or the set of channels
         /// that became one new contact with it.
-        fn outcome(
-            rows: &[GenRow],
-            order: &[usize],
-        ) -> BTreeSet<(usize, String)> {
+        fn outcome(rows: &[GenRow], order: &[usize]) -> BTreeSet<(usize, String)> {
             let docs = ["D0", "D1", "D2"];
             let codes = ["C0", "C1", "C2"];
             let channels: Vec<String> = (0..rows.len()).map(|i| format!("ch{i}")).collect();

@@ -65,20 +65,17 @@ async fn five_failures_make_further_logins_wait(app: TestApp) {
     );
 }
 
+/// The CSRF token of the form on `path`, as `client` (with its own cookies) sees it.
+async fn csrf_of(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    let page = client.get(app.url(path)).send().await.unwrap();
+    let html = Html::parse_document(&page.text().await.unwrap());
+    field_value(&html, "input[name=csrf_token]").unwrap()
+}
+
 /// Logs in from a fresh client, as if from `forwarded` behind a load balancer.
 async fn login_via(app: &TestApp, forwarded: &str, email: &str, password: &str) -> u16 {
     let client = new_client();
-    let html = Html::parse_document(
-        &client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    let token = field_value(&html, "input[name=csrf_token]").unwrap();
+    let token = csrf_of(app, &client, "/login").await;
     client
         .post(app.url("/login"))
         .header("X-Forwarded-For", forwarded)
@@ -306,19 +303,7 @@ fn with_copied_cookie(cookie: &str) -> reqwest::Client {
 /// Logs in with a fresh client and returns the session cookie as a browser would send it.
 async fn session_cookie(app: &TestApp, email: &str, password: &str) -> String {
     let client = new_client();
-    let token = {
-        let html = Html::parse_document(
-            &client
-                .get(app.url("/login"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        );
-        field_value(&html, "input[name=csrf_token]").unwrap()
-    };
+    let token = csrf_of(app, &client, "/login").await;
     let response = client
         .post(app.url("/login"))
         .form(&[
@@ -353,17 +338,7 @@ async fn a_cookie_copied_before_logout_is_worthless_after_it(app: TestApp) {
     let original = with_copied_cookie(&cookie);
     let copy = with_copied_cookie(&cookie);
     assert!(is_logged_in(&app, &copy).await);
-    let html = Html::parse_document(
-        &original
-            .get(app.url("/conta"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    let token = field_value(&html, "input[name=csrf_token]").unwrap();
+    let token = csrf_of(&app, &original, "/conta").await;
     let response = original
         .post(app.url("/logout"))
         .form(&[("csrf_token", token.as_str())])
