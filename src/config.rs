@@ -45,6 +45,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Uploads are refused while the spool folder holds this much (`ENGAJAR_SPOOL_MAX_MB`).
     pub spool_max_bytes: u64,
+    /// API requests per second per token, and the burst allowed (`ENGAJAR_API_RATE`,
+    /// `ENGAJAR_API_BURST`).
+    pub api_rate: (u32, u32),
 }
 
 impl Config {
@@ -78,6 +81,18 @@ impl Config {
             max_sheet_cells: positive_env("ENGAJAR_MAX_SHEET_CELLS", 2_000_000)?,
             session_idle_secs: positive_env("ENGAJAR_SESSION_IDLE_MINUTES", 8 * 60)? * 60,
             session_max_secs: positive_env("ENGAJAR_SESSION_MAX_HOURS", 12)? * 3600,
+            api_rate: (
+                u32::try_from(positive_env(
+                    "ENGAJAR_API_RATE",
+                    u64::from(crate::web::rate::PER_SECOND),
+                )?)
+                .context("ENGAJAR_API_RATE is too large")?,
+                u32::try_from(positive_env(
+                    "ENGAJAR_API_BURST",
+                    u64::from(crate::web::rate::BURST),
+                )?)
+                .context("ENGAJAR_API_BURST is too large")?,
+            ),
             spool_max_bytes: positive_env("ENGAJAR_SPOOL_MAX_MB", 10 * 1024)? * 1024 * 1024,
             trusted_proxies: parse_proxies(
                 &std::env::var("ENGAJAR_TRUSTED_PROXIES").unwrap_or_default(),

@@ -22,6 +22,6 @@ pub use dnd::{DndEntryView, NewDndEntry};
 pub use document_conflict::DocumentConflict;
 pub use interaction::{InteractionView, NewInteraction, QueueItem};
 pub use segment::{NewSegment, Segment, SegmentWithCounts};
-pub use session::{SessionEnd, SessionLimits, UserSession};
+pub use session::{Resumed, SessionEnd, SessionLimits, UserSession};
 pub use settings::Settings;
 pub use user::{NewUser, User, UserChangeError};

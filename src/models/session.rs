@@ -33,6 +33,13 @@ fn hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A live session: whose it is, its row, and whether its last use should be recorded.
+pub struct Resumed {
+    pub user: User,
+    pub session: i64,
+    pub stale: bool,
+}
+
 /// The `user_sessions` row behind a cookie.
 pub struct UserSession;
 
@@ -57,14 +64,15 @@ impl UserSession {
         Ok(token)
     }
 
-    /// The user a live session belongs to, recording the visit; a session past its
-    /// limits is deleted here and reported as expired.
+    /// The user a live session belongs to. Only reads, so a page view never waits for a
+    /// write lock: the visit is to be recorded ([`Resumed::stale`]) by the caller, off the
+    /// request path; sessions past their limits are deleted at the next login's purge.
     pub fn resume(
         conn: &mut DbConnection,
         token: &str,
         limits: SessionLimits,
         now: i64,
-    ) -> QueryResult<Result<User, SessionEnd>> {
+    ) -> QueryResult<Result<Resumed, SessionEnd>> {
         let found = user_sessions::table
             .inner_join(users::table)
             .filter(user_sessions::token_hash.eq(hash(token)))
@@ -80,19 +88,32 @@ impl UserSession {
             return Ok(Err(SessionEnd::Revoked));
         };
         if now - last_seen_at > limits.idle_secs || now - created_at > limits.max_secs {
-            diesel::delete(user_sessions::table.find(id)).execute(conn)?;
             return Ok(Err(SessionEnd::Expired));
         }
         if user.is_disabled() {
-            Self::end_all(conn, user.id)?;
             return Ok(Err(SessionEnd::Revoked));
         }
-        if now - last_seen_at >= TOUCH_EVERY_SECS.min(limits.idle_secs / 2).max(1) {
-            diesel::update(user_sessions::table.find(id))
-                .set(user_sessions::last_seen_at.eq(now))
+        Ok(Ok(Resumed {
+            user,
+            session: id,
+            stale: now - last_seen_at >= TOUCH_EVERY_SECS.min(limits.idle_secs / 2).max(1),
+        }))
+    }
+
+    /// Records when sessions were last used (never moving a time back).
+    pub fn record_visits(conn: &mut DbConnection, visits: &[(i64, i64)]) -> QueryResult<()> {
+        crate::db::write_transaction(conn, |conn| {
+            for (id, at) in visits {
+                diesel::update(
+                    user_sessions::table
+                        .find(*id)
+                        .filter(user_sessions::last_seen_at.lt(*at)),
+                )
+                .set(user_sessions::last_seen_at.eq(*at))
                 .execute(conn)?;
-        }
-        Ok(Ok(user))
+            }
+            Ok(())
+        })
     }
 
     /// Ends one session (logging out).

@@ -129,7 +129,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<i64, ApiErr
             "rate_limited",
             format!(
                 "Limite de {} requisições por segundo deste token atingido; tente de novo em instantes.",
-                crate::web::rate::PER_SECOND
+                state.api_rate.per_second
             ),
         );
         error.retry_after = Some(wait.as_secs().max(1));

@@ -81,7 +81,12 @@ pub async fn require_login(
         .db(move |conn| Ok(UserSession::resume(conn, &session_id, limits, now)?))
         .await;
     let user = match resumed {
-        Ok(Ok(user)) => user,
+        Ok(Ok(resumed)) => {
+            if resumed.stale {
+                state.sessions.touch(resumed.session, now);
+            }
+            resumed.user
+        }
         Ok(Err(end)) => {
             // Logged out elsewhere, ended by a password change or an admin, disabled,
             // or past its limits: the cookie is worthless now.

@@ -10,6 +10,7 @@ pub mod paging;
 pub mod rate;
 pub mod request_log;
 pub mod session;
+pub mod session_touch;
 pub mod throttle;
 pub mod upload;
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub config: Config,
     pub jobs: std::sync::Arc<crate::import::jobs::Jobs>,
     pub audit: audit_sink::AuditSink,
+    pub sessions: session_touch::SessionToucher,
     pub throttle: std::sync::Arc<throttle::LoginThrottle>,
     pub uploads: std::sync::Arc<upload::UploadGate>,
     pub api_rate: rate::ApiRate,
@@ -123,14 +125,17 @@ pub fn server(
     let secure = config.secure_cookies;
     let jobs = crate::import::jobs::Jobs::start(pool.clone(), config.limits());
     let audit = audit_sink::AuditSink::start(pool.clone());
+    let sessions = session_touch::SessionToucher::start(pool.clone());
+    let api_rate = rate::ApiRate::new(config.api_rate.0, config.api_rate.1);
     let state = web::Data::new(AppState {
         pool,
         config,
         jobs,
         audit,
+        sessions,
         throttle: Default::default(),
         uploads: Default::default(),
-        api_rate: Default::default(),
+        api_rate,
     });
     let mut server =
         HttpServer::new(move || {

@@ -6,23 +6,40 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Sustained requests per second per token: a busy contact center's chat traffic.
+/// Sustained requests per second per token, by default: a busy contact center's chat
+/// traffic (`ENGAJAR_API_RATE`).
 pub const PER_SECOND: u32 = 20;
-/// Requests a token may make at once after a quiet spell.
+/// Requests a token may make at once after a quiet spell, by default (`ENGAJAR_API_BURST`).
 pub const BURST: u32 = 100;
 
-#[derive(Default)]
 pub struct ApiRate {
+    pub per_second: u32,
+    pub burst: u32,
     buckets: Mutex<HashMap<i64, (f64, Instant)>>,
 }
 
+impl Default for ApiRate {
+    fn default() -> Self {
+        ApiRate::new(PER_SECOND, BURST)
+    }
+}
+
 impl ApiRate {
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        ApiRate {
+            per_second,
+            burst,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Takes one request's worth for the token, or says how long to wait.
     pub fn take(&self, token: i64, now: Instant) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let (level, last) = buckets.entry(token).or_insert((f64::from(BURST), now));
-        let refill = now.saturating_duration_since(*last).as_secs_f64() * f64::from(PER_SECOND);
-        *level = (*level + refill).min(f64::from(BURST));
+        let (rate, burst) = (f64::from(self.per_second), f64::from(self.burst));
+        let (level, last) = buckets.entry(token).or_insert((burst, now));
+        let refill = now.saturating_duration_since(*last).as_secs_f64() * rate;
+        *level = (*level + refill).min(burst);
         *last = now;
         if *level >= 1.0 {
             *level -= 1.0;

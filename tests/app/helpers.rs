@@ -190,6 +190,7 @@ pub async fn spawn_app_configured(
         session_max_secs: 12 * 3600,
         trusted_proxies: Vec::new(),
         spool_max_bytes: 64 * 1024 * 1024,
+        api_rate: (20, 100),
     };
     configure(&mut config);
     let app = engajar::web::build(config).expect("app starts");

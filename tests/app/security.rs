@@ -467,12 +467,7 @@ async fn a_session_ends_after_its_absolute_lifetime_even_when_used(app: TestApp)
         .unwrap();
     let response = app.get("/contatos").await;
     assert_eq!(location(&response), "/login?expirada=1&next=%2Fcontatos");
-    let sessions: i64 = user_sessions::table
-        .count()
-        .get_result(&mut app.db())
-        .unwrap();
-    assert_eq!(sessions, 0, "the expired session is deleted");
-    // Expired sessions of others are purged at the next login.
+    // Expired sessions, this one and others', are purged at the next login.
     let staff = app.add_staff();
     diesel::insert_into(user_sessions::table)
         .values((
@@ -516,11 +511,22 @@ mod idle {
         // Used nine minutes ago: still alive, and the visit counts as use.
         last_seen(&app, 540);
         assert_eq!(app.get("/contatos").await.status(), 200);
-        let seen: i64 = user_sessions::table
-            .select(user_sessions::last_seen_at)
-            .first(&mut app.db())
-            .unwrap();
-        assert!(engajar::time::now() - seen < 5, "the visit was recorded");
+        // Recorded off the request path, so a page view never waits for a write.
+        let started = std::time::Instant::now();
+        loop {
+            let seen: i64 = user_sessions::table
+                .select(user_sessions::last_seen_at)
+                .first(&mut app.db())
+                .unwrap();
+            if engajar::time::now() - seen < 5 {
+                break;
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "the visit was never recorded"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         // Unused for eleven minutes: over.
         last_seen(&app, 660);
         let response = app.get("/contatos").await;
