@@ -11,6 +11,7 @@ crate::on_both_backends!(
     a_search_of_a_hundred_words_is_cut_to_a_few,
     an_upload_without_a_valid_token_writes_nothing,
     a_full_spool_refuses_new_uploads_with_a_clear_page,
+    an_import_failed_by_the_database_forgets_its_upload,
 );
 
 async fn pages_and_csv_files_are_never_cached(app: TestApp) {
@@ -169,4 +170,49 @@ async fn a_full_spool_refuses_new_uploads_with_a_clear_page(app: TestApp) {
     let html = scraper::Html::parse_document(&response.text().await.unwrap());
     assert!(texts(&html, "main p").join(" ").contains("está cheio"));
     assert_eq!(std::fs::read_dir(app.spool.path()).unwrap().count(), 1);
+}
+
+async fn an_import_failed_by_the_database_forgets_its_upload(app: TestApp) {
+    use diesel::prelude::*;
+    use engajar::schema::audiences;
+    app.login_staff().await;
+    let segment = app.add_segment("Clientes").to_string();
+    // The import's first write fails: its table is gone.
+    diesel::sql_query("ALTER TABLE audience_members RENAME TO audience_members_away")
+        .execute(&mut app.db())
+        .unwrap();
+    let response = app
+        .post_import(
+            "a.csv",
+            layout_csv(&[person("TELEFONE", "11987654321", "Ana", "", "", "", "")]),
+            &[
+                ("descricao", "Falha"),
+                ("segmento", &segment),
+                ("autorizacao", "consentimento"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_redirection());
+    let started = std::time::Instant::now();
+    let (status, failure) = loop {
+        let (status, failure): (String, Option<String>) = audiences::table
+            .select((audiences::status, audiences::failure))
+            .first(&mut app.db())
+            .unwrap();
+        if status == "failed" {
+            break (status, failure);
+        }
+        assert!(started.elapsed().as_secs() < 30, "still {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(status, "failed");
+    assert!(failure.unwrap().contains("erro no banco de dados"));
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(app.spool.path()).unwrap().count() > 0 {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the upload is gone once the failure is recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
