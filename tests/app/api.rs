@@ -75,7 +75,7 @@ mod rate {
     }
 }
 
-async fn post_interaction(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+pub async fn post_interaction(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     let response = app
         .client
         .post(app.url("/api/v1/interactions"))

@@ -7,6 +7,7 @@ use engajar::schema::{audit_log, contacts, dnd_entries, interactions, segments, 
 use scraper::Html;
 use serde_json::{Value, json};
 
+use crate::api::post_interaction;
 use crate::contacts::create_token;
 use crate::helpers::*;
 
@@ -164,18 +165,6 @@ async fn control_characters_in_the_import_form_are_refused(app: TestApp) {
     assert_eq!(std::fs::read_dir(app.spool.path()).unwrap().count(), 0);
 }
 
-async fn api(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/api/v1/interactions"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 async fn control_characters_in_the_api_answer_422_invalid_text(app: TestApp) {
     app.login_admin().await;
     let token = create_token(&app).await;
@@ -185,12 +174,12 @@ async fn control_characters_in_the_api_answer_422_invalid_text(app: TestApp) {
         json!({"channel": "TELEFONE", "value": "1198765\u{0}4321", "text": "oi"}),
         json!({"channel": "TELE\u{0}FONE", "value": "11987654321", "text": "oi"}),
     ] {
-        let (status, answer) = api(&app, &token, body).await;
+        let (status, answer) = post_interaction(&app, &token, body).await;
         assert_eq!(status, 422);
         assert_eq!(answer["error"]["code"], "invalid_text");
     }
     // Line breaks and tabs belong in a message.
-    let (status, _) = api(
+    let (status, _) = post_interaction(
         &app,
         &token,
         json!({"channel": "TELEFONE", "value": "11987654321", "text": "linha 1\r\nlinha 2\tfim"}),
