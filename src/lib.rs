@@ -1,7 +1,6 @@
 //! Engajar: audience import and the contact base behind it, served as a pt-BR web app.
 
 pub mod cli;
-mod cli_import;
 pub mod config;
 pub mod credentials;
 pub mod db;

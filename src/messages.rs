@@ -59,6 +59,13 @@ pub const INTERNAL: &str =
 
 pub const IMPORT_DESCRIPTION_REQUIRED: &str = "Informe a descrição do público.";
 pub const IMPORT_DESCRIPTION_TOO_LONG: &str = "A descrição pode ter no máximo 200 caracteres.";
+pub const IMPORT_DESCRIPTION_INVALID: &str =
+    "A descrição contém caracteres de controle (invisíveis), que não são aceitos.";
+pub const IMPORT_UPLOAD_MISSING: &str = "O arquivo desta importação não está disponível.";
+pub const IMPORT_UPLOAD_NOT_HERE: &str =
+    "O arquivo enviado não foi encontrado neste servidor. Envie-o de novo.";
+pub const IMPORT_DATABASE_FAILED: &str = "A importação foi interrompida por um erro no banco \
+     de dados; nada foi gravado. Envie o arquivo de novo.";
 pub const IMPORT_SEGMENT_REQUIRED: &str = "Escolha um segmento.";
 pub const IMPORT_BASIS_REQUIRED: &str = "Escolha a autorização de processamento (base legal).";
 pub const IMPORT_FILE_REQUIRED: &str = "Escolha o arquivo preenchido no layout.";

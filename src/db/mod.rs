@@ -385,25 +385,16 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, SetupError> {
         .map_err(|e| SetupError::Pool(e.to_string()))
 }
 
-pub fn run_migrations(conn: &mut DbConnection) -> Result<(), SetupError> {
-    migrate(conn)?;
-    fill_description_search(conn).map_err(SetupError::Setup)
+/// A connection for the command line: established and migrated.
+pub fn open(url: &DatabaseUrl) -> anyhow::Result<DbConnection> {
+    let mut conn = url.establish()?;
+    run_migrations(&mut conn)?;
+    Ok(conn)
 }
 
-/// Folds what SQL cannot fold alike on both databases (accents), for rows written before
-/// the folded column existed. Audiences are few; new ones are written folded.
-fn fill_description_search(conn: &mut DbConnection) -> QueryResult<()> {
-    use crate::schema::audiences;
-    let missing: Vec<(i64, String)> = audiences::table
-        .filter(audiences::description_search.is_null())
-        .select((audiences::id, audiences::description))
-        .load(conn)?;
-    for (id, description) in missing {
-        diesel::update(audiences::table.find(id))
-            .set(audiences::description_search.eq(crate::domain::text::search_key(&description)))
-            .execute(conn)?;
-    }
-    Ok(())
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), SetupError> {
+    migrate(conn)?;
+    crate::models::Audience::fill_description_search(conn).map_err(SetupError::Setup)
 }
 
 fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {

@@ -9,6 +9,15 @@ pub enum AudienceStatus {
     Failed,
 }
 
+/// As stored: an unknown code is a corrupt row, refused when read.
+impl TryFrom<String> for AudienceStatus {
+    type Error = String;
+
+    fn try_from(code: String) -> Result<Self, Self::Error> {
+        Self::parse(&code).ok_or_else(|| format!("unknown audience status {code:?}"))
+    }
+}
+
 impl AudienceStatus {
     const ALL: [AudienceStatus; 5] = [
         AudienceStatus::Queued,
@@ -41,10 +50,6 @@ impl AudienceStatus {
             AudienceStatus::Failed => "Falhou",
         }
     }
-
-    pub fn label_for(code: &str) -> &'static str {
-        Self::parse(code).map_or("Desconhecida", Self::label)
-    }
 }
 
 #[cfg(test)]
@@ -56,9 +61,10 @@ mod tests {
         for s in AudienceStatus::ALL {
             assert_eq!(AudienceStatus::parse(s.code()), Some(s));
         }
+        assert!(AudienceStatus::try_from("pending".to_string()).is_err());
         assert_eq!(
-            AudienceStatus::label_for("done_with_rejections"),
-            "Concluída com rejeições"
+            AudienceStatus::try_from("done_with_rejections".to_string()).map(|s| s.label()),
+            Ok("Concluída com rejeições")
         );
     }
 }

@@ -4,6 +4,7 @@ mod audience_status;
 pub mod channel;
 pub mod document;
 mod email;
+mod import_request;
 mod legal_basis;
 mod password;
 pub mod phone;
@@ -17,6 +18,9 @@ pub use audience_status::AudienceStatus;
 pub use channel::{ChannelList, parse_channel, read_channel_list};
 pub use document::{Document, DocumentError, DocumentKind};
 pub use email::Email;
+pub use import_request::{
+    DESCRIPTION_MAX_CHARS, ImportInput, ImportInputErrors, ImportOption, ImportOptions, NewImport,
+};
 pub use legal_basis::LegalBasis;
 pub use password::{NewPassword, PasswordError};
 pub use phone::{Phone, PhoneError};

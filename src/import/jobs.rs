@@ -8,33 +8,14 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
-
-use super::{Outcome, import_audience, record_failure};
+use super::{Outcome, import_audience};
 use crate::db::{Backend, DbConnection, Pool};
-use crate::domain::AudienceStatus;
 use crate::layout::Limits;
+use crate::messages;
 use crate::models::Audience;
-use crate::schema::audiences;
-use crate::time;
 
-/// Advisory-lock keys of jobs: this prefix plus the audience id.
-const JOB_LOCK_PREFIX: i64 = 0x454e_0000_0000;
 const IDLE_WAIT: Duration = Duration::from_secs(2);
 const RECOVERY_EVERY: Duration = Duration::from_secs(30);
-
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
 
 /// Rows done and total of the imports running on this server.
 pub type ProgressMap = HashMap<i64, (u64, u64)>;
@@ -94,16 +75,16 @@ impl Jobs {
                         }
                     };
                     if due {
-                        if let Err(e) = requeue_abandoned(&mut conn) {
+                        if let Err(e) = Audience::requeue_abandoned(&mut conn) {
                             tracing::warn!(error = %e, "could not check for abandoned imports");
                         }
                         last_recovery = Some(Instant::now());
                     }
-                    match claim(&mut conn) {
+                    match Audience::claim_next(&mut conn) {
                         Ok(Some(id)) => {
                             worked = true;
                             self.process(&mut conn, id);
-                            release(&mut conn, id);
+                            Audience::release(&mut conn, id);
                         }
                         Ok(None) => {}
                         Err(e) => tracing::warn!(error = %e, "could not claim an import"),
@@ -131,17 +112,13 @@ impl Jobs {
                 return;
             }
         };
-        let Some(path) = audience.spool_path.clone() else {
-            let _ = record_failure(conn, id, "O arquivo desta importação não está disponível.");
+        let Some(path) = audience.upload.clone() else {
+            let _ = Audience::record_failure(conn, id, messages::IMPORT_UPLOAD_MISSING);
             return;
         };
         let path = Path::new(&path);
         if !path.exists() {
-            let _ = record_failure(
-                conn,
-                id,
-                "O arquivo enviado não foi encontrado neste servidor. Envie-o de novo.",
-            );
+            let _ = Audience::record_failure(conn, id, messages::IMPORT_UPLOAD_NOT_HERE);
             return;
         }
         tracing::info!(audience = id, file = %audience.file_name, "import started");
@@ -158,12 +135,7 @@ impl Jobs {
             if backend == Backend::Postgres && last_write.elapsed() > Duration::from_millis(500) {
                 last_write = Instant::now();
                 if let Ok(mut other) = self.pool.get() {
-                    let _ = diesel::update(audiences::table.find(id))
-                        .set((
-                            audiences::rows_done.eq(done as i64),
-                            audiences::rows_total.eq(total as i64),
-                        ))
-                        .execute(&mut other);
+                    let _ = Audience::record_progress(&mut other, id, done, total);
                 }
             }
         };
@@ -195,13 +167,7 @@ impl Jobs {
                 tracing::error!(audience = id, error = %e, "import failed");
                 // Once the failure is recorded nobody will run this upload again; while
                 // it cannot be recorded, the file stays for the job to be retried.
-                if record_failure(
-                    conn,
-                    id,
-                    "A importação foi interrompida por um erro no banco de dados; nada foi gravado. Envie o arquivo de novo.",
-                )
-                .is_ok()
-                {
+                if Audience::record_failure(conn, id, messages::IMPORT_DATABASE_FAILED).is_ok() {
                     forget_file(conn, id, path);
                 }
             }
@@ -212,98 +178,5 @@ impl Jobs {
 /// The upload is no longer needed once its outcome is recorded.
 fn forget_file(conn: &mut DbConnection, id: i64, path: &Path) {
     let _ = std::fs::remove_file(path);
-    let _ = diesel::update(audiences::table.find(id))
-        .set(audiences::spool_path.eq(None::<String>))
-        .execute(conn);
-}
-
-fn job_key(id: i64) -> i64 {
-    JOB_LOCK_PREFIX + id
-}
-
-/// Takes the oldest queued audience, if any, and marks it processing.
-fn claim(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
-    let now = time::now();
-    match conn.backend() {
-        Backend::Postgres => conn.transaction(|conn| {
-            let next = diesel::sql_query(
-                "SELECT id FROM audiences WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-            )
-            .get_result::<IdRow>(conn)
-            .optional()?;
-            let Some(IdRow { id }) = next else {
-                return Ok(None);
-            };
-            // Held by this connection until the job ends; it dies with the process.
-            diesel::sql_query(format!("SELECT pg_advisory_lock({})", job_key(id))).execute(conn)?;
-            mark_processing(conn, id, now)?;
-            Ok(Some(id))
-        }),
-        Backend::Sqlite => crate::db::write_transaction(conn, |conn| {
-            let next = audiences::table
-                .filter(audiences::status.eq(AudienceStatus::Queued.code()))
-                .order(audiences::id.asc())
-                .select(audiences::id)
-                .first::<i64>(conn)
-                .optional()?;
-            if let Some(id) = next {
-                mark_processing(conn, id, now)?;
-            }
-            Ok(next)
-        }),
-    }
-}
-
-fn mark_processing(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<()> {
-    diesel::update(audiences::table.find(id))
-        .set((
-            audiences::status.eq(AudienceStatus::Processing.code()),
-            audiences::started_at.eq(Some(now)),
-            audiences::rows_done.eq(0),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-fn release(conn: &mut DbConnection, id: i64) {
-    if conn.backend() == Backend::Postgres {
-        let _ =
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({})", job_key(id))).execute(conn);
-    }
-}
-
-/// Audiences left `processing` by a server that died go back to the queue. On SQLite
-/// only this process imports, so any is abandoned; on PostgreSQL one is abandoned when
-/// no live connection holds its lock.
-pub fn requeue_abandoned(conn: &mut DbConnection) -> QueryResult<usize> {
-    let processing: Vec<i64> = audiences::table
-        .filter(audiences::status.eq(AudienceStatus::Processing.code()))
-        .select(audiences::id)
-        .load(conn)?;
-    let mut requeued = 0;
-    for id in processing {
-        let abandoned = match conn.backend() {
-            Backend::Sqlite => true,
-            Backend::Postgres => {
-                diesel::sql_query(format!(
-                    "SELECT pg_try_advisory_lock({}) AS locked",
-                    job_key(id)
-                ))
-                .get_result::<Locked>(conn)?
-                .locked
-            }
-        };
-        if abandoned {
-            requeued += diesel::update(
-                audiences::table
-                    .find(id)
-                    .filter(audiences::status.eq(AudienceStatus::Processing.code())),
-            )
-            .set(audiences::status.eq(AudienceStatus::Queued.code()))
-            .execute(conn)?;
-            tracing::warn!(audience = id, "import found interrupted; it will run again");
-            release(conn, id);
-        }
-    }
-    Ok(requeued)
+    let _ = Audience::forget_upload(conn, id);
 }

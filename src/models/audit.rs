@@ -43,33 +43,23 @@ impl AuditEntry {
     }
 }
 
-/// Audit entries with a fixed shape, written from more than one place.
-/// The audit entry of an import submitted from the form or the command line.
 /// How entries written by the command line (no user, no address) say so.
 pub const CLI_ACTOR_NOTE: &str = " (linha de comando)";
 
+/// The audit entry of an import submitted from the form or the command line.
 pub struct ImportAudit;
 
 impl ImportAudit {
-    /// An import was submitted: what, into which segment, under which legal basis; by a
-    /// user, or (`None`) from the command line.
+    /// An import was submitted: what, into which segment, under which legal basis; by
+    /// its user, or (none) from the command line.
     pub fn record(
         conn: &mut DbConnection,
         audience: &crate::models::Audience,
         segment_name: &str,
-        user_id: Option<i64>,
         ip: Option<&str>,
     ) -> QueryResult<()> {
-        let options: Vec<&str> = [
-            (audience.opt_verify, "verify"),
-            (audience.opt_nao_perturbe, "nao_perturbe"),
-            (audience.opt_manter_segmento, "manter_segmento"),
-            (audience.opt_limpar_tag, "limpar_tag"),
-        ]
-        .iter()
-        .filter(|(on, _)| *on != 0)
-        .map(|(_, name)| *name)
-        .collect();
+        let user_id = audience.created_by;
+        let options: Vec<&str> = audience.options.enabled().iter().map(|o| o.code).collect();
         let by = if user_id.is_none() {
             CLI_ACTOR_NOTE
         } else {

@@ -13,7 +13,7 @@ pub mod token;
 pub mod user;
 
 pub use audience::{
-    Audience, AudienceListItem, AudienceMember, AudienceRowError, NewAudience, NewAudienceMember,
+    Audience, AudienceListItem, AudienceMember, AudienceRowError, Counts, NewAudienceMember,
     NewAudienceRowError,
 };
 pub use audit::{AuditFilter, AuditView, ImportAudit, NewAuditEntry, audit};

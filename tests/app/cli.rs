@@ -592,7 +592,11 @@ mod data_commands {
             None,
         );
         assert_eq!(output.status.code(), Some(1));
-        assert!(stderr(&output).contains("200 characters"));
+        assert!(
+            stderr(&output).contains(engajar::messages::IMPORT_DESCRIPTION_TOO_LONG),
+            "{}",
+            stderr(&output)
+        );
     }
 
     async fn an_export_read_in_part_ends_quietly(app: TestApp) {

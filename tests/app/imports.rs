@@ -713,6 +713,7 @@ async fn uploads_over_the_limit_get_a_clear_page(app: TestApp) {
 
 mod interrupted {
     use diesel::prelude::*;
+    use engajar::models::Audience;
     use engajar::schema::{audience_members, audience_row_errors, audiences, contacts};
 
     use crate::helpers::*;
@@ -743,22 +744,21 @@ mod interrupted {
             .0;
             let path = spool.join("upload-interrompido");
             std::fs::copy(fixture("excel_ptbr_windows1252.csv"), &path).unwrap();
-            let request = engajar::import::ImportRequest {
-                description: "Interrompida",
+            let import = engajar::domain::NewImport {
+                description: "Interrompida".into(),
                 segment_id: segment.id,
-                legal_basis: "consentimento",
-                file_name: "excel_ptbr_windows1252.csv",
+                segment_name: segment.name.clone(),
+                legal_basis: engajar::domain::LegalBasis::Consentimento,
+                file_name: "excel_ptbr_windows1252.csv".into(),
                 options: Default::default(),
                 created_by: Some(user.id),
             };
-            let audience = request
-                .create_audience(
-                    conn,
-                    Some(path.to_str().unwrap()),
-                    engajar::domain::AudienceStatus::Processing,
-                    None,
-                )
-                .unwrap();
+            let (audience, created) =
+                Audience::queue(conn, &import, path.to_str().unwrap(), None, None).unwrap();
+            assert!(created);
+            // A worker claimed it, then its server died (its connection and lock with it).
+            assert_eq!(Audience::claim_next(conn).unwrap(), Some(audience.id));
+            Audience::release(conn, audience.id);
             diesel::insert_into(audience_row_errors::table)
                 .values((
                     audience_row_errors::audience_id.eq(audience.id),

@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::domain::{AudienceStatus, LegalBasis};
+use crate::domain::LegalBasis;
 use crate::models::AudienceListItem;
 use crate::time;
 use crate::web::page::PageCtx;
@@ -34,8 +34,8 @@ impl From<AudienceListItem> for AudienceRow {
         AudienceRow {
             id: item.id,
             legal_basis: LegalBasis::label_for(&item.legal_basis),
-            status: AudienceStatus::label_for(&item.status).to_string(),
-            status_code: item.status,
+            status: item.status.label().to_string(),
+            status_code: item.status.code().to_string(),
             created_at: time::format_br(item.created_at),
             description: item.description,
             segment: item.segment_name,

@@ -83,10 +83,8 @@ pub async fn show_audience(
                 let rejected = AudienceRowError::list(conn, id, "row", Some(REJECTED_SHOWN))?;
                 // A finished import's members are exactly its imported rows: no need to
                 // count a million of them on every view.
-                let member_total = match AudienceStatus::parse(&audience.status) {
-                    Some(AudienceStatus::Done | AudienceStatus::DoneWithRejections) => {
-                        audience.imported
-                    }
+                let member_total = match audience.status {
+                    AudienceStatus::Done | AudienceStatus::DoneWithRejections => audience.imported,
                     _ => AudienceMember::count(conn, id)?,
                 };
                 let pages = ((member_total + MEMBERS_PER_PAGE - 1) / MEMBERS_PER_PAGE).max(1);
@@ -110,7 +108,7 @@ pub async fn show_audience(
                 ))
             })
             .await?;
-    let status = AudienceStatus::parse(&audience.status).unwrap_or(AudienceStatus::Failed);
+    let status = audience.status;
     let (done, total) = state.jobs.progress(audience.id).unwrap_or((
         audience.rows_done.max(0) as u64,
         audience.rows_total.max(0) as u64,
@@ -120,16 +118,12 @@ pub async fn show_audience(
         (_, 0) => 0,
         _ => (done * 100 / total).min(100),
     };
-    let options = [
-        (audience.opt_verify, "Verify"),
-        (audience.opt_nao_perturbe, "Verificar site Não Perturbe"),
-        (audience.opt_manter_segmento, "Manter apenas neste segmento"),
-        (audience.opt_limpar_tag, "Limpar tag de localização"),
-    ]
-    .into_iter()
-    .filter(|(on, _)| *on != 0)
-    .map(|(_, label)| label)
-    .collect();
+    let options = audience
+        .options
+        .enabled()
+        .into_iter()
+        .map(|o| o.label)
+        .collect();
     Ok(AudiencePage {
         legal_basis: LegalBasis::label_for(&audience.legal_basis),
         created_at: time::format_br(audience.created_at),

@@ -6,10 +6,10 @@ use actix_web::{Either, HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{ImportFormErrors, ImportFormPage, ImportFormValues};
-use crate::domain::{AudienceStatus, LegalBasis};
-use crate::import::{self, ImportOptions, ImportRequest};
+use crate::domain::{ImportInput, ImportOptions, LegalBasis, NewImport};
+use crate::import;
 use crate::messages;
-use crate::models::{Audience, ImportAudit, Segment};
+use crate::models::{Audience, Segment};
 use crate::routes::engajar::publicos::validation::ValidationPage;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
@@ -62,23 +62,32 @@ pub async fn import(
             .unwrap_or_default(),
     };
     let segments = state.db(|conn| Ok(Segment::list(conn)?)).await?;
-    let description = crate::domain::text::collapse_spaces(&values.descricao);
-    let segment = values
-        .segmento
-        .and_then(|id| segments.iter().find(|s| s.id == id).cloned());
-    let basis = LegalBasis::parse(&values.autorizacao);
+    let checked_import = NewImport::try_from(ImportInput {
+        description: values.descricao.clone(),
+        segment: values
+            .segmento
+            .and_then(|id| segments.iter().find(|s| s.id == id))
+            .map(|s| (s.id, s.name.clone())),
+        legal_basis: values.autorizacao.clone(),
+        file_name: upload
+            .file
+            .as_ref()
+            .map(|f| f.original_name.clone())
+            .unwrap_or_default(),
+        options: ImportOptions {
+            verify: values.verify,
+            dnd: values.nao_perturbe,
+            only_segment: values.manter_segmento,
+            clear_tags: values.limpar_tag,
+        },
+        created_by: Some(ctx.user.id),
+    });
     let max_mb = settings.max_upload_mb;
     let mut errors = ImportFormErrors::default();
-    if description.is_empty() {
-        errors.descricao = Some(messages::IMPORT_DESCRIPTION_REQUIRED);
-    } else if description.chars().count() > 200 {
-        errors.descricao = Some(messages::IMPORT_DESCRIPTION_TOO_LONG);
-    }
-    if segment.is_none() {
-        errors.segmento = Some(messages::IMPORT_SEGMENT_REQUIRED);
-    }
-    if basis.is_none() {
-        errors.autorizacao = Some(messages::IMPORT_BASIS_REQUIRED);
+    if let Err(wrong) = &checked_import {
+        errors.descricao = wrong.description;
+        errors.segmento = wrong.segment;
+        errors.autorizacao = wrong.legal_basis;
     }
     if upload.too_large {
         errors.arquivo = Some(format!(
@@ -108,18 +117,11 @@ pub async fn import(
         }
         return Ok(Either::Left(page));
     }
-    let (Some(segment), Some(basis), Some(file)) = (segment, basis, upload.file) else {
+    let (Ok(new_import), Some(file)) = (checked_import, upload.file) else {
         return Err(AppError::Internal(
             "validated import form without its values".into(),
         ));
     };
-    let options = ImportOptions {
-        verify: values.verify,
-        dnd: values.nao_perturbe,
-        only_segment: values.manter_segmento,
-        clear_tags: values.limpar_tag,
-    };
-    let user_id = ctx.user.id;
     let only_validate = upload.fields.get("acao").is_some_and(|a| a == "validar");
 
     if only_validate {
@@ -132,27 +134,16 @@ pub async fn import(
         };
         let limits = config.limits();
         let path = file.path.clone();
-        let name = file.original_name.clone();
-        let segment_id = segment.id;
+        let segment_name = new_import.segment_name.clone();
         let result = state
-            .db(move |conn| {
-                let request = ImportRequest {
-                    description: &description,
-                    segment_id,
-                    legal_basis: basis.code(),
-                    file_name: &name,
-                    options,
-                    created_by: Some(user_id),
-                };
-                Ok(import::dry_run(conn, &request, &path, &limits)?)
-            })
+            .db(move |conn| Ok(import::dry_run(conn, &new_import, &path, &limits)?))
             .await;
         file.discard();
         return Ok(Either::Right(
             HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .body(
-                    ValidationPage::new(ctx, &file.original_name, &segment.name, result?)
+                    ValidationPage::new(ctx, &file.original_name, &segment_name, result?)
                         .render()?,
                 ),
         ));
@@ -160,35 +151,17 @@ pub async fn import(
 
     let ip = client_ip(&req);
     let path = file.path.to_string_lossy().to_string();
-    let name = file.original_name.clone();
     let form_token = Some(values.form_token).filter(|t| !t.is_empty());
     let token_again = form_token.clone();
     let created = state
         .db(move |conn| {
-            let request = ImportRequest {
-                description: &description,
-                segment_id: segment.id,
-                legal_basis: basis.code(),
-                file_name: &name,
-                options,
-                created_by: Some(user_id),
-            };
-            crate::db::write_transaction(conn, |conn| {
-                // The same form sent twice (a double click, a reload): the first one stands.
-                if let Some(token) = &form_token
-                    && let Some(first) = Audience::find_by_form_token(conn, token)?
-                {
-                    return Ok((first, false));
-                }
-                let audience = request.create_audience(
-                    conn,
-                    Some(&path),
-                    AudienceStatus::Queued,
-                    form_token.as_deref(),
-                )?;
-                ImportAudit::record(conn, &audience, &segment.name, Some(user_id), ip.as_deref())?;
-                Ok::<_, AppError>((audience, true))
-            })
+            Ok(Audience::queue(
+                conn,
+                &new_import,
+                &path,
+                form_token.as_deref(),
+                ip.as_deref(),
+            )?)
         })
         .await;
     let audience = match created {

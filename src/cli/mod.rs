@@ -1,5 +1,7 @@
 //! The command line: `serve` (the default), and the admin commands scripts rely on.
 
+mod data;
+
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -233,19 +235,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(url, bind).map(|()| ExitCode::SUCCESS)
         }
         Some(Command::Serve { bind }) => serve(url, bind).map(|()| ExitCode::SUCCESS),
-        Some(Command::Import(args)) => crate::cli_import::import(&url, args.into()),
+        Some(Command::Import(args)) => data::import(&url, args.into()),
         Some(Command::Contacts {
             command: ContactsCommand::Export { format },
         }) => {
-            let mut conn = open(&url)?;
-            crate::cli_import::export_contacts(&mut conn, matches!(format, ExportFormat::Csv))?;
+            let mut conn = crate::db::open(&url)?;
+            data::export_contacts(&mut conn, matches!(format, ExportFormat::Csv))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Dnd {
             command: DndCommand::Import { file },
         }) => {
-            let mut conn = open(&url)?;
-            crate::cli_import::import_dnd(&mut conn, &file)?;
+            let mut conn = crate::db::open(&url)?;
+            data::import_dnd(&mut conn, &file)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Token {
@@ -255,7 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
                 bail!("NAME must be 1 to 100 characters, without control characters");
             }
-            let mut conn = open(&url)?;
+            let mut conn = crate::db::open(&url)?;
             let now = time::now();
             let expires_at = expires_days.map(|days| now + i64::from(days) * 86_400);
             let (id, token) =
@@ -274,7 +276,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: UserCommand::Add { email, name, role },
         }) => {
             let password = read_password_line()?;
-            let mut conn = open(&url)?;
+            let mut conn = crate::db::open(&url)?;
             let user = add_user(&mut conn, &email, &name, role.into(), &password)?;
             println!("created user #{} {} ({})", user.id, user.email, user.role);
             Ok(ExitCode::SUCCESS)
@@ -283,7 +285,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: SegmentCommand::Add { name },
         }) => {
             let name = SegmentName::parse(&name).map_err(anyhow::Error::msg)?;
-            let mut conn = open(&url)?;
+            let mut conn = crate::db::open(&url)?;
             let (segment, created) = NewSegment {
                 name: name.as_str(),
                 name_key: name.key(),
@@ -323,9 +325,9 @@ fn serve(url: DatabaseUrl, bind: String) -> anyhow::Result<()> {
     })
 }
 
-impl From<ImportArgs> for crate::cli_import::ImportCommand {
+impl From<ImportArgs> for data::ImportCommand {
     fn from(a: ImportArgs) -> Self {
-        crate::cli_import::ImportCommand {
+        data::ImportCommand {
             file: a.file,
             description: a.description,
             segment: a.segment,
@@ -340,12 +342,6 @@ impl From<ImportArgs> for crate::cli_import::ImportCommand {
             json: a.json,
         }
     }
-}
-
-pub(crate) fn open(url: &DatabaseUrl) -> anyhow::Result<DbConnection> {
-    let mut conn = url.establish()?;
-    crate::db::run_migrations(&mut conn)?;
-    Ok(conn)
 }
 
 fn read_password_line() -> anyhow::Result<String> {

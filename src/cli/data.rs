@@ -9,10 +9,10 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::db::{DatabaseUrl, DbConnection};
-use crate::domain::{AudienceStatus, LegalBasis, SegmentName};
-use crate::import::{self, Counts, ImportOptions, ImportRequest, Outcome};
+use crate::domain::{ImportInput, ImportOptions, LegalBasis, NewImport, SegmentName};
+use crate::import::{self, Counts, Outcome};
 use crate::layout::{FileError, Report};
-use crate::models::{Audience, ContactProfile, ImportAudit, NewDndEntry, Segment};
+use crate::models::{ContactProfile, NewDndEntry, Segment};
 use crate::time;
 
 /// Exit status when the file itself was refused.
@@ -86,19 +86,12 @@ impl ReportJson {
 }
 
 pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let basis = LegalBasis::parse(&cmd.basis).with_context(|| {
-        format!(
+    if LegalBasis::parse(&cmd.basis).is_none() {
+        bail!(
             "unknown --basis {:?}: use one of {}",
             cmd.basis,
             LegalBasis::ALL.map(|b| b.code()).join(", ")
-        )
-    })?;
-    let description = crate::domain::text::collapse_spaces(&cmd.description);
-    if description.is_empty() {
-        bail!("--description must not be empty");
-    }
-    if description.chars().count() > 200 {
-        bail!("--description may have at most 200 characters");
+        );
     }
     if !cmd.file.is_file() {
         bail!("{} is not a file", cmd.file.display());
@@ -108,7 +101,7 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let mut conn = crate::cli::open(url)?;
+    let mut conn = crate::db::open(url)?;
     let segment_name = SegmentName::parse(&cmd.segment).map_err(anyhow::Error::msg)?;
     let segment = Segment::find_by_name(&mut conn, &segment_name)?.with_context(|| {
         format!(
@@ -116,6 +109,15 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             cmd.segment
         )
     })?;
+    let import = NewImport::try_from(ImportInput {
+        description: cmd.description.clone(),
+        segment: Some((segment.id, segment.name.clone())),
+        legal_basis: cmd.basis.clone(),
+        file_name,
+        options: cmd.options,
+        created_by: None,
+    })
+    .map_err(|errors| anyhow::anyhow!("--description: {}", errors.messages().join(" ")))?;
     let config = crate::config::Config::from_env(url.clone(), String::new())?;
     if cmd.options.verify && !crate::models::Settings::load(&mut conn, &config)?.verify_enabled {
         bail!(
@@ -124,16 +126,8 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
         );
     }
     let limits = config.limits();
-    let request = ImportRequest {
-        description: &description,
-        segment_id: segment.id,
-        legal_basis: basis.code(),
-        file_name: &file_name,
-        options: cmd.options,
-        created_by: None,
-    };
     let (json, code) = if cmd.dry_run {
-        match import::dry_run(&mut conn, &request, &cmd.file, &limits)? {
+        match import::dry_run(&mut conn, &import, &cmd.file, &limits)? {
             Outcome::Imported { counts, report } => (
                 ReportJson::new("validated", None, counts, &report),
                 ExitCode::SUCCESS,
@@ -143,40 +137,15 @@ pub fn import(url: &DatabaseUrl, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             }
         }
     } else {
-        let audience: Audience = crate::db::write_transaction(&mut conn, |conn| {
-            let audience = request.create_audience(conn, None, AudienceStatus::Processing, None)?;
-            ImportAudit::record(conn, &audience, &segment.name, None, None)?;
-            Ok::<_, diesel::result::Error>(audience)
-        })?;
-        let started = time::now();
-        diesel::RunQueryDsl::execute(
-            diesel::update(diesel::QueryDsl::find(
-                crate::schema::audiences::table,
-                audience.id,
-            ))
-            .set(diesel::ExpressionMethods::eq(
-                crate::schema::audiences::started_at,
-                Some(started),
-            )),
-            &mut conn,
-        )?;
-        match import::import_audience(&mut conn, &audience, &cmd.file, &limits, &mut |_, _| {}) {
-            Ok(Outcome::Imported { counts, report }) => (
-                ReportJson::new("imported", Some(audience.id), counts, &report),
+        match import::import_now(&mut conn, &import, &cmd.file, &limits)? {
+            (id, Outcome::Imported { counts, report }) => (
+                ReportJson::new("imported", Some(id), counts, &report),
                 ExitCode::SUCCESS,
             ),
-            Ok(Outcome::Rejected { report }) => (
-                rejected_json(Some(audience.id), &report),
+            (id, Outcome::Rejected { report }) => (
+                rejected_json(Some(id), &report),
                 ExitCode::from(EXIT_REJECTED),
             ),
-            Err(e) => {
-                let _ = import::record_failure(
-                    &mut conn,
-                    audience.id,
-                    "A importação pela linha de comando falhou.",
-                );
-                return Err(e.into());
-            }
         }
     };
     let mut out = std::io::stdout().lock();
