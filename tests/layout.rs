@@ -234,6 +234,46 @@ fn every_encoding_and_separator_reads_the_same_rows_with_accents_intact() {
 }
 
 #[test]
+fn excel_ms_dos_and_macintosh_csv_keep_every_accent() {
+    let reference = read("accents_utf8.csv");
+    assert!(reference.report.is_importable());
+    assert_eq!(reference.valid.len(), 5);
+    assert_eq!(
+        reference.valid[0].name.as_deref(),
+        Some("JOÃO DA CONCEIÇÃO")
+    );
+    for name in ["accents_cp850_msdos.csv", "accents_macroman.csv"] {
+        let other = read(name);
+        assert!(
+            other.report.is_importable(),
+            "{name}: {:?}",
+            other.report.file_errors
+        );
+        assert_eq!(other.report.data_rows, 5, "{name}");
+        for (got, want) in other.valid.iter().zip(&reference.valid) {
+            assert_eq!(
+                got.line, want.line,
+                "{name}: line numbers (bare CR lines too)"
+            );
+            assert_eq!(got.name, want.name, "{name}");
+            assert_eq!(got.message, want.message, "{name}");
+            assert_eq!(got.tag, want.tag, "{name}");
+            assert_eq!(got.coringas, want.coringas, "{name}");
+        }
+    }
+}
+
+#[test]
+fn text_in_no_code_page_that_reads_clearly_is_refused_naming_the_fix() {
+    let read = read("unknown_encoding.csv");
+    assert!(!read.report.is_importable());
+    let error = &read.report.file_errors[0];
+    assert_eq!(error.code.as_str(), "encoding");
+    assert!(error.message.contains("CSV UTF-8"), "{}", error.message);
+    assert!(read.valid.is_empty() && read.rejected.is_empty());
+}
+
+#[test]
 fn headers_as_people_retype_them_still_match() {
     let read = read("header_variants.csv");
     assert!(read.report.is_importable(), "{:?}", read.report.file_errors);

@@ -18,6 +18,8 @@ pub enum FileErrorCode {
     TooLarge,
     /// Merged cells in a workbook: their value lands in one row only.
     MergedCells,
+    /// A text file in an 8-bit code page that could not be told for sure.
+    Encoding,
 }
 
 impl FileErrorCode {
@@ -34,6 +36,7 @@ impl FileErrorCode {
             FileErrorCode::Unreadable => "unreadable",
             FileErrorCode::TooLarge => "too_large",
             FileErrorCode::MergedCells => "merged_cells",
+            FileErrorCode::Encoding => "encoding",
         }
     }
 }
@@ -126,6 +129,20 @@ impl FileError {
 
     pub fn unreadable(reason: impl Into<String>) -> Self {
         Self::unreadable_at(None, reason)
+    }
+
+    /// Not UTF-8, and no 8-bit code page reads it clearly as Portuguese.
+    pub fn unknown_encoding() -> Self {
+        Self::new(
+            None,
+            None,
+            FileErrorCode::Encoding,
+            "Não foi possível reconhecer a codificação do texto: os acentos sairiam trocados \
+             (\"JOÃO\" viraria \"JOÇO\"), por isso nada foi importado. No Excel, use Arquivo → \
+             Salvar como → \"CSV UTF-8 (delimitado por vírgulas)\" e envie o arquivo de novo."
+                .to_string(),
+            None,
+        )
     }
 
     pub fn unreadable_at(line: Option<u64>, reason: impl Into<String>) -> Self {

@@ -3,6 +3,7 @@
 //! yields typed, normalised rows or located errors. Pure code: no database, no HTTP.
 
 mod cells;
+mod codepage;
 pub mod error;
 mod header;
 mod sheet;

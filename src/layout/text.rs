@@ -1,5 +1,5 @@
-//! CSV and TXT files: encoding (UTF-8 with or without BOM, UTF-16 with BOM,
-//! Windows-1252), separator detection and RFC 4180 records, streamed row by row.
+//! CSV and TXT files: encoding (UTF-8 with or without BOM, UTF-16 with BOM, and the
+//! 8-bit code pages Excel writes: Windows-1252, 850, Mac Roman), separator detection and RFC 4180 records, streamed row by row.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -9,61 +9,158 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::rc::Rc;
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::RawRecord;
+use super::codepage::{CodePage, HighBytes};
 use super::error::FileError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TextEncoding {
-    Utf8 { bom: bool },
-    Utf16 { big_endian: bool },
-    Windows1252,
+    Utf8 {
+        bom: bool,
+    },
+    Utf16 {
+        big_endian: bool,
+    },
+    /// An 8-bit code page, told from the bytes.
+    Legacy(CodePage),
+}
+
+/// How a text file is to be read: its encoding, and whether its lines end in a bare CR
+/// (what "CSV (Macintosh)" writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TextShape {
+    encoding: TextEncoding,
+    cr_lines: bool,
 }
 
 fn io_error(e: std::io::Error) -> FileError {
     FileError::unreadable(format!("erro ao ler o arquivo ({e})"))
 }
 
-/// Excel writes a BOM for UTF-8 and UTF-16; without one, bytes that are not valid UTF-8
-/// mean the ANSI code page of a pt-BR Windows, Windows-1252.
-fn detect_encoding(path: &Path) -> Result<TextEncoding, FileError> {
+/// Excel writes a BOM for UTF-8 and UTF-16. Without one, the file is UTF-8 when its
+/// bytes are; otherwise one of the 8-bit code pages Excel's Save As writes (see
+/// `codepage`), told from its accented letters, or refused when none reads clearly.
+fn detect_encoding(path: &Path) -> Result<TextShape, FileError> {
     let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io_error)?);
     let head = file.fill_buf().map_err(io_error)?;
-    if head.starts_with(b"\xEF\xBB\xBF") {
-        return Ok(TextEncoding::Utf8 { bom: true });
-    }
-    if head.starts_with(b"\xFF\xFE") {
-        return Ok(TextEncoding::Utf16 { big_endian: false });
-    }
-    if head.starts_with(b"\xFE\xFF") {
-        return Ok(TextEncoding::Utf16 { big_endian: true });
-    }
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        Some(TextEncoding::Utf8 { bom: true })
+    } else if head.starts_with(b"\xFF\xFE") {
+        Some(TextEncoding::Utf16 { big_endian: false })
+    } else if head.starts_with(b"\xFE\xFF") {
+        Some(TextEncoding::Utf16 { big_endian: true })
+    } else {
+        None
+    };
+    let mut utf8 = true;
+    let mut high = HighBytes::default();
+    let (mut lf, mut cr, mut binary) = (false, false, false);
     // A multi-byte character may straddle two chunks: carry its start over.
     let mut carry: Vec<u8> = Vec::with_capacity(4);
     let mut chunk = vec![0u8; 1 << 16];
     loop {
         let n = file.read(&mut chunk).map_err(io_error)?;
         if n == 0 {
-            return Ok(if carry.is_empty() {
-                TextEncoding::Utf8 { bom: false }
-            } else {
-                TextEncoding::Windows1252
-            });
+            break;
         }
-        let mut data = std::mem::take(&mut carry);
-        data.extend_from_slice(&chunk[..n]);
-        match std::str::from_utf8(&data) {
-            Ok(_) => {}
-            Err(e) if e.error_len().is_none() => carry = data[e.valid_up_to()..].to_vec(),
-            Err(_) => return Ok(TextEncoding::Windows1252),
+        let data = &chunk[..n];
+        lf = lf || memchr(b'\n', data);
+        cr = cr || memchr(b'\r', data);
+        if bom.is_some() {
+            if lf {
+                break;
+            }
+            continue;
         }
+        high.feed(data);
+        binary = binary
+            || data
+                .iter()
+                .any(|b| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+        if utf8 {
+            let mut joined = std::mem::take(&mut carry);
+            joined.extend_from_slice(data);
+            match std::str::from_utf8(&joined) {
+                Ok(_) => {}
+                Err(e) if e.error_len().is_none() => carry = joined[e.valid_up_to()..].to_vec(),
+                Err(_) => utf8 = false,
+            }
+        }
+    }
+    let encoding = match bom {
+        Some(encoding) => encoding,
+        None if utf8 && carry.is_empty() => TextEncoding::Utf8 { bom: false },
+        // Not text at all: read it as Windows-1252 so the reader names the line holding
+        // binary bytes.
+        None if binary => TextEncoding::Legacy(CodePage::Windows1252),
+        None => {
+            high.finish();
+            TextEncoding::Legacy(high.code_page().ok_or_else(FileError::unknown_encoding)?)
+        }
+    };
+    // UTF-16 line ends are two bytes; a UTF-16 file holds zero bytes beside them anyway.
+    let cr_lines = cr && !lf && !matches!(encoding, TextEncoding::Utf16 { .. });
+    Ok(TextShape { encoding, cr_lines })
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> bool {
+    haystack.contains(&needle)
+}
+
+/// Decodes an 8-bit code page to UTF-8, byte by byte through its table.
+struct SingleByte<R> {
+    inner: R,
+    table: [Option<char>; 128],
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> Read for SingleByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.out.len() {
+            self.buf.resize(1 << 15, 0);
+            let n = self.inner.read(&mut self.buf)?;
+            self.out.clear();
+            self.pos = 0;
+            for &b in &self.buf[..n] {
+                if b < 0x80 {
+                    self.out.push(b);
+                } else {
+                    let c = self.table[usize::from(b - 0x80)].unwrap_or('\u{FFFD}');
+                    let mut utf8 = [0u8; 4];
+                    self.out
+                        .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                }
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Turns bare-CR line ends (the file has no LF at all) into LF.
+struct CrToLf<R>(R);
+
+impl<R: Read> Read for CrToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        for b in &mut buf[..n] {
+            if *b == b'\r' {
+                *b = b'\n';
+            }
+        }
+        Ok(n)
     }
 }
 
 /// The decoded text of the file as UTF-8 bytes, without any BOM.
-fn decoded_reader(path: &Path, encoding: TextEncoding) -> Result<Box<dyn Read>, FileError> {
+fn decoded_reader(path: &Path, shape: TextShape) -> Result<Box<dyn Read>, FileError> {
     let mut file = File::open(path).map_err(io_error)?;
     let transcode = |file: File, encoding: &'static Encoding| -> Box<dyn Read> {
         Box::new(
@@ -72,7 +169,7 @@ fn decoded_reader(path: &Path, encoding: TextEncoding) -> Result<Box<dyn Read>, 
                 .build(file),
         )
     };
-    Ok(match encoding {
+    let reader: Box<dyn Read> = match shape.encoding {
         TextEncoding::Utf8 { bom } => {
             if bom {
                 file.seek(SeekFrom::Start(3)).map_err(io_error)?;
@@ -83,7 +180,18 @@ fn decoded_reader(path: &Path, encoding: TextEncoding) -> Result<Box<dyn Read>, 
             file.seek(SeekFrom::Start(2)).map_err(io_error)?;
             transcode(file, if big_endian { UTF_16BE } else { UTF_16LE })
         }
-        TextEncoding::Windows1252 => transcode(file, WINDOWS_1252),
+        TextEncoding::Legacy(page) => Box::new(SingleByte {
+            inner: file,
+            table: page.high_half(),
+            buf: Vec::new(),
+            out: Vec::new(),
+            pos: 0,
+        }),
+    };
+    Ok(if shape.cr_lines {
+        Box::new(CrToLf(reader))
+    } else {
+        reader
     })
 }
 
@@ -242,8 +350,8 @@ pub(crate) fn read(
     path: &Path,
     on_record: &mut dyn FnMut(&RawRecord) -> ControlFlow<()>,
 ) -> Result<(), FileError> {
-    let encoding = detect_encoding(path)?;
-    let mut reader = BufReader::with_capacity(1 << 16, decoded_reader(path, encoding)?);
+    let shape = detect_encoding(path)?;
+    let mut reader = BufReader::with_capacity(1 << 16, decoded_reader(path, shape)?);
 
     let mut skipped = 0u64;
     let mut header = Vec::new();
@@ -289,7 +397,7 @@ pub(crate) fn read(
                 return Err(match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => FileError::unreadable_at(
                         line,
-                        "o texto não está numa codificação reconhecida (UTF-8, UTF-16 ou Windows-1252)",
+                        "o texto não está numa codificação reconhecida (UTF-8, UTF-16, Windows-1252, MS-DOS 850 ou Macintosh)",
                     ),
                     _ => FileError::unreadable_at(line, format!("CSV malformado ({e})")),
                 });

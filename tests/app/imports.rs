@@ -20,6 +20,7 @@ crate::on_both_backends!(
     the_rejected_rows_file_imports_again_with_its_error_column_and_same_values,
     a_second_post_of_the_same_form_leads_to_the_first_audience,
     a_new_tag_or_segment_counts_as_an_update,
+    ms_dos_and_macintosh_csv_files_import_with_names_intact,
 );
 
 fn contacts_of(app: &TestApp) -> Vec<ContactProfile> {
@@ -191,6 +192,50 @@ async fn a_file_level_failure_leaves_no_contact(app: TestApp) {
         .get_result(&mut app.db())
         .unwrap();
     assert_eq!(channels, 0);
+}
+
+/// Excel's "CSV (MS-DOS)" (code page 850) and "CSV (Macintosh)" (Mac Roman, bare CR):
+/// names are stored as typed; a file no code page reads clearly is refused.
+async fn ms_dos_and_macintosh_csv_files_import_with_names_intact(app: TestApp) {
+    app.login_staff().await;
+    let segment = app.add_segment("Codificações");
+    let (_, html) = app
+        .import_fixture("accents_cp850_msdos.csv", segment, &[])
+        .await;
+    assert_eq!(texts(&html, "#status"), vec!["Concluída"]);
+    let (_, html) = app
+        .import_fixture("accents_macroman.csv", segment, &[])
+        .await;
+    assert_eq!(texts(&html, "#status"), vec!["Concluída"]);
+    let mut names: Vec<String> = contacts_of(&app)
+        .into_iter()
+        .filter_map(|c| c.name)
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = [
+        "JOÃO DA CONCEIÇÃO",
+        "Sebastião Gonçalves Lúcia Antônio Inês Estêvão",
+        "joão da conceição",
+        "ágata àquela ângela não édipo êxito íris ótimo ônibus põe úmido müller maçã",
+        "ÁGATA ÀQUELA ÂNGELA ÃO ÉDEN ÊXITO ÍRIS ÓRION ÔNIBUS ÕES ÚRSULA MÜLLER ÇA",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    expected.sort();
+    assert_eq!(
+        names, expected,
+        "the second file re-imports the same five people"
+    );
+    let (_, html) = app
+        .import_fixture("unknown_encoding.csv", segment, &[])
+        .await;
+    assert_eq!(texts(&html, "#status"), vec!["Falhou"]);
+    assert_eq!(
+        texts(&html, "table.file-errors tbody td:nth-child(3)"),
+        vec!["encoding"]
+    );
+    assert_eq!(contacts_of(&app).len(), 5);
 }
 
 async fn validar_sem_importar_writes_nothing(app: TestApp) {
