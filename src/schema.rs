@@ -224,6 +224,26 @@ diesel::joinable!(api_tokens -> users (created_by));
 diesel::joinable!(dnd_entries -> users (created_by));
 diesel::joinable!(interactions -> users (attended_by));
 
+// PostgreSQL only: uploads waiting for the worker (SQLite keeps them in the spool folder).
+diesel::table! {
+    uploads (id) {
+        id -> BigInt,
+        size -> BigInt,
+        complete -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upload_chunks (upload_id, seq) {
+        upload_id -> BigInt,
+        seq -> Integer,
+        bytes -> Binary,
+    }
+}
+
+diesel::joinable!(upload_chunks -> uploads (upload_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     segments,
@@ -241,4 +261,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     user_sessions,
     document_conflicts,
+    uploads,
+    upload_chunks,
 );

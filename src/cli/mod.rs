@@ -70,6 +70,18 @@ enum Command {
         #[command(subcommand)]
         command: DndCommand,
     },
+    /// The database itself.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Report rows left pointing at nothing (a channel whose contact is gone, say): exits
+    /// 0 when there are none, 1 with a count per table.
+    Check,
 }
 
 #[derive(clap::Args)]
@@ -242,6 +254,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut conn = crate::db::open(&url)?;
             data::export_contacts(&mut conn, matches!(format, ExportFormat::Csv))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Db {
+            command: DbCommand::Check,
+        }) => {
+            let mut conn = crate::db::open(&url)?;
+            let orphans = crate::models::erase::orphans(&mut conn)?;
+            if orphans.is_empty() {
+                println!("ok: no orphan rows");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for (table, n) in &orphans {
+                println!("{table}: {n} orphan row(s)");
+            }
+            Ok(ExitCode::FAILURE)
         }
         Some(Command::Dnd {
             command: DndCommand::Import { file },

@@ -13,7 +13,7 @@ use crate::domain::text::fold;
 use crate::domain::{Priority, RecordType};
 use crate::layout::{LayoutRow, RowErrorCode, RowOutcome};
 use crate::messages;
-use crate::models::{NewAudienceMember, NewAudienceRowError, interaction};
+use crate::models::{NewAudienceMember, NewAudienceRowError, interaction, search};
 use crate::schema::{
     audience_members, audience_row_errors, contact_channels, contact_segments, contact_tags,
     contacts, dnd_entries, interactions,
@@ -514,6 +514,11 @@ impl Importer {
             .collect();
         if !new_contacts.is_empty() {
             crate::insert_all!(conn, contacts::table, &new_contacts[..]);
+            let names: Vec<(i64, &str)> = new_contacts
+                .iter()
+                .filter_map(|c| c.name_search.as_deref().map(|n| (c.id, n)))
+                .collect();
+            search::add_names(conn, &names)?;
             self.counts.contacts_created += new_contacts.len() as u64;
             for (slot, group) in new_slots.iter().enumerate() {
                 if used.contains(&slot) {
@@ -522,6 +527,7 @@ impl Importer {
                 }
             }
         }
+        let mut renamed: Vec<(i64, Option<String>)> = Vec::new();
         for (id, merged) in &merged_existing {
             let Some(current) = stored.get(id) else {
                 continue;
@@ -530,6 +536,9 @@ impl Importer {
                 continue;
             }
             let name = merged.name.clone().or_else(|| current.name.clone());
+            if name != current.name {
+                renamed.push((*id, name_search(&name)));
+            }
             diesel::update(contacts::table.find(*id))
                 .set((
                     contacts::name_search.eq(name_search(&name)),
@@ -548,6 +557,9 @@ impl Importer {
                 .execute(conn)?;
             self.mark_updated(*id);
         }
+        let renamed: Vec<(i64, Option<&str>)> =
+            renamed.iter().map(|(id, n)| (*id, n.as_deref())).collect();
+        search::replace_names(conn, &renamed)?;
 
         // Channels the base does not have yet, and the interactions that were waiting
         // for them (messages that arrived before the contact existed).

@@ -193,6 +193,7 @@ impl Audience {
                 .values(&row)
                 .returning(AudienceRow::as_returning())
         )?;
+        crate::models::search::add_description(conn, stored.id, &row.description_search)?;
         Ok(stored.into())
     }
 
@@ -487,18 +488,36 @@ pub struct AudienceListItem {
 }
 
 impl AudienceListItem {
-    fn filtered(search: Option<&str>) -> audiences::BoxedQuery<'static, crate::db::MultiBackend> {
+    /// Audiences whose description has every word of `search` (any part of a word,
+    /// ignoring accents and case), on the description index (`models::search`).
+    fn filtered(
+        backend: Backend,
+        search: Option<&str>,
+    ) -> audiences::BoxedQuery<'static, crate::db::MultiBackend> {
         let mut query = audiences::table.into_boxed();
-        if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = crate::domain::text::search_key(text)
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
+        let words = search
+            .map(|text| crate::models::search::words(text, 6))
+            .unwrap_or_default();
+        let fts = crate::models::search::fts_query(&words).filter(|_| backend == Backend::Sqlite);
+        for word in &words {
+            if fts.is_some() && crate::models::search::all_indexed(std::slice::from_ref(word)) {
+                continue;
+            }
             query = query.filter(
                 audiences::description_search
                     .assume_not_null()
-                    .like(format!("%{escaped}%"))
+                    .like(crate::models::search::like_pattern(word))
                     .escape('\\'),
+            );
+        }
+        if let Some(fts) = fts {
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "audiences.id IN (SELECT rowid FROM audience_descriptions \
+                     WHERE audience_descriptions MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(fts)
+                .sql(")"),
             );
         }
         query
@@ -511,7 +530,7 @@ impl AudienceListItem {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let ids: Vec<i64> = Self::filtered(search)
+        let ids: Vec<i64> = Self::filtered(conn.backend(), search)
             .select(audiences::id)
             .order((audiences::created_at.desc(), audiences::id.desc()))
             .offset(offset)
@@ -542,7 +561,9 @@ impl AudienceListItem {
     }
 
     pub fn count(conn: &mut DbConnection, search: Option<&str>) -> QueryResult<i64> {
-        Self::filtered(search).count().get_result(conn)
+        Self::filtered(conn.backend(), search)
+            .count()
+            .get_result(conn)
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::DbConnection;
+use crate::db::{Backend, DbConnection};
+use crate::models::search;
 use crate::schema::{contact_channels, contact_segments, contact_tags, contacts, segments};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -143,60 +144,40 @@ type ContactFilter = Box<
         >,
 >;
 
-fn like_escaped(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
+type IdQuery = contacts::BoxedQuery<'static, crate::db::MultiBackend, diesel::sql_types::BigInt>;
 
 impl ContactSearch {
-    /// Any key may match: the channel (any format the import accepts), the CPF/CNPJ with
-    /// or without punctuation, the customer code, a tag, or every word of the name
-    /// (ignoring accents and case, anywhere in it).
-    /// Words of a name a search tries, at most.
+    /// Words of a name a search tries, at most: past a few words a search is not a name.
     const MAX_NAME_WORDS: usize = 6;
 
-    fn text_filter(&self) -> Option<ContactFilter> {
-        let q = crate::domain::text::collapse_spaces(self.q.trim());
-        if q.is_empty() {
-            return None;
+    /// Contact ids passing the segment and priority filters.
+    fn filtered_ids(&self) -> IdQuery {
+        let mut query = contacts::table.select(contacts::id).into_boxed();
+        if let Some(segment_id) = self.segment_id {
+            query = query.filter(
+                contacts::id.eq_any(
+                    contact_segments::table
+                        .filter(contact_segments::segment_id.eq(segment_id))
+                        .select(contact_segments::contact_id),
+                ),
+            );
         }
-        let channel = crate::domain::parse_channel(&q);
-        let exact_document = crate::domain::Document::parse(&q).ok();
-        let mut terms: Vec<ContactFilter> = Vec::new();
-        // A whole phone, e-mail or CPF/CNPJ is never part of a name: skipping the name
-        // (a scan, since it matches anywhere) keeps those lookups on the indexes.
-        if channel.is_none() && exact_document.is_none() {
-            let folded = crate::domain::text::fold(&q).to_lowercase();
-            let mut by_name: ContactFilter = Box::new(contacts::name_search.is_not_null());
-            // Longest words first: they rule most names out, so the others are seldom tried.
-            // A word inside a longer one adds nothing; past a few words a search is not a
-            // name any more, and each word costs a pass over the names.
-            let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-            words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
-            let mut kept: Vec<&str> = Vec::new();
-            for word in words {
-                if !kept.iter().any(|longer| longer.contains(word)) {
-                    kept.push(word);
-                }
-            }
-            kept.truncate(Self::MAX_NAME_WORDS);
-            let words = kept;
-            for word in words {
-                by_name = Box::new(
-                    by_name.and(
-                        contacts::name_search
-                            .assume_not_null()
-                            .like(like_escaped(word))
-                            .escape('\\'),
-                    ),
-                );
-            }
-            terms.push(by_name);
+        if let Some(priority) = self.priority {
+            query = query.filter(contacts::priority.eq(priority.as_str()));
         }
-        let document = match exact_document {
+        query
+    }
+
+    fn has_filters(&self) -> bool {
+        self.segment_id.is_some() || self.priority.is_some()
+    }
+
+    /// The exact keys — the channel (any format the import accepts), the CPF/CNPJ with
+    /// or without punctuation, the customer code, a tag — gathered by one UNION of index
+    /// lookups.
+    fn key_filter(q: &str) -> ContactFilter {
+        let channel = crate::domain::parse_channel(q);
+        let document = match crate::domain::Document::parse(q).ok() {
             Some(d) => d.into_inner(),
             None => {
                 let bare: String = q
@@ -214,16 +195,14 @@ impl ContactSearch {
         let (kind, value) = channel
             .map(|(kind, value)| (kind.as_str(), value))
             .unwrap_or(("", String::new()));
-        // The exact keys, gathered by one UNION of index lookups: both databases then
-        // fetch those few contacts by id instead of testing every contact against each key.
         use diesel::sql_types::Text;
-        terms.push(Box::new(
+        Box::new(
             diesel::dsl::sql::<diesel::sql_types::Bool>(
                 "contacts.id IN (SELECT contact_id FROM contact_tags WHERE lower(tag) = lower(",
             )
-            .bind::<Text, _>(q.clone())
+            .bind::<Text, _>(q.to_string())
             .sql(") UNION SELECT id FROM contacts WHERE lower(customer_code) = lower(")
-            .bind::<Text, _>(q.clone())
+            .bind::<Text, _>(q.to_string())
             .sql(")")
             .sql(" UNION SELECT contact_id FROM contact_channels WHERE kind = ")
             .bind::<Text, _>(kind)
@@ -232,40 +211,110 @@ impl ContactSearch {
             .sql(" UNION SELECT id FROM contacts WHERE document = ")
             .bind::<Text, _>(document)
             .sql(")"),
-        ));
-        terms.into_iter().reduce(|any, term| Box::new(any.or(term)))
+        )
     }
 
-    /// One page of matching contacts, newest first, and whether more follow.
+    /// The newest `want` contacts (after the filters) with every word in their name, on
+    /// the name index (`models::search`).
+    fn name_matches(
+        &self,
+        conn: &mut DbConnection,
+        words: &[String],
+        want: i64,
+    ) -> QueryResult<Vec<i64>> {
+        let fts = search::fts_query(words);
+        let like_words: Vec<&String> = match (conn.backend(), &fts) {
+            // The FTS query answers the long words; LIKE checks the short ones.
+            (Backend::Sqlite, Some(_)) => words
+                .iter()
+                .filter(|w| !search::all_indexed(std::slice::from_ref(w)))
+                .collect(),
+            _ => words.iter().collect(),
+        };
+        if let (Backend::Sqlite, Some(fts)) = (conn.backend(), &fts)
+            && like_words.is_empty()
+            && !self.has_filters()
+        {
+            // The index alone, newest first: it stops once it has enough.
+            #[derive(QueryableByName)]
+            struct Hit {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                rowid: i64,
+            }
+            return Ok(diesel::sql_query(
+                "SELECT rowid FROM contact_names WHERE contact_names MATCH ? \
+                 ORDER BY rowid DESC LIMIT ?",
+            )
+            .bind::<diesel::sql_types::Text, _>(fts)
+            .bind::<diesel::sql_types::BigInt, _>(want)
+            .load::<Hit>(conn)?
+            .into_iter()
+            .map(|h| h.rowid)
+            .collect());
+        }
+        let mut query = self.filtered_ids();
+        if let (Backend::Sqlite, Some(fts)) = (conn.backend(), fts) {
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "contacts.id IN (SELECT rowid FROM contact_names WHERE contact_names MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(fts)
+                .sql(")"),
+            );
+        }
+        for word in like_words {
+            query = query.filter(
+                contacts::name_search
+                    .assume_not_null()
+                    .like(search::like_pattern(word))
+                    .escape('\\'),
+            );
+        }
+        query.order(contacts::id.desc()).limit(want).load(conn)
+    }
+
+    /// One page of matching contacts, newest first, and whether more follow. Any key may
+    /// match, or every word of the name (ignoring accents and case, anywhere in it).
     pub fn page(
         &self,
         conn: &mut DbConnection,
         offset: i64,
         limit: i64,
     ) -> QueryResult<(Vec<ContactProfile>, bool)> {
-        let mut query = ContactProfile::rows();
-        if let Some(filter) = self.text_filter() {
-            query = query.filter(filter);
-        }
-        if let Some(segment_id) = self.segment_id {
-            query = query.filter(
-                contacts::id.eq_any(
-                    contact_segments::table
-                        .filter(contact_segments::segment_id.eq(segment_id))
-                        .select(contact_segments::contact_id),
-                ),
-            );
-        }
-        if let Some(priority) = self.priority {
-            query = query.filter(contacts::priority.eq(priority.as_str()));
-        }
-        let mut rows: Vec<ContactRow> = query
+        let q = crate::domain::text::collapse_spaces(self.q.trim());
+        let want = offset + limit + 1;
+        let ids: Vec<i64> = if q.is_empty() {
+            self.filtered_ids()
+                .order(contacts::id.desc())
+                .offset(offset)
+                .limit(limit + 1)
+                .load(conn)?
+        } else {
+            let mut ids: Vec<i64> = self
+                .filtered_ids()
+                .filter(Self::key_filter(&q))
+                .order(contacts::id.desc())
+                .limit(want)
+                .load(conn)?;
+            // A whole phone, e-mail or CPF/CNPJ is never part of a name.
+            let exact_key = crate::domain::parse_channel(&q).is_some()
+                || crate::domain::Document::parse(&q).is_ok();
+            if !exact_key {
+                let words = search::words(&q, Self::MAX_NAME_WORDS);
+                ids.extend(self.name_matches(conn, &words, want)?);
+            }
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids.dedup();
+            ids.into_iter()
+                .skip(offset as usize)
+                .take(limit as usize + 1)
+                .collect()
+        };
+        let more = ids.len() as i64 > limit;
+        let rows: Vec<ContactRow> = ContactProfile::rows()
+            .filter(contacts::id.eq_any(&ids[..ids.len().min(limit as usize)]))
             .order(contacts::id.desc())
-            .offset(offset)
-            .limit(limit + 1)
             .load(conn)?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
         Ok((ContactProfile::complete(conn, rows)?, more))
     }
 }

@@ -280,7 +280,125 @@ mod data_commands {
         command_line_imports_and_dnd_lists_are_audited,
         verify_is_refused_while_the_add_on_is_off,
         an_export_read_in_part_ends_quietly,
+        db_check_finds_orphans_and_erase_leaves_none,
+        a_command_line_import_killed_mid_way_leaves_nothing,
     );
+
+    fn db_check(app: &TestApp) -> (Option<i32>, String) {
+        let output = engajar(&app.database_url, &["db", "check"], None);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+        )
+    }
+
+    async fn db_check_finds_orphans_and_erase_leaves_none(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let (json, code) = import_json(&app, "accents_utf8.csv", &[]);
+        assert_eq!(code, 0);
+        assert_eq!(
+            db_check(&app),
+            (Some(0), "ok: no orphan rows\n".to_string())
+        );
+        let ids: Vec<i64> = contacts::table
+            .select(contacts::id)
+            .order(contacts::id)
+            .load(&mut app.db())
+            .unwrap();
+        assert!(ids.len() >= 2);
+        // Through the one way out: the contact and everything of it go together.
+        assert!(engajar::models::erase::delete_contact(&mut app.db(), ids[0]).unwrap());
+        let audience = json["audience_id"].as_i64().unwrap();
+        assert!(engajar::models::erase::delete_audience(&mut app.db(), audience).unwrap());
+        assert_eq!(db_check(&app).0, Some(0), "{}", db_check(&app).1);
+        // Behind its back: what depended on the contact is left pointing at nothing
+        // (its channels on PostgreSQL, which keeps no foreign key there; its name-index
+        // entry on SQLite, whose foreign keys cascade).
+        diesel::sql_query(format!("DELETE FROM contacts WHERE id = {}", ids[1]))
+            .execute(&mut app.db())
+            .unwrap();
+        let (code, report) = db_check(&app);
+        assert_eq!(code, Some(1), "{report}");
+        let expected = match app.backend() {
+            Backend::Sqlite => "contact_names: 1 orphan row(s)",
+            Backend::Postgres => "contact_channels: 1 orphan row(s)",
+        };
+        assert!(report.contains(expected), "{report}");
+    }
+
+    /// Whether some connection holds the import's write lock right now.
+    fn import_in_progress(app: &TestApp) -> bool {
+        let mut conn = app.db();
+        match app.backend() {
+            Backend::Sqlite => {
+                diesel::sql_query("PRAGMA busy_timeout = 0")
+                    .execute(&mut conn)
+                    .unwrap();
+                match diesel::sql_query("BEGIN IMMEDIATE").execute(&mut conn) {
+                    Ok(_) => {
+                        diesel::sql_query("ROLLBACK").execute(&mut conn).unwrap();
+                        false
+                    }
+                    Err(_) => true,
+                }
+            }
+            Backend::Postgres => {
+                #[derive(QueryableByName)]
+                struct N {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    n: i64,
+                }
+                // The import's advisory lock (0x656e_6a6f_6273, split in two halves).
+                diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' \
+                     AND classid = 25966 AND objid = 1785684595 AND granted",
+                )
+                .get_result::<N>(&mut conn)
+                .unwrap()
+                .n > 0
+            }
+        }
+    }
+
+    async fn a_command_line_import_killed_mid_way_leaves_nothing(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("grande.csv");
+        std::fs::write(&file, generated_layout(150_000)).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"))
+            .args(["--database-url", &app.database_url, "import"])
+            .arg(&file)
+            .args(["--description", "Morta", "--segment", "clientes cli"])
+            .args(["--basis", "consentimento"])
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !import_in_progress(&app) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the import ended before it could be killed"
+            );
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "the import never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+        let contacts: i64 = contacts::table.count().get_result(&mut app.db()).unwrap();
+        assert_eq!((audiences, contacts), (0, 0), "nothing half-written");
+        assert_eq!(db_check(&app).0, Some(0), "{}", db_check(&app).1);
+        // The server never saw it either, and the next import goes in whole.
+        let (json, code) = import_json(&app, "row_level_errors.csv", &[]);
+        assert_eq!((code, json["status"].as_str()), (0, Some("imported")));
+        assert_eq!(db_check(&app).0, Some(0));
+    }
 
     fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (serde_json::Value, i32) {
         let path = fixture(file);

@@ -9,7 +9,69 @@ crate::on_both_backends!(
     filters_and_pages_narrow_the_list,
     the_contact_page_shows_origins_and_interactions,
     searches_ignore_case_and_accents_on_every_list,
+    name_search_follows_renames_and_pages_through_many_matches,
 );
+
+/// The name index follows what imports write: a renamed contact is found by its new
+/// name only; a word shared by many pages through them newest first; short words and
+/// filters combine with the indexed ones.
+async fn name_search_follows_renames_and_pages_through_many_matches(app: TestApp) {
+    app.login_staff().await;
+    let segment = app.add_segment("Clientes");
+    let phones: Vec<String> = (0..60).map(|i| format!("119876500{i:02}")).collect();
+    let names_typed: Vec<String> = (0..60).map(|i| format!("Cliente Número {i:02}")).collect();
+    let rows: Vec<[&str; 13]> = phones
+        .iter()
+        .zip(&names_typed)
+        .map(|(phone, name)| person("TELEFONE", phone, name, "", "", "", ""))
+        .chain([person(
+            "TELEFONE",
+            "11912345678",
+            "Ana Lima",
+            "",
+            "",
+            "",
+            "ALTA",
+        )])
+        .collect();
+    app.import_bytes("muitos.csv", layout_csv(&rows), segment, &[])
+        .await;
+    assert_eq!(names(&app, "q=lima").await, vec!["Ana Lima"]);
+    let renamed = [person(
+        "TELEFONE",
+        "11912345678",
+        "Ana Souza",
+        "",
+        "",
+        "",
+        "",
+    )];
+    app.import_bytes("renomeia.csv", layout_csv(&renamed), segment, &[])
+        .await;
+    assert!(
+        names(&app, "q=lima").await.is_empty(),
+        "the old name is gone"
+    );
+    assert_eq!(names(&app, "q=SOUZA%20ana").await, vec!["Ana Souza"]);
+    assert_eq!(names(&app, "q=an%20souz").await, vec!["Ana Souza"]);
+    let first = names(&app, "q=numero").await;
+    assert_eq!(first.len(), 25);
+    assert_eq!(first[0], "Cliente Número 59", "newest first");
+    assert_eq!(names(&app, "q=numero&page=2").await[0], "Cliente Número 34");
+    let last = names(&app, "q=numero&page=3").await;
+    assert_eq!(last.len(), 10);
+    assert_eq!(last[9], "Cliente Número 00");
+    // A short word narrows an indexed one; a filter narrows the index's matches.
+    assert_eq!(
+        names(&app, "q=numero%2007").await,
+        vec!["Cliente Número 07"]
+    );
+    assert_eq!(
+        names(&app, "q=ana&prioridade=ALTA").await,
+        vec!["Ana Souza"]
+    );
+    assert!(names(&app, "q=cliente&prioridade=ALTA").await.is_empty());
+}
 
 async fn names(app: &TestApp, query: &str) -> Vec<String> {
     let html = app.get_html(&format!("/contatos?{query}")).await;

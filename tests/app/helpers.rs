@@ -255,6 +255,20 @@ impl TestApp {
         self.post_form(action, &all).await
     }
 
+    /// `engajar db check`'s question, asked after every import a test makes.
+    pub fn assert_no_orphans(&self) {
+        let orphans = engajar::models::erase::orphans(&mut self.db()).unwrap();
+        assert!(orphans.is_empty(), "orphan rows: {orphans:?}");
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.database_url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
     pub fn db(&self) -> DbConnection {
         DatabaseUrl::parse(&self.database_url)
             .unwrap()
@@ -392,7 +406,9 @@ impl TestApp {
             .trim_start_matches("/engajar/publicos/")
             .parse()
             .unwrap_or_else(|_| panic!("redirected to {target}"));
-        (id, self.wait_for_audience(id).await)
+        let html = self.wait_for_audience(id).await;
+        self.assert_no_orphans();
+        (id, html)
     }
 
     /// Polls the audience page until its import has finished.

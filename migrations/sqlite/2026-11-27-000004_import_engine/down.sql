@@ -1,0 +1,2 @@
+DROP TABLE audience_descriptions;
+DROP TABLE contact_names;
