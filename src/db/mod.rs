@@ -62,28 +62,38 @@ macro_rules! insert_ignoring_duplicates {
 /// connection and reused (diesel caches statements whose shape cannot change).
 pub const INSERT_CHUNK: usize = 100;
 
-/// Inserts a slice of rows: whole chunks of [`INSERT_CHUNK`] through one cached prepared
-/// statement, the remainder in one more. Returns the rows inserted.
+/// Inserts a slice of rows. On PostgreSQL in one `COPY … FROM STDIN` (binary); on SQLite
+/// whole chunks of [`INSERT_CHUNK`] through one cached prepared statement, the remainder
+/// in one more. Returns the rows inserted.
 #[macro_export]
 macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let rows = $rows;
-        let mut chunks = rows.chunks_exact($crate::db::INSERT_CHUNK);
-        let mut inserted = 0usize;
-        for chunk in &mut chunks {
-            let fixed: &[_; $crate::db::INSERT_CHUNK] =
-                chunk.try_into().expect("chunks_exact yields whole chunks");
-            inserted += $crate::execute_on_backend!(
-                &mut *$conn,
-                diesel::insert_into($table).values(fixed)
-            )?;
+        if let $crate::db::DbConnection::Pg(pg) = &mut *$conn {
+            diesel::prelude::ExecuteCopyFromDsl::execute(
+                diesel::copy_from($table).from_insertable(rows),
+                pg,
+            )?
+        } else {
+            let mut chunks = rows.chunks_exact($crate::db::INSERT_CHUNK);
+            let mut inserted = 0usize;
+            for chunk in &mut chunks {
+                let fixed: &[_; $crate::db::INSERT_CHUNK] =
+                    chunk.try_into().expect("chunks_exact yields whole chunks");
+                inserted += $crate::execute_on_backend!(
+                    &mut *$conn,
+                    diesel::insert_into($table).values(fixed)
+                )?;
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                inserted += $crate::execute_on_backend!(
+                    &mut *$conn,
+                    diesel::insert_into($table).values(rest)
+                )?;
+            }
+            inserted
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            inserted +=
-                $crate::execute_on_backend!(&mut *$conn, diesel::insert_into($table).values(rest))?;
-        }
-        inserted
     }};
 }
 
