@@ -4,7 +4,7 @@
 //! one and a job whose server died is seen as abandoned and run again.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use crate::db::{Backend, DbConnection, Pool};
 use crate::layout::Limits;
 use crate::messages;
 use crate::models::Audience;
+use crate::models::upload::{self, UploadRef};
 
 const IDLE_WAIT: Duration = Duration::from_secs(2);
 const RECOVERY_EVERY: Duration = Duration::from_secs(30);
@@ -23,16 +24,19 @@ pub type ProgressMap = HashMap<i64, (u64, u64)>;
 pub struct Jobs {
     pool: Pool,
     limits: Limits,
+    /// This server's own folder, for the working copy of an upload kept in the database.
+    work_dir: PathBuf,
     wake: (Mutex<bool>, Condvar),
     progress: Mutex<ProgressMap>,
 }
 
 impl Jobs {
     /// Requeues what a dead server left half-done, then starts the worker thread.
-    pub fn start(pool: Pool, limits: Limits) -> Arc<Jobs> {
+    pub fn start(pool: Pool, limits: Limits, work_dir: PathBuf) -> Arc<Jobs> {
         let jobs = Arc::new(Jobs {
             pool,
             limits,
+            work_dir,
             wake: (Mutex::new(false), Condvar::new()),
             progress: Mutex::new(HashMap::new()),
         });
@@ -112,11 +116,38 @@ impl Jobs {
                 return;
             }
         };
-        let Some(path) = audience.upload.clone() else {
+        let Some(stored) = audience.upload.as_deref().map(UploadRef::parse) else {
             let _ = Audience::record_failure(conn, id, messages::IMPORT_UPLOAD_MISSING);
             return;
         };
-        let path = Path::new(&path);
+        // The import reads a file: an upload kept in the database is copied, piece by
+        // piece, to this server's own folder first.
+        let (path, copy) = match &stored {
+            UploadRef::File(path) => (path.clone(), false),
+            UploadRef::Database(upload_id) => {
+                match upload::is_complete(conn, *upload_id) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let _ = Audience::record_failure(conn, id, messages::IMPORT_UPLOAD_MISSING);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::error!(audience = id, error = %e, "cannot read the upload");
+                        return;
+                    }
+                }
+                let copy = self
+                    .work_dir
+                    .join(format!("import-{id}-{:016x}", rand::random::<u64>()));
+                if let Err(e) = upload::write_to_file(conn, *upload_id, &copy) {
+                    let _ = std::fs::remove_file(&copy);
+                    tracing::error!(audience = id, error = %e, "cannot copy the upload");
+                    return;
+                }
+                (copy, true)
+            }
+        };
+        let path = path.as_path();
         if !path.exists() {
             let _ = Audience::record_failure(conn, id, messages::IMPORT_UPLOAD_NOT_HERE);
             return;
@@ -140,6 +171,9 @@ impl Jobs {
             }
         };
         let result = import_audience(conn, &audience, path, &self.limits, &mut progress);
+        if copy {
+            let _ = std::fs::remove_file(path);
+        }
         self.progress
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -178,5 +212,7 @@ impl Jobs {
 /// The upload is no longer needed once its outcome is recorded.
 fn forget_file(conn: &mut DbConnection, id: i64, path: &Path) {
     let _ = std::fs::remove_file(path);
-    let _ = Audience::forget_upload(conn, id);
+    if let Err(e) = Audience::forget_upload(conn, id) {
+        tracing::warn!(audience = id, error = %e, "could not forget the upload");
+    }
 }

@@ -8,6 +8,7 @@ use crate::db::{Backend, DbConnection};
 use crate::domain::{AudienceStatus, ImportOptions, NewImport};
 use crate::layout::Report;
 use crate::models::ImportAudit;
+use crate::models::upload::UploadRef;
 use crate::schema::{audience_members, audience_row_errors, audiences, segments, users};
 use crate::time;
 
@@ -410,12 +411,24 @@ impl Audience {
             .map(|_| ())
     }
 
-    /// The upload is no longer needed once the outcome is recorded.
+    /// The upload is no longer needed once the outcome is recorded: one kept in the
+    /// database goes (a spool file is the caller's to remove).
     pub fn forget_upload(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
-        diesel::update(audiences::table.find(id))
-            .set(audiences::spool_path.eq(None::<String>))
-            .execute(conn)
-            .map(|_| ())
+        let stored: Option<String> = audiences::table
+            .find(id)
+            .select(audiences::spool_path)
+            .first::<Option<String>>(conn)
+            .optional()?
+            .flatten();
+        crate::db::write_transaction(conn, |conn| {
+            diesel::update(audiences::table.find(id))
+                .set(audiences::spool_path.eq(None::<String>))
+                .execute(conn)?;
+            if let Some(UploadRef::Database(upload_id)) = stored.as_deref().map(UploadRef::parse) {
+                crate::models::upload::delete(conn, upload_id)?;
+            }
+            Ok(())
+        })
     }
 
     /// Folds what SQL cannot fold alike on both databases (accents), for rows written

@@ -12,6 +12,7 @@ pub mod segment;
 pub mod session;
 pub mod settings;
 pub mod token;
+pub mod upload;
 pub mod user;
 
 pub use audience::{

@@ -40,6 +40,20 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Where the import form's uploads wait for the worker: PostgreSQL itself, shared by
+    /// every app server; SQLite's one server keeps them in its spool folder.
+    pub fn upload_store(&self) -> upload::UploadStore {
+        match self.config.database_url {
+            crate::db::DatabaseUrl::Postgres(_) => upload::UploadStore::Database {
+                pool: self.pool.clone(),
+                work_dir: self.config.spool_dir.clone(),
+            },
+            crate::db::DatabaseUrl::Sqlite(_) => {
+                upload::UploadStore::Folder(self.config.spool_dir.clone())
+            }
+        }
+    }
+
     /// Runs database work on the blocking pool, never on an async worker.
     pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
     where
@@ -123,7 +137,8 @@ pub fn server(
 ) -> std::io::Result<Server> {
     let workers = config.workers;
     let secure = config.secure_cookies;
-    let jobs = crate::import::jobs::Jobs::start(pool.clone(), config.limits());
+    let jobs =
+        crate::import::jobs::Jobs::start(pool.clone(), config.limits(), config.spool_dir.clone());
     let audit = audit_sink::AuditSink::start(pool.clone());
     let sessions = session_touch::SessionToucher::start(pool.clone());
     let api_rate = rate::ApiRate::new(config.api_rate.0, config.api_rate.1);

@@ -1,5 +1,7 @@
-//! Reading the multipart form: text fields into memory (small), the file streamed to the
-//! spool folder under a name of our own, never the one the browser sent.
+//! Reading the multipart form: text fields into memory (small), the file streamed as it
+//! arrives to where uploads wait (`UploadStore`): the database on PostgreSQL, in 1 MiB
+//! pieces, so several app servers share no folder; the spool folder on SQLite, under a
+//! name of our own, never the one the browser sent.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +10,8 @@ use actix_multipart::Multipart;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
+use crate::db::Pool;
+use crate::models::upload::{self, UploadRef};
 use crate::web::AppError;
 
 /// Text fields are short; anything longer is not from our form.
@@ -63,23 +67,14 @@ impl Drop for DryRunSlot {
 
 impl UploadGate {
     /// A place for `user`'s upload, unless they (or the server) have too many under way
-    /// or the spool folder already holds `spool_cap` bytes.
+    /// or the uploads waiting already hold `cap` bytes (`used`, from `UploadStore`).
     pub fn enter(
         self: &std::sync::Arc<Self>,
         user: i64,
-        spool_dir: &Path,
-        spool_cap: u64,
+        used: u64,
+        cap: u64,
     ) -> Result<UploadSlot, AppError> {
-        let used: u64 = std::fs::read_dir(spool_dir)
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .filter_map(|e| e.metadata().ok())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0);
-        if used >= spool_cap {
+        if used >= cap {
             return Err(AppError::Busy(crate::messages::SPOOL_FULL));
         }
         let mut per_user = self.per_user.lock().unwrap_or_else(|e| e.into_inner());
@@ -107,6 +102,53 @@ impl UploadGate {
     }
 }
 
+/// Where uploads are written as they arrive.
+#[derive(Clone)]
+pub enum UploadStore {
+    /// A folder of this server's (SQLite; and lists read at once).
+    Folder(PathBuf),
+    /// The database (PostgreSQL), shared by every app server; `work_dir` is this
+    /// server's own folder for the copies a dry run reads.
+    Database { pool: Pool, work_dir: PathBuf },
+}
+
+impl UploadStore {
+    /// Bytes of the uploads waiting now.
+    pub async fn used_bytes(&self) -> Result<u64, AppError> {
+        match self {
+            UploadStore::Folder(dir) => Ok(folder_bytes(dir)),
+            UploadStore::Database { pool, .. } => {
+                let pool = pool.clone();
+                blocking(move || {
+                    let mut conn = pool.get()?;
+                    Ok(upload::stored_bytes(&mut conn)?)
+                })
+                .await
+            }
+        }
+    }
+}
+
+pub fn folder_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(format!("upload task: {e}")))?
+}
+
 pub struct Upload {
     pub fields: HashMap<String, String>,
     /// The file as stored, its original name (for display only) and size.
@@ -115,14 +157,69 @@ pub struct Upload {
 }
 
 pub struct SpooledFile {
-    pub path: PathBuf,
+    pub stored: UploadRef,
     pub original_name: String,
     pub size: u64,
+    store: UploadStore,
 }
 
 impl SpooledFile {
+    /// Forgets the upload (a short delete when it is in the database).
     pub fn discard(&self) {
-        let _ = std::fs::remove_file(&self.path);
+        match (&self.stored, &self.store) {
+            (UploadRef::File(path), _) => {
+                let _ = std::fs::remove_file(path);
+            }
+            (UploadRef::Database(id), UploadStore::Database { pool, .. }) => {
+                if let Ok(mut conn) = pool.get() {
+                    let _ = upload::delete(&mut conn, *id);
+                }
+            }
+            (UploadRef::Database(_), UploadStore::Folder(_)) => {}
+        }
+    }
+
+    /// A file on this server to read the upload from, removed when dropped if it is a
+    /// copy of one kept in the database.
+    pub async fn local_file(&self) -> Result<LocalFile, AppError> {
+        match (&self.stored, &self.store) {
+            (UploadRef::File(path), _) => Ok(LocalFile {
+                path: path.clone(),
+                copy: false,
+            }),
+            (UploadRef::Database(id), UploadStore::Database { pool, work_dir }) => {
+                let (pool, id) = (pool.clone(), *id);
+                let path = spool_path(work_dir);
+                let local = LocalFile {
+                    path: path.clone(),
+                    copy: true,
+                };
+                blocking(move || {
+                    let mut conn = pool.get()?;
+                    upload::write_to_file(&mut conn, id, &path)
+                        .map_err(|e| AppError::Internal(format!("upload copy: {e}")))
+                })
+                .await?;
+                Ok(local)
+            }
+            (UploadRef::Database(_), UploadStore::Folder(_)) => Err(AppError::Internal(
+                "an upload in the database without one".into(),
+            )),
+        }
+    }
+}
+
+/// A file to read an upload from (see `SpooledFile::local_file`).
+pub struct LocalFile {
+    pub path: PathBuf,
+    copy: bool,
+}
+
+impl Drop for LocalFile {
+    fn drop(&mut self) {
+        if self.copy {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -130,6 +227,112 @@ impl Upload {
     pub fn discard(&self) {
         if let Some(file) = &self.file {
             file.discard();
+        }
+    }
+}
+
+/// Where a file part goes as it arrives.
+enum Sink {
+    File(tokio::fs::File),
+    Database {
+        pool: Pool,
+        id: i64,
+        seq: i32,
+        piece: Vec<u8>,
+    },
+}
+
+impl Sink {
+    async fn open(store: &UploadStore) -> Result<(Sink, UploadRef), AppError> {
+        match store {
+            UploadStore::Folder(dir) => {
+                let path = spool_path(dir);
+                let file = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| AppError::Internal(format!("spool {}: {e}", path.display())))?;
+                Ok((Sink::File(file), UploadRef::File(path)))
+            }
+            UploadStore::Database { pool, .. } => {
+                let pool = pool.clone();
+                let id = {
+                    let pool = pool.clone();
+                    blocking(move || {
+                        let mut conn = pool.get()?;
+                        Ok(upload::begin(&mut conn, crate::time::now())?)
+                    })
+                    .await?
+                };
+                Ok((
+                    Sink::Database {
+                        pool,
+                        id,
+                        seq: 0,
+                        piece: Vec::with_capacity(upload::CHUNK_BYTES),
+                    },
+                    UploadRef::Database(id),
+                ))
+            }
+        }
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), AppError> {
+        match self {
+            Sink::File(file) => file
+                .write_all(bytes)
+                .await
+                .map_err(|e| AppError::Internal(format!("spool write: {e}"))),
+            Sink::Database { piece, .. } => {
+                piece.extend_from_slice(bytes);
+                if piece.len() >= upload::CHUNK_BYTES {
+                    self.store_piece().await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends the piece gathered so far to the database.
+    async fn store_piece(&mut self) -> Result<(), AppError> {
+        let Sink::Database {
+            pool,
+            id,
+            seq,
+            piece,
+        } = self
+        else {
+            return Ok(());
+        };
+        if piece.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::replace(piece, Vec::with_capacity(upload::CHUNK_BYTES));
+        let (pool, id, n) = (pool.clone(), *id, *seq);
+        *seq += 1;
+        blocking(move || {
+            let mut conn = pool.get()?;
+            Ok(upload::append(&mut conn, id, n, &bytes)?)
+        })
+        .await
+    }
+
+    async fn finish(&mut self) -> Result<(), AppError> {
+        match self {
+            Sink::File(file) => file
+                .flush()
+                .await
+                .map_err(|e| AppError::Internal(format!("spool flush: {e}"))),
+            Sink::Database { .. } => {
+                self.store_piece().await?;
+                let Sink::Database { pool, id, .. } = self else {
+                    return Ok(());
+                };
+                let (pool, id) = (pool.clone(), *id);
+                blocking(move || {
+                    let mut conn = pool.get()?;
+                    Ok(upload::complete(&mut conn, id)?)
+                })
+                .await
+            }
         }
     }
 }
@@ -157,7 +360,7 @@ const IDLE_BODY: std::time::Duration = std::time::Duration::from_secs(30);
 /// written.
 pub async fn read(
     mut payload: Multipart,
-    spool_dir: &Path,
+    store: &UploadStore,
     max_bytes: u64,
     csrf_ok: &dyn Fn(&str) -> bool,
 ) -> Result<Upload, AppError> {
@@ -166,7 +369,7 @@ pub async fn read(
         file: None,
         too_large: false,
     };
-    let result = read_fields(&mut payload, spool_dir, max_bytes, csrf_ok, &mut upload).await;
+    let result = read_fields(&mut payload, store, max_bytes, csrf_ok, &mut upload).await;
     if result.is_err() {
         upload.discard();
     }
@@ -184,7 +387,7 @@ async fn next_or_stall<S: futures_util::Stream + Unpin>(
 
 async fn read_fields(
     payload: &mut Multipart,
-    spool_dir: &Path,
+    store: &UploadStore,
     max_bytes: u64,
     csrf_ok: &dyn Fn(&str) -> bool,
     upload: &mut Upload,
@@ -209,15 +412,13 @@ async fn read_fields(
                 }
                 continue;
             };
-            let path = spool_path(spool_dir);
-            let mut out = tokio::fs::File::create(&path)
-                .await
-                .map_err(|e| AppError::Internal(format!("spool {}: {e}", path.display())))?;
+            let (mut sink, stored) = Sink::open(store).await?;
             let mut size: u64 = 0;
             upload.file = Some(SpooledFile {
-                path: path.clone(),
+                stored,
                 original_name: display_name(&filename),
                 size: 0,
+                store: store.clone(),
             });
             while let Some(chunk) = next_or_stall(&mut field).await? {
                 let chunk = chunk.map_err(bad)?;
@@ -230,13 +431,11 @@ async fn read_fields(
                     }
                     continue;
                 }
-                out.write_all(&chunk)
-                    .await
-                    .map_err(|e| AppError::Internal(format!("spool write: {e}")))?;
+                sink.write(&chunk).await?;
             }
-            out.flush()
-                .await
-                .map_err(|e| AppError::Internal(format!("spool flush: {e}")))?;
+            if !upload.too_large {
+                sink.finish().await?;
+            }
             if let Some(file) = upload.file.as_mut() {
                 file.size = size;
             }

@@ -255,6 +255,22 @@ impl TestApp {
         self.post_form(action, &all).await
     }
 
+    /// Uploads kept anywhere: files in the spool folder, and on PostgreSQL stored uploads.
+    pub fn uploads_kept(&self) -> usize {
+        let files = std::fs::read_dir(self.spool.path()).unwrap().count();
+        let stored = match self.backend() {
+            Backend::Sqlite => 0,
+            Backend::Postgres => {
+                use diesel::prelude::*;
+                engajar::schema::uploads::table
+                    .count()
+                    .get_result::<i64>(&mut self.db())
+                    .unwrap() as usize
+            }
+        };
+        files + stored
+    }
+
     /// `engajar db check`'s question, asked after every import a test makes.
     pub fn assert_no_orphans(&self) {
         let orphans = engajar::models::erase::orphans(&mut self.db()).unwrap();

@@ -219,4 +219,5 @@ async fn an_upload_named_like_a_path_stays_a_name(app: TestApp) {
     assert!(!passwd.contains("TIPO_DE_REGISTRO"));
     let left: Vec<_> = std::fs::read_dir(app.spool.path()).unwrap().collect();
     assert!(left.is_empty(), "spool keeps {left:?} after audience {id}");
+    assert_eq!(app.uploads_kept(), 0);
 }

@@ -266,11 +266,7 @@ async fn validar_sem_importar_writes_nothing(app: TestApp) {
     assert!(contacts_of(&app).is_empty());
     let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
     assert_eq!(audiences, 0);
-    assert_eq!(
-        std::fs::read_dir(app.spool.path()).unwrap().count(),
-        0,
-        "the upload is gone"
-    );
+    assert_eq!(app.uploads_kept(), 0, "the upload is gone");
 }
 
 async fn rejected_rows_download_fixes_and_imports_again(app: TestApp) {
@@ -751,7 +747,7 @@ async fn uploads_over_the_limit_get_a_clear_page(app: TestApp) {
     assert_eq!(response.status(), 413);
     let html = scraper::Html::parse_document(&response.text().await.unwrap());
     assert!(texts(&html, ".field-error")[0].contains("passa do limite de 2 MB"));
-    assert_eq!(std::fs::read_dir(app.spool.path()).unwrap().count(), 0);
+    assert_eq!(app.uploads_kept(), 0);
     let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
     assert_eq!(audiences, 0);
 }

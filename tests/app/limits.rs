@@ -120,7 +120,7 @@ async fn an_upload_without_a_valid_token_writes_nothing(app: TestApp) {
     if let Ok(response) = response {
         assert_eq!(response.status(), 403);
     }
-    assert_eq!(std::fs::read_dir(app.spool.path()).unwrap().count(), 0);
+    assert_eq!(app.uploads_kept(), 0);
     let audiences: i64 = {
         use diesel::prelude::*;
         engajar::schema::audiences::table
@@ -149,12 +149,29 @@ async fn an_upload_without_a_valid_token_writes_nothing(app: TestApp) {
 async fn a_full_spool_refuses_new_uploads_with_a_clear_page(app: TestApp) {
     app.login_staff().await;
     let segment = app.add_segment("Clientes").to_string();
-    // Uploads waiting for the worker already fill the allowed space (64 MB in tests).
-    let waiting = app.spool.path().join("upload-waiting");
-    std::fs::File::create(&waiting)
-        .unwrap()
-        .set_len(64 * 1024 * 1024)
-        .unwrap();
+    // Uploads waiting for the worker already fill the allowed space (64 MB in tests):
+    // in the spool folder on SQLite, in the database on PostgreSQL.
+    match app.backend() {
+        Backend::Sqlite => {
+            let waiting = app.spool.path().join("upload-waiting");
+            std::fs::File::create(&waiting)
+                .unwrap()
+                .set_len(64 * 1024 * 1024)
+                .unwrap();
+        }
+        Backend::Postgres => {
+            use diesel::prelude::*;
+            use engajar::schema::uploads;
+            diesel::insert_into(uploads::table)
+                .values((
+                    uploads::size.eq(64 * 1024 * 1024),
+                    uploads::complete.eq(0),
+                    uploads::created_at.eq(1),
+                ))
+                .execute(&mut app.db())
+                .unwrap();
+        }
+    }
     let response = app
         .post_import(
             "a.csv",
@@ -169,7 +186,7 @@ async fn a_full_spool_refuses_new_uploads_with_a_clear_page(app: TestApp) {
     assert_eq!(response.status(), 429);
     let html = scraper::Html::parse_document(&response.text().await.unwrap());
     assert!(texts(&html, "main p").join(" ").contains("está cheio"));
-    assert_eq!(std::fs::read_dir(app.spool.path()).unwrap().count(), 1);
+    assert_eq!(app.uploads_kept(), 1);
 }
 
 async fn an_import_failed_by_the_database_forgets_its_upload(app: TestApp) {
@@ -208,7 +225,7 @@ async fn an_import_failed_by_the_database_forgets_its_upload(app: TestApp) {
     assert_eq!(status, "failed");
     assert!(failure.unwrap().contains("erro no banco de dados"));
     let started = std::time::Instant::now();
-    while std::fs::read_dir(app.spool.path()).unwrap().count() > 0 {
+    while app.uploads_kept() > 0 {
         assert!(
             started.elapsed().as_secs() < 10,
             "the upload is gone once the failure is recorded"

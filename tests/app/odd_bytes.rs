@@ -162,7 +162,7 @@ async fn control_characters_in_the_import_form_are_refused(app: TestApp) {
         .get_result(&mut app.db())
         .unwrap();
     assert_eq!(audiences, 0);
-    assert_eq!(std::fs::read_dir(app.spool.path()).unwrap().count(), 0);
+    assert_eq!(app.uploads_kept(), 0);
 }
 
 async fn control_characters_in_the_api_answer_422_invalid_text(app: TestApp) {

@@ -1,6 +1,7 @@
-//! Two app servers on one PostgreSQL, sharing the session key and the spool folder: a
-//! session from one is valid on the other, and every import submitted through either is
-//! processed exactly once.
+//! Two app servers on one PostgreSQL, sharing the session key and nothing else (each has
+//! its own spool folder; uploads wait in the database): a session from one is valid on
+//! the other, and every import submitted through either is processed exactly once,
+//! whichever server received its file.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -42,15 +43,15 @@ async fn two_servers_share_sessions_and_process_each_import_once() {
         .0
         .id
     };
-    let spool = tempfile::tempdir().unwrap();
+    let spools = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let logs = tempfile::tempdir().unwrap();
-    let env = [
-        ("ENGAJAR_SPOOL_DIR", spool.path().to_str().unwrap()),
-        ("ENGAJAR_SESSION_KEY", SESSION_KEY),
-    ];
     let ports = [free_port(), free_port()];
     let mut servers = Vec::new();
     for (i, port) in ports.iter().enumerate() {
+        let env = [
+            ("ENGAJAR_SPOOL_DIR", spools[i].path().to_str().unwrap()),
+            ("ENGAJAR_SESSION_KEY", SESSION_KEY),
+        ];
         let log = logs.path().join(format!("server-{i}.log"));
         servers.push(start_binary_logging(&url, *port, &env, Some(&log)).await);
     }
@@ -167,4 +168,18 @@ async fn two_servers_share_sessions_and_process_each_import_once() {
             started_by.get(id)
         );
     }
+    // The uploads lived in the database and are gone; neither server kept a file.
+    let stored: i64 = engajar::schema::uploads::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(stored, 0);
+    for spool in &spools {
+        assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0);
+    }
+    assert!(
+        engajar::models::erase::orphans(&mut conn)
+            .unwrap()
+            .is_empty()
+    );
 }

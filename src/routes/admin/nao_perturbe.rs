@@ -184,13 +184,15 @@ pub async fn dnd_upload(
     state: web::Data<AppState>,
     payload: Multipart,
 ) -> Result<Either<DndPage, HttpResponse>, AppError> {
+    // The list is read at once, on this server: its own folder holds it meanwhile.
+    let store = upload::UploadStore::Folder(state.config.spool_dir.clone());
     let _slot = state.uploads.enter(
         ctx.user.id,
-        &state.config.spool_dir,
+        store.used_bytes().await?,
         state.config.spool_max_bytes,
     )?;
     let csrf_ok = |token: &str| session.csrf_matches(token);
-    let upload = upload::read(payload, &state.config.spool_dir, MAX_LIST_BYTES, &csrf_ok).await?;
+    let upload = upload::read(payload, &store, MAX_LIST_BYTES, &csrf_ok).await?;
     let file = match (&upload.file, upload.too_large) {
         (Some(file), false) if file.size > 0 => file,
         _ => {
@@ -213,7 +215,8 @@ pub async fn dnd_upload(
             return Ok(Either::Left(page));
         }
     };
-    let bytes = tokio::fs::read(&file.path)
+    let local = file.local_file().await?;
+    let bytes = tokio::fs::read(&local.path)
         .await
         .map_err(|e| AppError::Internal(format!("reading spooled list: {e}")));
     upload.discard();

@@ -29,17 +29,14 @@ pub async fn import(
 ) -> Result<Either<ImportFormPage, HttpResponse>, AppError> {
     let config = &state.config;
     let settings = state.settings().await?;
-    let _slot = state
-        .uploads
-        .enter(ctx.user.id, &config.spool_dir, config.spool_max_bytes)?;
+    let store = state.upload_store();
+    let _slot = state.uploads.enter(
+        ctx.user.id,
+        store.used_bytes().await?,
+        config.spool_max_bytes,
+    )?;
     let csrf_ok = |token: &str| session.csrf_matches(token);
-    let upload = upload::read(
-        payload,
-        &config.spool_dir,
-        settings.max_upload_bytes(),
-        &csrf_ok,
-    )
-    .await?;
+    let upload = upload::read(payload, &store, settings.max_upload_bytes(), &csrf_ok).await?;
     let values = ImportFormValues {
         descricao: upload.fields.get("descricao").cloned().unwrap_or_default(),
         segmento: upload
@@ -133,11 +130,19 @@ pub async fn import(
             }
         };
         let limits = config.limits();
-        let path = file.path.clone();
+        let local = match file.local_file().await {
+            Ok(local) => local,
+            Err(e) => {
+                file.discard();
+                return Err(e);
+            }
+        };
+        let path = local.path.clone();
         let segment_name = new_import.segment_name.clone();
         let result = state
             .db(move |conn| Ok(import::dry_run(conn, &new_import, &path, &limits)?))
             .await;
+        drop(local);
         file.discard();
         return Ok(Either::Right(
             HttpResponse::Ok()
@@ -150,7 +155,7 @@ pub async fn import(
     }
 
     let ip = client_ip(&req);
-    let path = file.path.to_string_lossy().to_string();
+    let stored = file.stored.stored();
     let form_token = Some(values.form_token).filter(|t| !t.is_empty());
     let token_again = form_token.clone();
     let created = state
@@ -158,7 +163,7 @@ pub async fn import(
             Ok(Audience::queue(
                 conn,
                 &new_import,
-                &path,
+                &stored,
                 form_token.as_deref(),
                 ip.as_deref(),
             )?)
