@@ -12,5 +12,6 @@ pub mod messages;
 pub mod models;
 pub mod routes;
 pub mod schema;
+pub mod startup;
 pub mod time;
 pub mod web;

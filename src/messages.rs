@@ -171,3 +171,71 @@ pub const DRY_RUN_BUSY: &str = "Outra validação está em andamento neste servi
      alguns instantes e clique em Validar sem importar de novo.";
 
 pub const TOKEN_VALIDITY_INVALID: &str = "Escolha uma validade da lista.";
+
+/// Every action the app records, with its pt-BR name.
+pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
+    ("login", "Login"),
+    ("login_failed", "Login recusado"),
+    ("login_throttled", "Login bloqueado por tentativas"),
+    (
+        "password_change_failed",
+        "Senha atual errada em Minha conta",
+    ),
+    ("logout_everywhere", "Saiu de todos os dispositivos"),
+    ("document_conflict_resolved", "CPF/CNPJ repetido resolvido"),
+    ("setup", "Configuração inicial"),
+    ("import", "Importação de público"),
+    ("segment_create", "Segmento criado"),
+    ("segment_rename", "Segmento renomeado"),
+    ("segment_delete", "Segmento excluído"),
+    ("user_create", "Usuário criado"),
+    ("user_role", "Papel alterado"),
+    ("user_disable", "Usuário desativado"),
+    ("user_enable", "Usuário reativado"),
+    ("user_password_reset", "Senha redefinida"),
+    ("password_change", "Senha alterada pelo próprio usuário"),
+    ("dnd_add", "Não Perturbe: adicionado"),
+    ("dnd_remove", "Não Perturbe: removido"),
+    ("dnd_upload", "Não Perturbe: lista enviada"),
+    ("settings", "Configurações alteradas"),
+    ("token_create", "Token criado"),
+    ("token_revoke", "Token revogado"),
+    ("interaction_attend", "Interação atendida"),
+];
+
+/// The API's error messages (JSON `message`).
+pub const API_UNAVAILABLE: &str =
+    "O banco de dados não está respondendo; tente de novo em instantes.";
+pub const API_TOKEN_MISSING: &str = "Envie o cabeçalho Authorization: Bearer TOKEN.";
+pub const API_TOKEN_INVALID: &str = "Token inválido, revogado ou expirado.";
+pub const API_PHONE_INVALID: &str = "value não é um telefone válido (com DDD).";
+pub const API_EMAIL_INVALID: &str = "value não é um e-mail válido.";
+pub const API_TEXT_EMPTY: &str = "text não pode ser vazio.";
+pub const API_TEXT_TOO_LONG: &str = "text passa de 4.096 caracteres, o máximo de uma mensagem.";
+pub const API_AT_OUT_OF_RANGE: &str =
+    "at deve estar entre 2000-01-01 e, no máximo, um dia à frente de agora.";
+pub const API_VALUE_INVALID: &str = "value não é um telefone (com DDD) nem um e-mail válido.";
+
+pub fn api_invalid_text(field: &str) -> String {
+    format!("{field} contém caracteres de controle (como NUL ou ESC), que não são aceitos.")
+}
+
+pub fn api_rate_limited(per_second: impl std::fmt::Display) -> String {
+    format!(
+        "Limite de {per_second} requisições por segundo deste token atingido; tente de novo em instantes."
+    )
+}
+
+pub fn api_unreadable_body(e: &dyn std::fmt::Display) -> String {
+    format!("Corpo ilegível: {e}")
+}
+
+pub fn api_invalid_json(e: &dyn std::fmt::Display) -> String {
+    format!("JSON inválido: {e}. Esperado: {{\"channel\",\"value\",\"text\",\"at\"}}.")
+}
+
+pub const CLI_AUTHOR: &str = "Linha de comando";
+
+pub fn upload_too_large(max_mb: impl std::fmt::Display) -> String {
+    format!("O arquivo passa do limite de {max_mb} MB. Divida-o em partes menores.")
+}

@@ -345,7 +345,7 @@ fn serve(url: DatabaseUrl, bind: String) -> anyhow::Result<()> {
     let shown_url = config.database_url.display();
     let bind_shown = config.bind.clone();
     actix_web::rt::System::new().block_on(async move {
-        let app = crate::web::build(config)?;
+        let app = crate::startup::build(config)?;
         tracing::info!(database = %shown_url, "Engajar is listening on http://{}", bind_shown);
         app.server.await.context("server stopped")
     })

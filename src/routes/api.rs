@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::{RecordType, parse_channel};
+use crate::messages;
 use crate::models::{ContactProfile, NewInteraction, token};
 use crate::time;
 use crate::web::{AppError, AppState};
@@ -54,7 +55,7 @@ impl From<AppError> for ApiError {
             AppError::Unavailable(_) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "O banco de dados não está respondendo; tente de novo em instantes.",
+                messages::API_UNAVAILABLE,
             ),
             other => {
                 tracing::error!(error = %other, "API request failed");
@@ -79,7 +80,7 @@ pub fn invalid_text(field: &str) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_text",
-        format!("{field} contém caracteres de controle (como NUL ou ESC), que não são aceitos."),
+        messages::api_invalid_text(field),
     )
 }
 
@@ -110,27 +111,24 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<i64, ApiErr
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .ok_or_else(|| unauthorized("Envie o cabeçalho Authorization: Bearer TOKEN."))?;
+        .ok_or_else(|| unauthorized(messages::API_TOKEN_MISSING))?;
     let presented = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("Envie o cabeçalho Authorization: Bearer TOKEN."))?
+        .ok_or_else(|| unauthorized(messages::API_TOKEN_MISSING))?
         .to_string();
     let now = time::now();
     let id = state
         .db(move |conn| Ok(token::authenticate(conn, &presented, now)?))
         .await?
-        .ok_or_else(|| unauthorized("Token inválido, revogado ou expirado."))?;
+        .ok_or_else(|| unauthorized(messages::API_TOKEN_INVALID))?;
     if let Err(wait) = state.api_rate.take(id, std::time::Instant::now()) {
         let mut error = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            format!(
-                "Limite de {} requisições por segundo deste token atingido; tente de novo em instantes.",
-                state.api_rate.per_second
-            ),
+            messages::api_rate_limited(state.api_rate.per_second),
         );
         error.retry_after = Some(wait.as_secs().max(1));
         return Err(error);
@@ -145,7 +143,7 @@ async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError>
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed",
-                format!("Corpo ilegível: {e}"),
+                messages::api_unreadable_body(&e),
             )
         })?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
@@ -196,7 +194,7 @@ async fn create_interaction_inner(
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed",
-            format!("JSON inválido: {e}. Esperado: {{\"channel\",\"value\",\"text\",\"at\"}}."),
+            messages::api_invalid_json(&e),
         )
     })?;
     clean_fields(&[
@@ -219,8 +217,8 @@ async fn create_interaction_inner(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_value",
                 match kind {
-                    RecordType::Telefone => "value não é um telefone válido (com DDD).",
-                    RecordType::Email => "value não é um e-mail válido.",
+                    RecordType::Telefone => messages::API_PHONE_INVALID,
+                    RecordType::Email => messages::API_EMAIL_INVALID,
                 },
             ));
         }
@@ -229,14 +227,14 @@ async fn create_interaction_inner(
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_text",
-            "text não pode ser vazio.",
+            messages::API_TEXT_EMPTY,
         ));
     }
     if input.text.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_text",
-            "text passa de 4.096 caracteres, o máximo de uma mensagem.",
+            messages::API_TEXT_TOO_LONG,
         ));
     }
     let now = time::now();
@@ -256,7 +254,7 @@ async fn create_interaction_inner(
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_value",
-            "at deve estar entre 2000-01-01 e, no máximo, um dia à frente de agora.",
+            messages::API_AT_OUT_OF_RANGE,
         ));
     }
     let text = input.text;
@@ -314,7 +312,7 @@ async fn lookup_inner(
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_value",
-            "value não é um telefone (com DDD) nem um e-mail válido.",
+            messages::API_VALUE_INVALID,
         )
     })?;
     let found = state

@@ -193,7 +193,7 @@ pub async fn spawn_app_configured(
         api_rate: (20, 100),
     };
     configure(&mut config);
-    let app = engajar::web::build(config).expect("app starts");
+    let app = engajar::startup::build(config).expect("app starts");
     let address = format!("http://127.0.0.1:{}", app.port);
     tokio::spawn(app.server);
     Some(TestApp {

@@ -12,35 +12,7 @@ use crate::web::paging::{PAGE_SIZE, Pager};
 use crate::web::{AppError, AppState};
 
 /// Every action the app records, with its pt-BR name.
-pub const ACTIONS: &[(&str, &str)] = &[
-    ("login", "Login"),
-    ("login_failed", "Login recusado"),
-    ("login_throttled", "Login bloqueado por tentativas"),
-    (
-        "password_change_failed",
-        "Senha atual errada em Minha conta",
-    ),
-    ("logout_everywhere", "Saiu de todos os dispositivos"),
-    ("document_conflict_resolved", "CPF/CNPJ repetido resolvido"),
-    ("setup", "Configuração inicial"),
-    ("import", "Importação de público"),
-    ("segment_create", "Segmento criado"),
-    ("segment_rename", "Segmento renomeado"),
-    ("segment_delete", "Segmento excluído"),
-    ("user_create", "Usuário criado"),
-    ("user_role", "Papel alterado"),
-    ("user_disable", "Usuário desativado"),
-    ("user_enable", "Usuário reativado"),
-    ("user_password_reset", "Senha redefinida"),
-    ("password_change", "Senha alterada pelo próprio usuário"),
-    ("dnd_add", "Não Perturbe: adicionado"),
-    ("dnd_remove", "Não Perturbe: removido"),
-    ("dnd_upload", "Não Perturbe: lista enviada"),
-    ("settings", "Configurações alteradas"),
-    ("token_create", "Token criado"),
-    ("token_revoke", "Token revogado"),
-    ("interaction_attend", "Interação atendida"),
-];
+pub use crate::messages::AUDIT_ACTIONS as ACTIONS;
 
 pub fn action_label(code: &str) -> &str {
     ACTIONS

@@ -42,7 +42,7 @@ impl From<AudienceListItem> for AudienceRow {
             file_name: item.file_name,
             created_by: item
                 .created_by_name
-                .unwrap_or_else(|| "Linha de comando".to_string()),
+                .unwrap_or_else(|| crate::messages::CLI_AUTHOR.to_string()),
             imported: item.imported,
             updated: item.contacts_updated,
             discarded: item.dnd_skipped + item.verify_discarded + item.duplicate_rows,

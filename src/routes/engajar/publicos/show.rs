@@ -47,6 +47,19 @@ impl AudiencePage {
     }
 }
 
+/// What the page reads from the database in one go.
+struct Loaded {
+    audience: Audience,
+    segment: String,
+    created_by: String,
+    file_errors: Vec<AudienceRowError>,
+    rejected: Vec<AudienceRowError>,
+    members: Vec<AudienceMember>,
+    member_total: i64,
+    page: i64,
+    pages: i64,
+}
+
 #[derive(Deserialize)]
 pub struct ShowQuery {
     page: Option<i64>,
@@ -68,46 +81,51 @@ pub async fn show_audience(
 ) -> Result<AudiencePage, AppError> {
     let id = id.into_inner();
     let requested = crate::web::paging::Pager::requested(query.page);
-    let (audience, segment, created_by, file_errors, rejected, members, member_total, page, pages) =
-        state
-            .db(move |conn| {
-                let audience = Audience::find(conn, id)?.ok_or(AppError::NotFound)?;
-                let segment = Segment::find(conn, audience.segment_id)?
-                    .map(|s| s.name)
-                    .unwrap_or_default();
-                let created_by = match audience.created_by {
-                    Some(user) => User::find(conn, user)?.map(|u| u.name).unwrap_or_default(),
-                    None => "Linha de comando".to_string(),
-                };
-                let file_errors = AudienceRowError::list(conn, id, "file", None)?;
-                let rejected = AudienceRowError::list(conn, id, "row", Some(REJECTED_SHOWN))?;
-                // A finished import's members are exactly its imported rows: no need to
-                // count a million of them on every view.
-                let member_total = match audience.status {
-                    AudienceStatus::Done | AudienceStatus::DoneWithRejections => audience.imported,
-                    _ => AudienceMember::count(conn, id)?,
-                };
-                let pages = ((member_total + MEMBERS_PER_PAGE - 1) / MEMBERS_PER_PAGE).max(1);
-                let page = requested.min(pages);
-                let members = AudienceMember::page(
-                    conn,
-                    id,
-                    (page - 1) * MEMBERS_PER_PAGE,
-                    MEMBERS_PER_PAGE,
-                )?;
-                Ok((
-                    audience,
-                    segment,
-                    created_by,
-                    file_errors,
-                    rejected,
-                    members,
-                    member_total,
-                    page,
-                    pages,
-                ))
+    let Loaded {
+        audience,
+        segment,
+        created_by,
+        file_errors,
+        rejected,
+        members,
+        member_total,
+        page,
+        pages,
+    } = state
+        .db(move |conn| {
+            let audience = Audience::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let segment = Segment::find(conn, audience.segment_id)?
+                .map(|s| s.name)
+                .unwrap_or_default();
+            let created_by = match audience.created_by {
+                Some(user) => User::find(conn, user)?.map(|u| u.name).unwrap_or_default(),
+                None => crate::messages::CLI_AUTHOR.to_string(),
+            };
+            let file_errors = AudienceRowError::list(conn, id, "file", None)?;
+            let rejected = AudienceRowError::list(conn, id, "row", Some(REJECTED_SHOWN))?;
+            // A finished import's members are exactly its imported rows: no need to
+            // count a million of them on every view.
+            let member_total = match audience.status {
+                AudienceStatus::Done | AudienceStatus::DoneWithRejections => audience.imported,
+                _ => AudienceMember::count(conn, id)?,
+            };
+            let pages = ((member_total + MEMBERS_PER_PAGE - 1) / MEMBERS_PER_PAGE).max(1);
+            let page = requested.min(pages);
+            let members =
+                AudienceMember::page(conn, id, (page - 1) * MEMBERS_PER_PAGE, MEMBERS_PER_PAGE)?;
+            Ok(Loaded {
+                audience,
+                segment,
+                created_by,
+                file_errors,
+                rejected,
+                members,
+                member_total,
+                page,
+                pages,
             })
-            .await?;
+        })
+        .await?;
     let status = audience.status;
     let (done, total) = state.jobs.progress(audience.id).unwrap_or((
         audience.rows_done.max(0) as u64,

@@ -87,9 +87,7 @@ pub async fn import(
         errors.autorizacao = wrong.legal_basis;
     }
     if upload.too_large {
-        errors.arquivo = Some(format!(
-            "O arquivo passa do limite de {max_mb} MB. Divida-o em partes menores."
-        ));
+        errors.arquivo = Some(messages::upload_too_large(max_mb));
     } else if upload.file.as_ref().is_none_or(|f| f.size == 0) {
         errors.arquivo = Some(messages::IMPORT_FILE_REQUIRED.to_string());
     }
