@@ -13,6 +13,7 @@ use crate::domain::text::fold;
 use crate::domain::{Priority, RecordType};
 use crate::layout::{LayoutRow, RowErrorCode, RowOutcome};
 use crate::messages;
+use crate::models::contact::{NewChannel, NewContact, NewMembership, NewTag};
 use crate::models::{NewAudienceMember, NewAudienceRowError, interaction, search};
 use crate::schema::{
     audience_members, audience_row_errors, contact_channels, contact_segments, contact_tags,
@@ -39,52 +40,6 @@ struct StoredContact {
     document: Option<String>,
     customer_code: Option<String>,
     priority: String,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = contacts)]
-// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
-#[diesel(treat_none_as_default_value = false)]
-struct NewContact {
-    id: i64,
-    name: Option<String>,
-    name_search: Option<String>,
-    document: Option<String>,
-    customer_code: Option<String>,
-    priority: &'static str,
-    created_at: i64,
-    updated_at: i64,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = contact_channels)]
-// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
-#[diesel(treat_none_as_default_value = false)]
-struct NewChannel {
-    contact_id: i64,
-    kind: &'static str,
-    value: String,
-    created_at: i64,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = contact_tags)]
-// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
-#[diesel(treat_none_as_default_value = false)]
-struct NewTag {
-    contact_id: i64,
-    tag: String,
-    created_at: i64,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = contact_segments)]
-// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
-#[diesel(treat_none_as_default_value = false)]
-struct NewMembership {
-    contact_id: i64,
-    segment_id: i64,
-    created_at: i64,
 }
 
 #[derive(QueryableByName)]
@@ -255,6 +210,93 @@ impl Resolution {
     }
 }
 
+/// The rows of a batch that go on after phase 1, with the contact each one is and
+/// whether its channel is already stored.
+struct Accepted {
+    rows: Vec<LayoutRow>,
+    refs: Vec<ContactRef>,
+    known: Vec<bool>,
+    /// Groups (new contacts) met for the first time in this batch, by slot.
+    new_groups: Vec<u32>,
+}
+
+impl Accepted {
+    fn with_capacity(n: usize) -> Self {
+        Accepted {
+            rows: Vec::with_capacity(n),
+            refs: Vec::with_capacity(n),
+            known: Vec::with_capacity(n),
+            new_groups: Vec::new(),
+        }
+    }
+
+    fn existing_ids(&self) -> Vec<i64> {
+        self.refs
+            .iter()
+            .filter_map(|r| match r {
+                ContactRef::Existing(id) => Some(*id),
+                ContactRef::New(_) => None,
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    }
+}
+
+/// Stored contacts a batch touches, and their tags, as they are before it.
+struct Stored {
+    contacts: HashMap<i64, StoredContact>,
+    tags: HashSet<(i64, String)>,
+}
+
+impl Stored {
+    fn load(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Stored> {
+        if ids.is_empty() {
+            return Ok(Stored {
+                contacts: HashMap::new(),
+                tags: HashSet::new(),
+            });
+        }
+        let contacts = contacts::table
+            .filter(contacts::id.eq_any(ids))
+            .select((
+                contacts::id,
+                contacts::name,
+                contacts::document,
+                contacts::customer_code,
+                contacts::priority,
+            ))
+            .load::<StoredContact>(conn)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let tags = contact_tags::table
+            .filter(contact_tags::contact_id.eq_any(ids))
+            .select((contact_tags::contact_id, contact_tags::tag))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        Ok(Stored { contacts, tags })
+    }
+}
+
+/// The ids given to the batch's new contacts, by slot (ascending, as allocated).
+struct NewIds(Vec<i64>);
+
+impl NewIds {
+    /// Whether this batch created the contact (so nothing of it is stored yet).
+    fn created_here(&self, id: i64) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
+
+    fn of(&self, contact: ContactRef) -> i64 {
+        match contact {
+            ContactRef::Existing(id) => id,
+            ContactRef::New(slot) => self.0[slot],
+        }
+    }
+}
+
 pub(crate) struct Importer {
     audience_id: i64,
     segment_id: i64,
@@ -272,6 +314,28 @@ pub(crate) struct Importer {
     updated: HashSet<i64>,
     tags_cleared: HashSet<i64>,
     segment_kept: HashSet<i64>,
+    /// Time spent in each phase of pass two, for the import's log line.
+    pub phases: PhaseTimes,
+}
+
+/// Seconds spent in each phase of pass two, summed over the batches.
+#[derive(Debug, Default)]
+pub(crate) struct PhaseTimes {
+    pub decide: f64,
+    pub verify: f64,
+    pub contacts: f64,
+    pub channels: f64,
+    pub tags: f64,
+    pub memberships: f64,
+    pub members: f64,
+}
+
+/// Runs `work`, adding its duration to `slot`.
+fn timed<T>(slot: &mut f64, work: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let result = work();
+    *slot += started.elapsed().as_secs_f64();
+    result
 }
 
 impl Importer {
@@ -299,9 +363,13 @@ impl Importer {
             updated: HashSet::new(),
             tags_cleared: HashSet::new(),
             segment_kept: HashSet::new(),
+            phases: PhaseTimes::default(),
         }
     }
 
+    /// Writes one batch of pass two, phase by phase: the decisions of pass one
+    /// (identity, Não Perturbe, duplicates, conflicts), Verify, the contacts, their
+    /// channels, tags and segment memberships, and the audience's members.
     pub fn flush(
         &mut self,
         conn: &mut DbConnection,
@@ -313,13 +381,72 @@ impl Importer {
         let now = time::now();
         self.done += batch.len() as u64;
         self.counts.rows += batch.len() as u64;
+        let mut phases = std::mem::take(&mut self.phases);
+        let result = self.phases(conn, batch, now, &mut phases);
+        self.phases = phases;
+        result
+    }
+
+    fn phases(
+        &mut self,
+        conn: &mut DbConnection,
+        batch: &mut Vec<RowOutcome>,
+        now: i64,
+        t: &mut PhaseTimes,
+    ) -> QueryResult<()> {
+        let mut accepted = timed(&mut t.decide, || self.decide(conn, batch))?;
+        if accepted.rows.is_empty() {
+            return Ok(());
+        }
+        let stored = timed(&mut t.decide, || {
+            Stored::load(conn, &accepted.existing_ids())
+        })?;
+        if self.options.verify {
+            timed(&mut t.verify, || self.verify(conn, &mut accepted, &stored))?;
+            if accepted.rows.is_empty() {
+                return Ok(());
+            }
+        }
+        let ids = timed(&mut t.contacts, || {
+            self.write_contacts(conn, &accepted, &stored, now)
+        })?;
+        timed(&mut t.channels, || {
+            self.write_channels(conn, &accepted, &ids, now)
+        })?;
+        let touched: Vec<i64> = {
+            let mut seen = HashSet::new();
+            accepted
+                .refs
+                .iter()
+                .map(|r| ids.of(*r))
+                .filter(|id| seen.insert(*id))
+                .collect()
+        };
+        let touched_existing: Vec<i64> = touched
+            .iter()
+            .copied()
+            .filter(|id| !self.created.contains(id))
+            .collect();
+        timed(&mut t.tags, || {
+            self.write_tags(conn, &accepted, &ids, &stored, &touched_existing, now)
+        })?;
+        timed(&mut t.memberships, || {
+            self.write_memberships(conn, &ids, &touched, &touched_existing, now)
+        })?;
+        timed(&mut t.members, || self.write_members(conn, accepted, &ids))
+    }
+
+    /// Phase 1, identity: what pass one decided for each row. Rejected rows and rows
+    /// whose keys lead to different people are recorded; Não Perturbe and duplicate
+    /// rows are counted; the rest go on with the contact they are.
+    fn decide(
+        &mut self,
+        conn: &mut DbConnection,
+        batch: &mut Vec<RowOutcome>,
+    ) -> QueryResult<Accepted> {
         let mut rejected: Vec<NewAudienceRowError> = Vec::new();
         let mut conflicts: Vec<(LayoutRow, Conflict)> = Vec::new();
-        let mut rows: Vec<LayoutRow> = Vec::with_capacity(batch.len());
-        let mut refs: Vec<ContactRef> = Vec::with_capacity(batch.len());
-        let mut known: Vec<bool> = Vec::with_capacity(batch.len());
-        // Groups met for the first time in this batch: their slot among the new ids.
-        let mut new_slots: Vec<u32> = Vec::new();
+        let mut accepted = Accepted::with_capacity(batch.len());
         let mut slot_of: HashMap<u32, usize> = HashMap::new();
         for outcome in batch.drain(..) {
             let row = match outcome {
@@ -357,141 +484,107 @@ impl Importer {
                 Decision::Existing(id) => ContactRef::Existing(id),
                 Decision::New(group) => match self.group_ids[group as usize] {
                     0 => ContactRef::New(*slot_of.entry(group).or_insert_with(|| {
-                        new_slots.push(group);
-                        new_slots.len() - 1
+                        accepted.new_groups.push(group);
+                        accepted.new_groups.len() - 1
                     })),
                     id => ContactRef::Existing(id),
                 },
             };
-            known.push(self.channel_known[number as usize]);
-            rows.push(row);
-            refs.push(contact);
+            accepted.known.push(self.channel_known[number as usize]);
+            accepted.rows.push(row);
+            accepted.refs.push(contact);
         }
         if !conflicts.is_empty() {
             rejected.extend(self.conflict_errors(conn, conflicts)?);
         }
         self.counts.rejected += rejected.len() as u64;
         if !rejected.is_empty() {
-            crate::execute_on_backend!(
-                conn,
-                diesel::insert_into(audience_row_errors::table).values(&rejected)
-            )?;
+            crate::insert_all!(conn, audience_row_errors::table, &rejected[..]);
         }
-        if rows.is_empty() {
-            return Ok(());
-        }
+        Ok(accepted)
+    }
 
-        // Stored contacts this batch touches, as they are now.
-        let existing_ids: Vec<i64> = refs
+    /// Phase 2, Verify: a phone that has talked to us before only stays if it brings
+    /// news (a new name, document, code, priority, tag or channel).
+    fn verify(
+        &mut self,
+        conn: &mut DbConnection,
+        accepted: &mut Accepted,
+        stored: &Stored,
+    ) -> QueryResult<()> {
+        let phones: Vec<&str> = accepted
+            .rows
             .iter()
-            .filter_map(|r| match r {
-                ContactRef::Existing(id) => Some(*id),
-                ContactRef::New(_) => None,
-            })
-            .collect::<HashSet<_>>()
-            .into_iter()
+            .filter(|r| r.channel.kind() == RecordType::Telefone)
+            .map(|r| r.channel.value())
             .collect();
-        let stored: HashMap<i64, StoredContact> = if existing_ids.is_empty() {
-            HashMap::new()
-        } else {
-            contacts::table
-                .filter(contacts::id.eq_any(&existing_ids))
-                .select((
-                    contacts::id,
-                    contacts::name,
-                    contacts::document,
-                    contacts::customer_code,
-                    contacts::priority,
-                ))
-                .load::<StoredContact>(conn)?
-                .into_iter()
-                .map(|c| (c.id, c))
-                .collect()
-        };
-        let stored_tags: HashSet<(i64, String)> = if existing_ids.is_empty() {
+        let talked: HashSet<String> = if phones.is_empty() {
             HashSet::new()
         } else {
-            contact_tags::table
-                .filter(contact_tags::contact_id.eq_any(&existing_ids))
-                .select((contact_tags::contact_id, contact_tags::tag))
-                .load(conn)?
+            interactions::table
+                .filter(interactions::channel_kind.eq(RecordType::Telefone.as_str()))
+                .filter(interactions::channel_value.eq_any(&phones))
+                .select(interactions::channel_value)
+                .distinct()
+                .load::<String>(conn)?
                 .into_iter()
                 .collect()
         };
-
-        // Verify: a phone that has talked to us before only stays if it brings news.
-        if self.options.verify {
-            let phones: Vec<&str> = rows
-                .iter()
-                .filter(|r| r.channel.kind() == RecordType::Telefone)
-                .map(|r| r.channel.value())
-                .collect();
-            let talked: HashSet<String> = if phones.is_empty() {
-                HashSet::new()
-            } else {
-                interactions::table
-                    .filter(interactions::channel_kind.eq(RecordType::Telefone.as_str()))
-                    .filter(interactions::channel_value.eq_any(&phones))
-                    .select(interactions::channel_value)
-                    .distinct()
-                    .load::<String>(conn)?
-                    .into_iter()
-                    .collect()
-            };
-            if !talked.is_empty() {
-                let mut kept = Vec::with_capacity(rows.len());
-                for ((row, contact), channel_known) in rows.into_iter().zip(refs).zip(known) {
-                    let brings_news = match contact {
-                        _ if !talked.contains(row.channel.value()) => true,
-                        ContactRef::New(_) => true,
-                        ContactRef::Existing(id) => {
-                            let mut merged = Merged::default();
-                            merged.absorb(&row);
-                            let new_tag = row
-                                .tag
-                                .as_ref()
-                                .is_some_and(|t| !stored_tags.contains(&(id, t.clone())));
-                            stored.get(&id).is_none_or(|s| merged.changes(s))
-                                || new_tag
-                                || !channel_known
-                        }
-                    };
-                    if brings_news {
-                        kept.push((row, contact, channel_known));
-                    } else {
-                        self.counts.verify_discarded += 1;
-                    }
-                }
-                (rows, refs, known) = (Vec::new(), Vec::new(), Vec::new());
-                for (row, contact, channel_known) in kept {
-                    rows.push(row);
-                    refs.push(contact);
-                    known.push(channel_known);
-                }
-            }
-        }
-        if rows.is_empty() {
+        if talked.is_empty() {
             return Ok(());
         }
+        let all = std::mem::replace(accepted, Accepted::with_capacity(0));
+        accepted.new_groups = all.new_groups;
+        for ((row, contact), channel_known) in all.rows.into_iter().zip(all.refs).zip(all.known) {
+            let brings_news = match contact {
+                _ if !talked.contains(row.channel.value()) => true,
+                ContactRef::New(_) => true,
+                ContactRef::Existing(id) => {
+                    let mut merged = Merged::default();
+                    merged.absorb(&row);
+                    let new_tag = row
+                        .tag
+                        .as_ref()
+                        .is_some_and(|t| !stored.tags.contains(&(id, t.clone())));
+                    stored.contacts.get(&id).is_none_or(|s| merged.changes(s))
+                        || new_tag
+                        || !channel_known
+                }
+            };
+            if brings_news {
+                accepted.rows.push(row);
+                accepted.refs.push(contact);
+                accepted.known.push(channel_known);
+            } else {
+                self.counts.verify_discarded += 1;
+            }
+        }
+        Ok(())
+    }
 
-        // New contacts get their ids first, so every later statement can use them. A
-        // group left with no row after Verify gets none.
-        let used: HashSet<usize> = refs
+    /// Phase 3, contacts: new ones created (with their ids taken first, so every later
+    /// statement can use them; a group left with no row after Verify gets none), stored
+    /// ones updated where the rows bring something new; the name index follows.
+    fn write_contacts(
+        &mut self,
+        conn: &mut DbConnection,
+        accepted: &Accepted,
+        stored: &Stored,
+        now: i64,
+    ) -> QueryResult<NewIds> {
+        let used: HashSet<usize> = accepted
+            .refs
             .iter()
             .filter_map(|r| match r {
                 ContactRef::New(slot) => Some(*slot),
                 ContactRef::Existing(_) => None,
             })
             .collect();
-        let new_count = new_slots.len();
-        let all_new_ids = self.allocate_contact_ids(conn, new_count)?;
-        let id_of = |r: ContactRef| match r {
-            ContactRef::Existing(id) => id,
-            ContactRef::New(i) => all_new_ids[i],
-        };
+        let new_count = accepted.new_groups.len();
+        let ids = NewIds(self.allocate_contact_ids(conn, new_count)?);
         let mut merged_new: Vec<Merged> = vec![Merged::default(); new_count];
         let mut merged_existing: HashMap<i64, Merged> = HashMap::new();
-        for (row, contact) in rows.iter().zip(&refs) {
+        for (row, contact) in accepted.rows.iter().zip(&accepted.refs) {
             match contact {
                 ContactRef::New(i) => merged_new[*i].absorb(row),
                 ContactRef::Existing(id) => merged_existing.entry(*id).or_default().absorb(row),
@@ -502,7 +595,7 @@ impl Importer {
             .enumerate()
             .filter(|(slot, _)| used.contains(slot))
             .map(|(slot, m)| NewContact {
-                id: all_new_ids[slot],
+                id: ids.0[slot],
                 name_search: name_search(&m.name),
                 name: m.name,
                 document: m.document,
@@ -520,16 +613,16 @@ impl Importer {
                 .collect();
             search::add_names(conn, &names)?;
             self.counts.contacts_created += new_contacts.len() as u64;
-            for (slot, group) in new_slots.iter().enumerate() {
+            for (slot, group) in accepted.new_groups.iter().enumerate() {
                 if used.contains(&slot) {
-                    self.group_ids[*group as usize] = all_new_ids[slot];
-                    self.created.insert(all_new_ids[slot]);
+                    self.group_ids[*group as usize] = ids.0[slot];
+                    self.created.insert(ids.0[slot]);
                 }
             }
         }
         let mut renamed: Vec<(i64, Option<String>)> = Vec::new();
         for (id, merged) in &merged_existing {
-            let Some(current) = stored.get(id) else {
+            let Some(current) = stored.contacts.get(id) else {
                 continue;
             };
             if !merged.changes(current) {
@@ -560,16 +653,26 @@ impl Importer {
         let renamed: Vec<(i64, Option<&str>)> =
             renamed.iter().map(|(id, n)| (*id, n.as_deref())).collect();
         search::replace_names(conn, &renamed)?;
+        Ok(ids)
+    }
 
-        // Channels the base does not have yet, and the interactions that were waiting
-        // for them (messages that arrived before the contact existed).
-        let new_channels: Vec<NewChannel> = rows
+    /// Phase 4, channels the base does not have yet, and the interactions that were
+    /// waiting for them (messages that arrived before the contact existed).
+    fn write_channels(
+        &mut self,
+        conn: &mut DbConnection,
+        accepted: &Accepted,
+        ids: &NewIds,
+        now: i64,
+    ) -> QueryResult<()> {
+        let new_channels: Vec<NewChannel> = accepted
+            .rows
             .iter()
-            .zip(&refs)
-            .zip(&known)
+            .zip(&accepted.refs)
+            .zip(&accepted.known)
             .filter(|(_, channel_known)| !**channel_known)
             .map(|((row, contact), _)| NewChannel {
-                contact_id: id_of(*contact),
+                contact_id: ids.of(*contact),
                 kind: row.channel.kind().as_str(),
                 value: row.channel.value().to_string(),
                 created_at: now,
@@ -589,28 +692,29 @@ impl Importer {
                 interaction::link_waiting(conn, kind, &values)?;
             }
         }
+        Ok(())
+    }
 
-        let touched: Vec<i64> = {
-            let mut seen = HashSet::new();
-            refs.iter()
-                .map(|r| id_of(*r))
-                .filter(|id| seen.insert(*id))
-                .collect()
-        };
-        let touched_existing: Vec<i64> = touched
-            .iter()
-            .copied()
-            .filter(|id| !self.created.contains(id))
-            .collect();
-
-        // Tags: optionally forget the old ones (once per contact per import), then add.
+    /// Phase 5, tags: optionally forget the old ones (once per contact per import), then
+    /// add. A contact changed if it lost a tag this import does not give back, or gained
+    /// one.
+    fn write_tags(
+        &mut self,
+        conn: &mut DbConnection,
+        accepted: &Accepted,
+        ids: &NewIds,
+        stored: &Stored,
+        touched_existing: &[i64],
+        now: i64,
+    ) -> QueryResult<()> {
         let mut tag_pairs: HashSet<(i64, String)> = HashSet::new();
-        let new_tags: Vec<NewTag> = rows
+        let new_tags: Vec<NewTag> = accepted
+            .rows
             .iter()
-            .zip(&refs)
+            .zip(&accepted.refs)
             .filter_map(|(row, contact)| {
                 let tag = row.tag.clone()?;
-                let contact_id = id_of(*contact);
+                let contact_id = ids.of(*contact);
                 tag_pairs
                     .insert((contact_id, tag.clone()))
                     .then_some(NewTag {
@@ -635,31 +739,47 @@ impl Importer {
                 cleared.extend(to_clear);
             }
         }
-        // A contact changed if it lost a tag this import does not give back, or gained one.
-        for (id, tag) in &stored_tags {
+        for (id, tag) in &stored.tags {
             if cleared.contains(id) && !tag_pairs.contains(&(*id, tag.clone())) {
                 self.mark_updated(*id);
             }
         }
         for tag in &new_tags {
             // Cleared and given back is no change.
-            if !stored_tags.contains(&(tag.contact_id, tag.tag.clone())) {
+            if !stored.tags.contains(&(tag.contact_id, tag.tag.clone())) {
                 self.mark_updated(tag.contact_id);
             }
         }
-        if !new_tags.is_empty() {
+        // A contact this batch created has no stored tag: its rows go in by plain COPY.
+        let (fresh, others): (Vec<NewTag>, Vec<NewTag>) = new_tags
+            .into_iter()
+            .partition(|t| ids.created_here(t.contact_id));
+        if !fresh.is_empty() {
+            crate::insert_all!(conn, contact_tags::table, &fresh[..]);
+        }
+        if !others.is_empty() {
             crate::insert_all_ignoring_duplicates!(
                 conn,
                 contact_tags::table,
-                &new_tags[..],
+                &others[..],
                 (contact_tags::contact_id, contact_tags::tag)
             );
         }
+        Ok(())
+    }
 
-        // Segments: optionally leave every other one, then join this one.
+    /// Phase 6, segments: optionally leave every other one, then join this one.
+    fn write_memberships(
+        &mut self,
+        conn: &mut DbConnection,
+        ids: &NewIds,
+        touched: &[i64],
+        touched_existing: &[i64],
+        now: i64,
+    ) -> QueryResult<()> {
         if !touched_existing.is_empty() {
             let memberships: Vec<(i64, i64)> = contact_segments::table
-                .filter(contact_segments::contact_id.eq_any(&touched_existing))
+                .filter(contact_segments::contact_id.eq_any(touched_existing))
                 .select((contact_segments::contact_id, contact_segments::segment_id))
                 .load(conn)?;
             let in_segment: HashSet<i64> = memberships
@@ -667,7 +787,7 @@ impl Importer {
                 .filter(|(_, segment)| *segment == self.segment_id)
                 .map(|(id, _)| *id)
                 .collect();
-            for id in &touched_existing {
+            for id in touched_existing {
                 if !in_segment.contains(id) {
                     self.mark_updated(*id);
                 }
@@ -700,19 +820,38 @@ impl Importer {
                 created_at: now,
             })
             .collect();
-        crate::insert_all_ignoring_duplicates!(
-            conn,
-            contact_segments::table,
-            &memberships[..],
-            (contact_segments::contact_id, contact_segments::segment_id)
-        );
-
-        // One member per accepted row.
-        let members: Vec<NewAudienceMember> = rows
+        // A contact this batch created is in no segment yet: plain COPY.
+        let (fresh, others): (Vec<NewMembership>, Vec<NewMembership>) = memberships
             .into_iter()
-            .zip(&refs)
+            .partition(|m| ids.created_here(m.contact_id));
+        if !fresh.is_empty() {
+            crate::insert_all!(conn, contact_segments::table, &fresh[..]);
+        }
+        if !others.is_empty() {
+            crate::insert_all_ignoring_duplicates!(
+                conn,
+                contact_segments::table,
+                &others[..],
+                (contact_segments::contact_id, contact_segments::segment_id)
+            );
+        }
+        Ok(())
+    }
+
+    /// Phase 7, members: one per accepted row, with what the row carried and what became
+    /// of its contact.
+    fn write_members(
+        &mut self,
+        conn: &mut DbConnection,
+        accepted: Accepted,
+        ids: &NewIds,
+    ) -> QueryResult<()> {
+        let members: Vec<NewAudienceMember> = accepted
+            .rows
+            .into_iter()
+            .zip(&accepted.refs)
             .map(|(row, contact)| {
-                let contact_id = id_of(*contact);
+                let contact_id = ids.of(*contact);
                 let outcome = if self.created.contains(&contact_id) {
                     "created"
                 } else if self.updated.contains(&contact_id) {

@@ -35,9 +35,9 @@ pub enum Outcome {
     Rejected { report: Report },
 }
 
-/// Imports the file of a claimed audience (the form's, run by the worker). On file-level
-/// errors the audience is marked failed with every error and nothing else is written;
-/// otherwise the whole file goes in one transaction, so a crash leaves nothing
+/// Imports the file of a claimed audience (the form's, run by the worker), in one
+/// transaction: on file-level errors the audience is marked failed with every error and
+/// nothing else is written; otherwise its rows go in, so a crash leaves nothing
 /// half-written. `progress(done, total)` is called between batches.
 pub fn import_audience(
     conn: &mut DbConnection,
@@ -46,19 +46,9 @@ pub fn import_audience(
     limits: &Limits,
     progress: &mut dyn FnMut(u64, u64),
 ) -> QueryResult<Outcome> {
-    let report = layout::validate(path, &audience.file_name, limits);
-    if !report.is_importable() {
-        crate::db::write_transaction(conn, |conn| {
-            Audience::record_rejection(conn, audience.id, &report)
-        })?;
-        return Ok(Outcome::Rejected { report });
-    }
-    let counts = crate::db::write_transaction(conn, |conn| {
-        let counts = import_rows(conn, audience, path, limits, report.data_rows, progress)?;
-        Audience::finish(conn, audience.id, &counts)?;
-        Ok::<_, diesel::result::Error>(counts)
-    })?;
-    Ok(Outcome::Imported { counts, report })
+    crate::db::write_transaction(conn, |conn| {
+        import_rows(conn, audience, path, limits, progress)
+    })
 }
 
 /// Imports at once (the command line): the audience is created, its rows imported and
@@ -70,23 +60,10 @@ pub fn import_now(
     path: &Path,
     limits: &Limits,
 ) -> QueryResult<(i64, Outcome)> {
-    let report = layout::validate(path, &import.file_name, limits);
     crate::db::write_transaction(conn, |conn| {
         let audience = Audience::start(conn, import)?;
-        if !report.is_importable() {
-            Audience::record_rejection(conn, audience.id, &report)?;
-            return Ok((audience.id, Outcome::Rejected { report }));
-        }
-        let counts = import_rows(
-            conn,
-            &audience,
-            path,
-            limits,
-            report.data_rows,
-            &mut |_, _| {},
-        )?;
-        Audience::finish(conn, audience.id, &counts)?;
-        Ok((audience.id, Outcome::Imported { counts, report }))
+        let outcome = import_rows(conn, &audience, path, limits, &mut |_, _| {})?;
+        Ok((audience.id, outcome))
     })
 }
 
@@ -97,40 +74,29 @@ pub fn dry_run(
     path: &Path,
     limits: &Limits,
 ) -> QueryResult<Outcome> {
-    let report = layout::validate(path, &import.file_name, limits);
-    if !report.is_importable() {
-        return Ok(Outcome::Rejected { report });
-    }
-    let mut counts = None;
+    let mut outcome = None;
     let result = crate::db::write_transaction::<(), diesel::result::Error, _>(conn, |conn| {
         let audience = Audience::start(conn, import)?;
-        counts = Some(import_rows(
-            conn,
-            &audience,
-            path,
-            limits,
-            report.data_rows,
-            &mut |_, _| {},
-        )?);
+        outcome = Some(import_rows(conn, &audience, path, limits, &mut |_, _| {})?);
         Err(diesel::result::Error::RollbackTransaction)
     });
-    match (result, counts) {
-        (Err(diesel::result::Error::RollbackTransaction), Some(counts)) => {
-            Ok(Outcome::Imported { counts, report })
-        }
+    match (result, outcome) {
+        (Err(diesel::result::Error::RollbackTransaction), Some(outcome)) => Ok(outcome),
         (Err(e), _) => Err(e),
         (Ok(()), _) => unreachable!("the dry run always rolls back"),
     }
 }
 
+/// The import itself, inside the caller's write transaction. Pass one reads the file
+/// once, validating it and deciding who every row is; a file with file-level errors
+/// stops there, recorded as failed. Pass two writes, batch by batch.
 fn import_rows(
     conn: &mut DbConnection,
     audience: &Audience,
     path: &Path,
     limits: &Limits,
-    total: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> QueryResult<Counts> {
+) -> QueryResult<Outcome> {
     // Writing first takes SQLite's write lock before this transaction reads anything; a
     // rerun after a crash also starts from a clean slate.
     diesel::delete(audience_members::table.filter(audience_members::audience_id.eq(audience.id)))
@@ -147,6 +113,10 @@ fn import_rows(
             // whole index ranges, for every batch. Generic plans keep to the indexes.
             diesel::sql_query("SET LOCAL enable_seqscan = off").execute(conn)?;
             diesel::sql_query("SET LOCAL plan_cache_mode = force_generic_plan").execute(conn)?;
+            // New names wait in the trigram index's pending list until the end (see
+            // below), merged with room to sort.
+            diesel::sql_query("SET LOCAL gin_pending_list_limit = '1GB'").execute(conn)?;
+            diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
         }
         // The indexes of a large import outgrow SQLite's default 2 MB page cache.
         Backend::Sqlite => {
@@ -154,10 +124,13 @@ fn import_rows(
                 .execute(conn)?;
         }
     }
-    // Pass one: who every row is, decided over the whole file against the base as it is.
-    let mut resolution = Resolution::new(total, options.dnd);
+    let started = std::time::Instant::now();
+    // Pass one: the file validated, and who every row is, decided over the whole file
+    // against the base as it is (lookups only).
+    let rows_guess = std::fs::metadata(path).map_or(0, |m| m.len() / 64);
+    let mut resolution = Resolution::new(rows_guess, options.dnd);
     let mut valid: Vec<LayoutRow> = Vec::with_capacity(BATCH_ROWS);
-    layout::scan(path, &audience.file_name, limits, |row| {
+    let report = layout::scan(path, &audience.file_name, limits, |row| {
         if let RowOutcome::Valid(row) = row {
             valid.push(row);
             if valid.len() >= BATCH_ROWS {
@@ -169,7 +142,14 @@ fn import_rows(
     })?;
     resolution.add_batch(conn, &valid)?;
     drop(valid);
+    if !report.is_importable() {
+        Audience::record_rejection(conn, audience.id, &report)?;
+        restore_settings(conn)?;
+        return Ok(Outcome::Rejected { report });
+    }
+    let total = report.data_rows;
 
+    let pass_one = started.elapsed().as_secs_f64();
     // Pass two: write, batch by batch, as pass one decided.
     let mut importer = Importer::new(
         audience.id,
@@ -190,9 +170,36 @@ fn import_rows(
     importer.flush(conn, &mut pending)?;
     progress(importer.done, total);
     let counts = importer.counts;
-    if backend == Backend::Sqlite {
-        // The connection goes back to the pool: back to the default cache.
+    let t = &importer.phases;
+    tracing::info!(
+        audience = audience.id,
+        pass_one,
+        pass_two = started.elapsed().as_secs_f64() - pass_one,
+        decide = t.decide,
+        verify = t.verify,
+        contacts = t.contacts,
+        channels = t.channels,
+        tags = t.tags,
+        memberships = t.memberships,
+        members = t.members,
+        "import phases (seconds)"
+    );
+    Audience::finish(conn, audience.id, &counts)?;
+    if backend == Backend::Postgres {
+        // The names gathered unsorted in the index's pending list go into the index in
+        // one sorted merge, instead of one merge per 4 MB.
+        diesel::sql_query("SELECT gin_clean_pending_list('contacts_name_trgm_idx'::regclass)")
+            .execute(conn)?;
+    }
+    restore_settings(conn)?;
+    Ok(Outcome::Imported { counts, report })
+}
+
+/// The connection goes back to the pool: SQLite's page cache back to its default (the
+/// PostgreSQL settings were transaction-local).
+fn restore_settings(conn: &mut DbConnection) -> QueryResult<()> {
+    if conn.backend() == Backend::Sqlite {
         diesel::sql_query("PRAGMA cache_size = -2000").execute(conn)?;
     }
-    Ok(counts)
+    Ok(())
 }

@@ -10,6 +10,54 @@ use crate::db::{Backend, DbConnection};
 use crate::models::search;
 use crate::schema::{contact_channels, contact_segments, contact_tags, contacts, segments};
 
+// What the import writes (in bulk: COPY on PostgreSQL, multi-row INSERTs on SQLite).
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contacts)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewContact {
+    pub id: i64,
+    pub name: Option<String>,
+    pub name_search: Option<String>,
+    pub document: Option<String>,
+    pub customer_code: Option<String>,
+    pub priority: &'static str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contact_channels)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewChannel {
+    pub contact_id: i64,
+    pub kind: &'static str,
+    pub value: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contact_tags)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewTag {
+    pub contact_id: i64,
+    pub tag: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = contact_segments)]
+// NULL, not DEFAULT, for None: SQLite can then insert a whole batch in one statement.
+#[diesel(treat_none_as_default_value = false)]
+pub struct NewMembership {
+    pub contact_id: i64,
+    pub segment_id: i64,
+    pub created_at: i64,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ChannelView {
     pub kind: String,
