@@ -130,6 +130,13 @@ proptest! {
         delimiter in prop::sample::select(vec![b';', b',', b'\t']),
         encoding in 0..3u8,
     ) {
+        // An 8-bit code page is told from Portuguese text (`layout::codepage`): its
+        // accented letters, where and in the case Portuguese puts them.
+        let rows: Vec<GeneratedRow> = if encoding == 1 {
+            rows.into_iter().map(portuguese).collect()
+        } else {
+            rows
+        };
         let text = write_csv(&rows, delimiter);
         let bytes = match encoding {
             0 => [b"\xEF\xBB\xBF".as_slice(), &text].concat(),
@@ -171,6 +178,43 @@ proptest! {
             prop_assert_eq!(got.priority.map(|p| p.as_str()), row.priority);
         }
     }
+}
+
+/// The row's free text as Portuguese writes it: only its accented letters, each in the
+/// case of the letter before it (upper case after a capital, lower after a small
+/// letter), and no cedilla or tilde before a letter Portuguese never puts after them.
+fn portuguese(mut row: GeneratedRow) -> GeneratedRow {
+    const LETTERS: &str = "áàâãéêíóôõúüç";
+    for text in row.texts.iter_mut().flatten() {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
+        for (i, &c) in chars.iter().enumerate() {
+            if c.is_ascii() {
+                out.push(c);
+                continue;
+            }
+            let lower = c.to_lowercase().next().unwrap_or(c);
+            let mut letter = if LETTERS.contains(lower) { lower } else { 'é' };
+            let next = chars.get(i + 1).copied().filter(char::is_ascii_alphabetic);
+            let allowed = match letter {
+                'ç' => "aou",
+                'ã' => "oes",
+                'õ' => "es",
+                _ => "abcdefghijklmnopqrstuvwxyz",
+            };
+            if next.is_some_and(|n| !allowed.contains(n.to_ascii_lowercase())) {
+                letter = 'é';
+            }
+            let upper = i > 0 && chars[i - 1].is_ascii_uppercase();
+            if upper {
+                out.extend(letter.to_uppercase());
+            } else {
+                out.push(letter);
+            }
+        }
+        *text = out;
+    }
+    row
 }
 
 /// A reference for the check digits, written apart from the product's: weights counted

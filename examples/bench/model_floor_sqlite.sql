@@ -9,6 +9,8 @@ BEGIN;
 INSERT INTO contacts (id, name, name_search, document, customer_code, priority, created_at, updated_at)
   SELECT rowid, NOME_CLIENTE, lower(NOME_CLIENTE), CPFCNPJ, CODCLIENTE,
          coalesce(nullif(PRIORIDADE, ''), 'BAIXA'), 1, 1 FROM bare;
+-- The name index (FTS5 trigram), as the import writes it beside the contacts.
+INSERT INTO contact_names (rowid, name) SELECT id, name_search FROM contacts;
 INSERT INTO contact_channels (contact_id, kind, value, created_at)
   SELECT rowid, TIPO_DE_REGISTRO, VALOR_DO_REGISTRO, 1 FROM bare;
 INSERT INTO contact_tags SELECT rowid, TAG, 1 FROM bare;

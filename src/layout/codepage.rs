@@ -176,48 +176,56 @@ impl HighBytes {
                     }
                 }
                 Some(c) if is_common_punctuation(c) => {}
-                _ => score.against += n,
+                _ => {
+                    score.against += n;
+                    score.garbage += n;
+                }
             }
         }
         score
     }
 
     /// The code page these bytes were written in, or `None` when no code page reads
-    /// them clearly.
+    /// them clearly. Windows-1252 (what Excel pt-BR writes by default) unless another
+    /// reads them clearly better; refused when neither is so and Windows-1252 reads
+    /// symbols or undefined bytes in more than 1 in 20 of them.
     pub fn code_page(&self) -> Option<CodePage> {
         if self.total == 0 {
             return Some(CodePage::Windows1252);
         }
-        let scores = CodePage::ALL.map(|page| (page, self.score(page)));
-        let (best, score) = scores.iter().copied().max_by_key(|(page, s)| {
-            // Ties go to Windows-1252, then code page 850.
-            let preference =
-                CodePage::ALL.len() - CodePage::ALL.iter().position(|p| p == page).unwrap_or(0);
-            (s.net(), preference)
-        })?;
-        let runner_up = scores
-            .iter()
-            .filter(|(page, _)| *page != best)
-            .map(|(_, s)| s.net())
-            .max()
-            .unwrap_or(i64::MIN);
-        // Clearly Portuguese: evidence found, little against it (under 1 in 20), and
-        // clearly better than any other reading.
-        let clear =
-            score.for_it > 0 && score.against * 20 <= score.for_it && score.net() > runner_up;
-        clear.then_some(best)
+        let windows = self.score(CodePage::Windows1252);
+        let other = [CodePage::Cp850, CodePage::MacRoman]
+            .into_iter()
+            .map(|page| (page, self.score(page)))
+            .filter(|(_, s)| s.clear() && s.net() > windows.net())
+            .max_by_key(|(_, s)| s.net());
+        if let Some((page, _)) = other {
+            return Some(page);
+        }
+        let plausible = windows.garbage * 20 <= self.total && windows.net() >= 0;
+        plausible.then_some(CodePage::Windows1252)
     }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Score {
+    /// Bytes read as Portuguese letters, where Portuguese puts them.
     for_it: u64,
+    /// Bytes read as letters of the wrong case, or before a letter Portuguese never
+    /// puts there, plus `garbage`.
     against: u64,
+    /// Bytes read as undefined, control or symbols no text carries.
+    garbage: u64,
 }
 
 impl Score {
     fn net(self) -> i64 {
         self.for_it as i64 - 2 * self.against as i64
+    }
+
+    /// Evidence for, and little against it (under 1 in 20).
+    fn clear(self) -> bool {
+        self.for_it > 0 && self.against * 20 <= self.for_it
     }
 }
 
@@ -290,6 +298,18 @@ mod tests {
         assert_eq!(detect(&junk, 4096), None);
         // Box drawing and symbols between letters, whichever the reading.
         assert_eq!(detect(b"PRE\xb1O \xb0\xb1\xb2 \xd7", 4096), None);
+    }
+
+    #[test]
+    fn letters_of_other_languages_stay_windows_1252() {
+        // "Müller", "Ärzte": letters, nothing against Windows-1252, no clear rival.
+        assert_eq!(
+            detect(
+                &encode("M\u{fc}ller \u{c4}rzte", CodePage::Windows1252),
+                4096
+            ),
+            Some(CodePage::Windows1252)
+        );
     }
 
     #[test]
