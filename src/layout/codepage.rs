@@ -16,6 +16,7 @@ pub(crate) enum CodePage {
 }
 
 impl CodePage {
+    #[cfg(test)]
     const ALL: [CodePage; 3] = [CodePage::Windows1252, CodePage::Cp850, CodePage::MacRoman];
 
     /// The characters of bytes 0x80–0xFF (`None`: undefined in this code page).
