@@ -42,7 +42,7 @@ done
 
 if [ -n "${FORM_FILE:-}" ]; then
     SEGMENT=$(curl -s -b "$JAR" "http://127.0.0.1:$PORT/engajar/publicos/importar" \
-        | grep -o '<option value="[0-9]*"' | head -1 | grep -o '[0-9]*')
+        | grep -o '<option value="[0-9][0-9]*"' | head -1 | grep -o '[0-9][0-9]*')
     CSRF=$(token /engajar/publicos/importar)
     start=$(date +%s.%N)
     page=$(curl -s -b "$JAR" -o /dev/null -w '%{redirect_url}' \
@@ -50,6 +50,7 @@ if [ -n "${FORM_FILE:-}" ]; then
         -F "autorizacao=consentimento" -F "acao=importar" -F "arquivo=@$FORM_FILE" \
         "http://127.0.0.1:$PORT/engajar/publicos/importar")
     posted=$(date +%s.%N)
+    [ -n "$page" ] || { echo "the form did not accept the file"; exit 1; }
     until curl -s -b "$JAR" "$page" | grep -q 'id="status">Concluída'; do sleep 0.2; done
     done_at=$(date +%s.%N)
     echo "== $LABEL: import through the form: upload $(awk "BEGIN { printf \"%.1f\", $posted - $start }") s, POST to Concluída $(awk "BEGIN { printf \"%.1f\", $done_at - $start }") s"

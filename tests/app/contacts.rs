@@ -24,19 +24,27 @@ async fn name_search_follows_renames_and_pages_through_many_matches(app: TestApp
         .iter()
         .zip(&names_typed)
         .map(|(phone, name)| person("TELEFONE", phone, name, "", "", "", ""))
-        .chain([person(
-            "TELEFONE",
-            "11912345678",
-            "Ana Lima",
-            "",
-            "",
-            "",
-            "ALTA",
-        )])
+        .chain([
+            person("TELEFONE", "11912345678", "Ana Lima", "", "", "", "ALTA"),
+            person(
+                "TELEFONE",
+                "11912345679",
+                "Rui D'Ávila \\ Sá",
+                "",
+                "",
+                "",
+                "",
+            ),
+        ])
         .collect();
     app.import_bytes("muitos.csv", layout_csv(&rows), segment, &[])
         .await;
     assert_eq!(names(&app, "q=lima").await, vec!["Ana Lima"]);
+    // Quotes and backslashes are text like any other.
+    assert_eq!(
+        names(&app, "q=d%27avila%20%5C").await,
+        vec!["Rui D'Ávila \\ Sá"]
+    );
     let renamed = [person(
         "TELEFONE",
         "11912345678",
