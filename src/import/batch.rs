@@ -42,6 +42,35 @@ struct StoredContact {
     priority: String,
 }
 
+// A stored contact's new values, staged for one set-based UPDATE per batch. The table
+// is the connection's own (TEMP), made on first use and emptied before each batch.
+const STAGING_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS import_contact_updates (\
+    id BIGINT PRIMARY KEY, name TEXT, name_search TEXT, document TEXT, customer_code TEXT, \
+    priority TEXT NOT NULL)";
+
+diesel::table! {
+    import_contact_updates (id) {
+        id -> BigInt,
+        name -> Nullable<Text>,
+        name_search -> Nullable<Text>,
+        document -> Nullable<Text>,
+        customer_code -> Nullable<Text>,
+        priority -> Text,
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = import_contact_updates)]
+#[diesel(treat_none_as_default_value = false)]
+struct ContactUpdate {
+    id: i64,
+    name: Option<String>,
+    name_search: Option<String>,
+    document: Option<String>,
+    customer_code: Option<String>,
+    priority: String,
+}
+
 #[derive(QueryableByName)]
 struct IdRow {
     #[diesel(sql_type = BigInt)]
@@ -621,6 +650,7 @@ impl Importer {
             }
         }
         let mut renamed: Vec<(i64, Option<String>)> = Vec::new();
+        let mut changed: Vec<ContactUpdate> = Vec::new();
         for (id, merged) in &merged_existing {
             let Some(current) = stored.contacts.get(id) else {
                 continue;
@@ -632,23 +662,34 @@ impl Importer {
             if name != current.name {
                 renamed.push((*id, name_search(&name)));
             }
-            diesel::update(contacts::table.find(*id))
-                .set((
-                    contacts::name_search.eq(name_search(&name)),
-                    contacts::name.eq(name),
-                    contacts::document
-                        .eq(merged.document.clone().or_else(|| current.document.clone())),
-                    contacts::customer_code.eq(merged
-                        .customer_code
-                        .clone()
-                        .or_else(|| current.customer_code.clone())),
-                    contacts::priority.eq(merged
-                        .priority
-                        .map_or_else(|| current.priority.clone(), |p| p.as_str().to_string())),
-                    contacts::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            changed.push(ContactUpdate {
+                id: *id,
+                name_search: name_search(&name),
+                name,
+                document: merged.document.clone().or_else(|| current.document.clone()),
+                customer_code: merged
+                    .customer_code
+                    .clone()
+                    .or_else(|| current.customer_code.clone()),
+                priority: merged
+                    .priority
+                    .map_or_else(|| current.priority.clone(), |p| p.as_str().to_string()),
+            });
             self.mark_updated(*id);
+        }
+        if !changed.is_empty() {
+            // Set-based: the new values into a staging table (COPY on PostgreSQL), then
+            // one UPDATE … FROM for the whole batch.
+            diesel::sql_query(STAGING_TABLE).execute(conn)?;
+            diesel::sql_query("DELETE FROM import_contact_updates").execute(conn)?;
+            crate::insert_all!(conn, import_contact_updates::table, &changed[..]);
+            diesel::sql_query(format!(
+                "UPDATE contacts SET name = u.name, name_search = u.name_search, \
+                 document = u.document, customer_code = u.customer_code, \
+                 priority = u.priority, updated_at = {now} \
+                 FROM import_contact_updates u WHERE contacts.id = u.id"
+            ))
+            .execute(conn)?;
         }
         let renamed: Vec<(i64, Option<&str>)> =
             renamed.iter().map(|(id, n)| (*id, n.as_deref())).collect();

@@ -21,6 +21,9 @@ use batch::{BATCH_ROWS, Importer, Resolution};
 /// SQLite page cache while importing, in KiB (the default is 2,000).
 const SQLITE_IMPORT_CACHE_KB: i64 = 64 * 1024;
 
+/// Imports of at least this many rows refresh PostgreSQL's statistics.
+const ANALYZE_AFTER_ROWS: u64 = 50_000;
+
 /// Serialises imports across app servers sharing one PostgreSQL.
 const IMPORT_LOCK_KEY: i64 = 0x656e_6a6f_6273;
 
@@ -190,6 +193,15 @@ fn import_rows(
         // one sorted merge, instead of one merge per 4 MB.
         diesel::sql_query("SELECT gin_clean_pending_list('contacts_name_trgm_idx'::regclass)")
             .execute(conn)?;
+        // A large import changes the tables' sizes by orders of magnitude: the planner
+        // gets fresh statistics with the commit rather than whenever autovacuum comes.
+        if counts.imported >= ANALYZE_AFTER_ROWS {
+            diesel::sql_query(
+                "ANALYZE contacts, contact_channels, contact_tags, contact_segments, \
+                 audience_members",
+            )
+            .execute(conn)?;
+        }
     }
     restore_settings(conn)?;
     Ok(Outcome::Imported { counts, report })

@@ -225,7 +225,7 @@ impl ContactSearch {
     /// The exact keys — the channel (any format the import accepts), the CPF/CNPJ with
     /// or without punctuation, the customer code, a tag — gathered by one UNION of index
     /// lookups.
-    fn key_filter(q: &str) -> ContactFilter {
+    fn key_filter(backend: Backend, q: &str) -> ContactFilter {
         let channel = crate::domain::parse_channel(q);
         let document = match crate::domain::Document::parse(q).ok() {
             Some(d) => d.into_inner(),
@@ -247,9 +247,17 @@ impl ContactSearch {
             .unwrap_or(("", String::new()));
         use diesel::sql_types::Text;
         Box::new(
-            diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "contacts.id IN (SELECT contact_id FROM contact_tags WHERE lower(tag) = lower(",
-            )
+            // PostgreSQL evaluates ARRAY(…) once, as an init plan: the few ids it finds
+            // are then fetched by key, whatever the planner thinks of the tables' sizes
+            // (right after a large import it would otherwise walk every contact).
+            diesel::dsl::sql::<diesel::sql_types::Bool>(match backend {
+                Backend::Postgres => {
+                    "contacts.id = ANY(ARRAY(SELECT contact_id FROM contact_tags WHERE lower(tag) = lower("
+                }
+                Backend::Sqlite => {
+                    "contacts.id IN (SELECT contact_id FROM contact_tags WHERE lower(tag) = lower("
+                }
+            })
             .bind::<Text, _>(q.to_string())
             .sql(") UNION SELECT id FROM contacts WHERE lower(customer_code) = lower(")
             .bind::<Text, _>(q.to_string())
@@ -260,7 +268,10 @@ impl ContactSearch {
             .bind::<Text, _>(value)
             .sql(" UNION SELECT id FROM contacts WHERE document = ")
             .bind::<Text, _>(document)
-            .sql(")"),
+            .sql(match backend {
+                Backend::Postgres => "))",
+                Backend::Sqlite => ")",
+            }),
         )
     }
 
@@ -389,7 +400,7 @@ impl ContactSearch {
         } else {
             let mut ids: Vec<i64> = self
                 .filtered_ids()
-                .filter(Self::key_filter(&q))
+                .filter(Self::key_filter(conn.backend(), &q))
                 .order(contacts::id.desc())
                 .limit(want)
                 .load(conn)?;
