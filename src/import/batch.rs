@@ -21,9 +21,10 @@ use crate::schema::{
 };
 use crate::time;
 
-/// Rows per batch: large enough to amortise round trips, small enough for SQLite's and
-/// PostgreSQL's limits on bound parameters in one statement.
-pub const BATCH_ROWS: usize = 1_000;
+/// Rows per batch: large enough to amortise round trips (5,000 took a million-row
+/// import on PostgreSQL from 55 to 46 s against 1,000; 20,000 gained nothing more),
+/// small enough for SQLite's limit on bound parameters in one lookup (32,766).
+pub const BATCH_ROWS: usize = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum ContactRef {
