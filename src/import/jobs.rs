@@ -82,6 +82,13 @@ impl Jobs {
                         if let Err(e) = Audience::requeue_abandoned(&mut conn) {
                             tracing::warn!(error = %e, "could not check for abandoned imports");
                         }
+                        if conn.backend() == Backend::Postgres {
+                            match upload::purge_stale(&mut conn, crate::time::now()) {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(uploads = n, "stale uploads deleted"),
+                                Err(e) => tracing::warn!(error = %e, "could not purge uploads"),
+                            }
+                        }
                         last_recovery = Some(Instant::now());
                     }
                     match Audience::claim_next(&mut conn) {

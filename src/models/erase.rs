@@ -101,11 +101,14 @@ pub fn orphans(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>>
                 .to_string(),
         )),
         Backend::Postgres => checks.push((
-            // A finished upload no audience waits for.
+            // An upload no audience waits for: finished, or still arriving after the time
+            // any upload takes (the worker purges those).
             "uploads",
-            "SELECT COUNT(*) AS n FROM uploads u WHERE u.complete = 1 AND NOT EXISTS \
-             (SELECT 1 FROM audiences a WHERE a.spool_path = 'db:' || u.id)"
-                .to_string(),
+            format!(
+                "SELECT COUNT(*) AS n FROM uploads u WHERE (u.complete = 1 OR u.created_at < {}) \
+                 AND NOT EXISTS (SELECT 1 FROM audiences a WHERE a.spool_path = 'db:' || u.id)",
+                crate::time::now() - crate::models::upload::STALE_AFTER_SECS
+            ),
         )),
     }
     let mut found = Vec::new();

@@ -87,6 +87,33 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// An upload still arriving after this long was cut off (its server died mid-upload);
+/// a finished one no audience took after this long was left by a failed request.
+pub const STALE_AFTER_SECS: i64 = 3_600;
+
+/// Deletes uploads left behind (see `STALE_AFTER_SECS`); returns how many.
+pub fn purge_stale(conn: &mut DbConnection, now: i64) -> QueryResult<usize> {
+    let stale: Vec<i64> = diesel::sql_query(format!(
+        "SELECT u.id FROM uploads u WHERE u.created_at < {} AND NOT EXISTS \
+         (SELECT 1 FROM audiences a WHERE a.spool_path = 'db:' || u.id)",
+        now - STALE_AFTER_SECS
+    ))
+    .load::<Id>(conn)?
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    for id in &stale {
+        delete(conn, *id)?;
+    }
+    Ok(stale.len())
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
 /// Bytes of the uploads stored now (finished or arriving).
 pub fn stored_bytes(conn: &mut DbConnection) -> QueryResult<u64> {
     let total =

@@ -233,3 +233,39 @@ async fn an_import_failed_by_the_database_forgets_its_upload(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// An upload cut off mid-way (its server died) stays in PostgreSQL until a worker's
+/// recovery finds it an hour old: `db check` names it, the next start deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_upload_is_reported_then_purged() {
+    use diesel::prelude::*;
+    use engajar::schema::{upload_chunks, uploads};
+    let Some(app) = spawn_app_seeded(Backend::Postgres, |conn, _| {
+        let id = engajar::models::upload::begin(conn, 1).unwrap();
+        engajar::models::upload::append(conn, id, 0, b"TIPO_DE_REGISTRO;VALOR").unwrap();
+        assert_eq!(
+            engajar::models::erase::orphans(conn).unwrap(),
+            vec![("uploads", 1)]
+        );
+    })
+    .await
+    else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let (stored, pieces): (i64, i64) = (
+            uploads::table.count().get_result(&mut app.db()).unwrap(),
+            upload_chunks::table
+                .count()
+                .get_result(&mut app.db())
+                .unwrap(),
+        );
+        if (stored, pieces) == (0, 0) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 30, "still {stored} uploads");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.assert_no_orphans();
+}
