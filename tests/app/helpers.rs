@@ -333,14 +333,28 @@ impl TestApp {
 
     pub async fn login_admin(&self) {
         self.add_admin();
+        let logins = self
+            .audit_actions()
+            .iter()
+            .filter(|a| *a == "login")
+            .count();
         let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         assert_eq!(location(&response), "/engajar");
+        // The login's audit entry is written off the request path: wait for it, so a
+        // test that counts or lists entries next sees a settled log.
+        self.wait_for_audit("login", logins + 1).await;
     }
 
     pub async fn login_staff(&self) {
         self.add_staff();
+        let logins = self
+            .audit_actions()
+            .iter()
+            .filter(|a| *a == "login")
+            .count();
         let response = self.login(STAFF_EMAIL, STAFF_PASSWORD).await;
         assert_eq!(location(&response), "/engajar");
+        self.wait_for_audit("login", logins + 1).await;
     }
 }
 
