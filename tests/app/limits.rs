@@ -166,7 +166,7 @@ async fn a_full_spool_refuses_new_uploads_with_a_clear_page(app: TestApp) {
                 .values((
                     uploads::size.eq(64 * 1024 * 1024),
                     uploads::complete.eq(0),
-                    uploads::created_at.eq(1),
+                    uploads::created_at.eq(engajar::time::now()),
                 ))
                 .execute(&mut app.db())
                 .unwrap();
