@@ -55,55 +55,68 @@ fn detect_encoding(path: &Path) -> Result<TextShape, FileError> {
     } else {
         None
     };
+    drop(file);
+    let (mut lf, mut cr) = (false, false);
     let mut utf8 = true;
-    let mut high = HighBytes::default();
-    let (mut lf, mut cr, mut binary) = (false, false, false);
     // A multi-byte character may straddle two chunks: carry its start over.
     let mut carry: Vec<u8> = Vec::with_capacity(4);
-    let mut chunk = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut chunk).map_err(io_error)?;
-        if n == 0 {
-            break;
-        }
-        let data = &chunk[..n];
+    each_chunk(path, |data| {
         lf = lf || memchr(b'\n', data);
         cr = cr || memchr(b'\r', data);
         if bom.is_some() {
-            if lf {
-                break;
-            }
-            continue;
+            return !lf;
         }
-        high.feed(data);
-        binary = binary
-            || data
-                .iter()
-                .any(|b| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
-        if utf8 {
-            let mut joined = std::mem::take(&mut carry);
-            joined.extend_from_slice(data);
-            match std::str::from_utf8(&joined) {
-                Ok(_) => {}
-                Err(e) if e.error_len().is_none() => carry = joined[e.valid_up_to()..].to_vec(),
-                Err(_) => utf8 = false,
-            }
+        let mut joined = std::mem::take(&mut carry);
+        joined.extend_from_slice(data);
+        match std::str::from_utf8(&joined) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => carry = joined[e.valid_up_to()..].to_vec(),
+            Err(_) => utf8 = false,
         }
-    }
+        utf8
+    })?;
     let encoding = match bom {
         Some(encoding) => encoding,
         None if utf8 && carry.is_empty() => TextEncoding::Utf8 { bom: false },
-        // Not text at all: read it as Windows-1252 so the reader names the line holding
-        // binary bytes.
-        None if binary => TextEncoding::Legacy(CodePage::Windows1252),
         None => {
+            // Not UTF-8: read again for what tells the code page (and the line ends).
+            let mut high = HighBytes::default();
+            let mut binary = false;
+            each_chunk(path, |data| {
+                lf = lf || memchr(b'\n', data);
+                cr = cr || memchr(b'\r', data);
+                binary = binary
+                    || data
+                        .iter()
+                        .any(|b| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+                high.feed(data);
+                true
+            })?;
             high.finish();
-            TextEncoding::Legacy(high.code_page().ok_or_else(FileError::unknown_encoding)?)
+            if binary {
+                // Not text at all: read it as Windows-1252 so the reader names the line
+                // holding binary bytes.
+                TextEncoding::Legacy(CodePage::Windows1252)
+            } else {
+                TextEncoding::Legacy(high.code_page().ok_or_else(FileError::unknown_encoding)?)
+            }
         }
     };
     // UTF-16 line ends are two bytes; a UTF-16 file holds zero bytes beside them anyway.
     let cr_lines = cr && !lf && !matches!(encoding, TextEncoding::Utf16 { .. });
     Ok(TextShape { encoding, cr_lines })
+}
+
+/// Reads the file in chunks while `each` answers `true`.
+fn each_chunk(path: &Path, mut each: impl FnMut(&[u8]) -> bool) -> Result<(), FileError> {
+    let mut file = File::open(path).map_err(io_error)?;
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut chunk).map_err(io_error)?;
+        if n == 0 || !each(&chunk[..n]) {
+            return Ok(());
+        }
+    }
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> bool {
