@@ -513,7 +513,7 @@ impl AudienceListItem {
             .unwrap_or_default();
         let fts = crate::models::search::fts_query(&words).filter(|_| backend == Backend::Sqlite);
         for word in &words {
-            if fts.is_some() && crate::models::search::all_indexed(std::slice::from_ref(word)) {
+            if fts.is_some() && crate::models::search::is_indexed(word) {
                 continue;
             }
             query = query.filter(

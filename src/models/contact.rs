@@ -194,6 +194,19 @@ type ContactFilter = Box<
 
 type IdQuery = contacts::BoxedQuery<'static, crate::db::MultiBackend, diesel::sql_types::BigInt>;
 
+/// Contacts whose folded name contains every one of `words`.
+fn with_name_words<'a>(mut query: IdQuery, words: impl Iterator<Item = &'a String>) -> IdQuery {
+    for word in words {
+        query = query.filter(
+            contacts::name_search
+                .assume_not_null()
+                .like(search::like_pattern(word))
+                .escape('\\'),
+        );
+    }
+    query
+}
+
 impl ContactSearch {
     /// Words of a name a search tries, at most: past a few words a search is not a name.
     const MAX_NAME_WORDS: usize = 6;
@@ -286,22 +299,17 @@ impl ContactSearch {
         // A word many share (a common first name, "cliente"): the newest contacts hold
         // enough matches, found by reading a few of them. If they hold `want`, those are
         // the newest `want` of all.
-        let mut newest = self
+        let newest = self
             .filtered_ids()
             .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
                 "contacts.id >= COALESCE((SELECT id FROM contacts ORDER BY id DESC \
                  LIMIT 1 OFFSET {}), 0)",
                 Self::NEWEST_PROBED - 1
             )));
-        for word in words {
-            newest = newest.filter(
-                contacts::name_search
-                    .assume_not_null()
-                    .like(search::like_pattern(word))
-                    .escape('\\'),
-            );
-        }
-        let found: Vec<i64> = newest.order(contacts::id.desc()).limit(want).load(conn)?;
+        let found: Vec<i64> = with_name_words(newest, words.iter())
+            .order(contacts::id.desc())
+            .limit(want)
+            .load(conn)?;
         if found.len() as i64 >= want {
             return Ok(found);
         }
@@ -330,19 +338,15 @@ impl ContactSearch {
                 .limit(want)
                 .load(conn);
         }
-        let fts = search::fts_query(words);
-        let like_words: Vec<&String> = match (conn.backend(), &fts) {
-            // The FTS query answers the long words; LIKE checks the short ones.
-            (Backend::Sqlite, Some(_)) => words
-                .iter()
-                .filter(|w| !search::all_indexed(std::slice::from_ref(w)))
-                .collect(),
-            _ => words.iter().collect(),
+        // SQLite: the FTS query answers the long words; LIKE checks the short ones.
+        let short = words.iter().filter(|w| !search::is_indexed(w));
+        let Some(fts) = search::fts_query(words) else {
+            return with_name_words(self.filtered_ids(), short)
+                .order(contacts::id.desc())
+                .limit(want)
+                .load(conn);
         };
-        if let (Backend::Sqlite, Some(fts)) = (conn.backend(), &fts)
-            && like_words.is_empty()
-            && !self.has_filters()
-        {
+        if search::all_indexed(words) && !self.has_filters() {
             // The index alone, newest first: it stops once it has enough.
             #[derive(QueryableByName)]
             struct Hit {
@@ -360,25 +364,17 @@ impl ContactSearch {
             .map(|h| h.rowid)
             .collect());
         }
-        let mut query = self.filtered_ids();
-        if let (Backend::Sqlite, Some(fts)) = (conn.backend(), fts) {
-            query = query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "contacts.id IN (SELECT rowid FROM contact_names WHERE contact_names MATCH ",
-                )
-                .bind::<diesel::sql_types::Text, _>(fts)
-                .sql(")"),
-            );
-        }
-        for word in like_words {
-            query = query.filter(
-                contacts::name_search
-                    .assume_not_null()
-                    .like(search::like_pattern(word))
-                    .escape('\\'),
-            );
-        }
-        query.order(contacts::id.desc()).limit(want).load(conn)
+        let indexed = self.filtered_ids().filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "contacts.id IN (SELECT rowid FROM contact_names WHERE contact_names MATCH ",
+            )
+            .bind::<diesel::sql_types::Text, _>(fts)
+            .sql(")"),
+        );
+        with_name_words(indexed, short)
+            .order(contacts::id.desc())
+            .limit(want)
+            .load(conn)
     }
 
     /// One page of matching contacts, newest first, and whether more follow. Any key may

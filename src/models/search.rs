@@ -117,15 +117,20 @@ pub fn like_pattern(word: &str) -> String {
 pub fn fts_query(words: &[String]) -> Option<String> {
     let indexed: Vec<String> = words
         .iter()
-        .filter(|w| w.chars().count() >= MIN_INDEXED_CHARS)
+        .filter(|w| is_indexed(w))
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect();
     (!indexed.is_empty()).then(|| indexed.join(" AND "))
 }
 
+/// Whether the index can answer this word (it is long enough to hold a trigram).
+pub fn is_indexed(word: &str) -> bool {
+    word.chars().count() >= MIN_INDEXED_CHARS
+}
+
 /// Whether every word can be answered by the index alone (no short word to check).
 pub fn all_indexed(words: &[String]) -> bool {
-    words.iter().all(|w| w.chars().count() >= MIN_INDEXED_CHARS)
+    words.iter().all(|w| is_indexed(w))
 }
 
 #[cfg(test)]
