@@ -240,6 +240,23 @@ impl Resolution {
     }
 }
 
+/// Rows keyed by contact (tags, memberships): those of contacts this batch created cannot
+/// be stored yet and go in plainly (COPY on PostgreSQL); the others skip what is already
+/// there (by `$conflict`).
+macro_rules! insert_per_contact {
+    ($conn:expr, $ids:expr, $table:expr, $rows:expr, $conflict:expr) => {{
+        let (fresh, others): (Vec<_>, Vec<_>) = $rows
+            .into_iter()
+            .partition(|row| $ids.created_here(row.contact_id));
+        if !fresh.is_empty() {
+            crate::insert_all!($conn, $table, &fresh[..]);
+        }
+        if !others.is_empty() {
+            crate::insert_all_ignoring_duplicates!($conn, $table, &others[..], $conflict);
+        }
+    }};
+}
+
 /// The rows of a batch that go on after phase 1, with the contact each one is and
 /// whether its channel is already stored.
 struct Accepted {
@@ -792,21 +809,13 @@ impl Importer {
                 self.mark_updated(tag.contact_id);
             }
         }
-        // A contact this batch created has no stored tag: its rows go in by plain COPY.
-        let (fresh, others): (Vec<NewTag>, Vec<NewTag>) = new_tags
-            .into_iter()
-            .partition(|t| ids.created_here(t.contact_id));
-        if !fresh.is_empty() {
-            crate::insert_all!(conn, contact_tags::table, &fresh[..]);
-        }
-        if !others.is_empty() {
-            crate::insert_all_ignoring_duplicates!(
-                conn,
-                contact_tags::table,
-                &others[..],
-                (contact_tags::contact_id, contact_tags::tag)
-            );
-        }
+        insert_per_contact!(
+            conn,
+            ids,
+            contact_tags::table,
+            new_tags,
+            (contact_tags::contact_id, contact_tags::tag)
+        );
         Ok(())
     }
 
@@ -862,21 +871,13 @@ impl Importer {
                 created_at: now,
             })
             .collect();
-        // A contact this batch created is in no segment yet: plain COPY.
-        let (fresh, others): (Vec<NewMembership>, Vec<NewMembership>) = memberships
-            .into_iter()
-            .partition(|m| ids.created_here(m.contact_id));
-        if !fresh.is_empty() {
-            crate::insert_all!(conn, contact_segments::table, &fresh[..]);
-        }
-        if !others.is_empty() {
-            crate::insert_all_ignoring_duplicates!(
-                conn,
-                contact_segments::table,
-                &others[..],
-                (contact_segments::contact_id, contact_segments::segment_id)
-            );
-        }
+        insert_per_contact!(
+            conn,
+            ids,
+            contact_segments::table,
+            memberships,
+            (contact_segments::contact_id, contact_segments::segment_id)
+        );
         Ok(())
     }
 
