@@ -48,6 +48,16 @@ pub struct Config {
     /// API requests per second per token, and the burst allowed (`ENGAJAR_API_RATE`,
     /// `ENGAJAR_API_BURST`).
     pub api_rate: (u32, u32),
+    /// The first e-mail settings (`ENGAJAR_SMTP_URL`), until an admin saves the page.
+    pub smtp: Option<crate::models::channel_settings::EmailSettings>,
+    /// Where people reach this app from outside, for the links in messages
+    /// (`ENGAJAR_PUBLIC_URL`, e.g. `https://engajar.empresa.com.br`).
+    pub public_url: String,
+    /// The first wait before a temporary sending failure is tried again, doubled each
+    /// time (`ENGAJAR_RETRY_BASE_MS`, default 30 s).
+    pub retry_base_ms: u64,
+    /// The time campaign schedules follow (the system's, except in tests).
+    pub clock: crate::time::Clock,
 }
 
 impl Config {
@@ -97,6 +107,19 @@ impl Config {
             trusted_proxies: parse_proxies(
                 &std::env::var("ENGAJAR_TRUSTED_PROXIES").unwrap_or_default(),
             )?,
+            smtp: match std::env::var("ENGAJAR_SMTP_URL") {
+                Ok(url) if !url.trim().is_empty() => Some(
+                    crate::models::channel_settings::EmailSettings::from_url(&url)
+                        .map_err(anyhow::Error::msg)?,
+                ),
+                _ => None,
+            },
+            public_url: match std::env::var("ENGAJAR_PUBLIC_URL") {
+                Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_string(),
+                _ => format!("http://{bind}"),
+            },
+            retry_base_ms: positive_env("ENGAJAR_RETRY_BASE_MS", 30_000)?,
+            clock: crate::time::Clock::system(),
             database_url,
             bind,
             secure_cookies: env_flag("ENGAJAR_SECURE_COOKIES"),

@@ -1,5 +1,7 @@
 //! Engajar: audience import and the contact base behind it, served as a pt-BR web app.
 
+pub mod campaigns;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod credentials;

@@ -239,3 +239,55 @@ pub const CLI_AUTHOR: &str = "Linha de comando";
 pub fn upload_too_large(max_mb: impl std::fmt::Display) -> String {
     format!("O arquivo passa do limite de {max_mb} MB. Divida-o em partes menores.")
 }
+
+/// A run paused by its failure streak.
+pub fn auto_paused(failures: i64, error: &str) -> String {
+    format!("Pausada automaticamente após {failures} falhas seguidas. Último erro: {error}")
+}
+
+pub const UNCERTAIN_AFTER_CRASH: &str = "O servidor parou enquanto entregava esta mensagem: o provedor pode ou não tê-la recebido. Use Reenviar incertas para enviar de novo.";
+
+/// Campaigns: the composer's, the preview's and the dispatcher's words.
+pub mod campaign {
+    pub const NAME_REQUIRED: &str = "Informe o nome da campanha.";
+    pub const NAME_TOO_LONG: &str = "O nome pode ter até 200 caracteres.";
+    pub const CHANNEL_REQUIRED: &str = "Escolha o canal.";
+    pub const CHANNEL_UNAVAILABLE: &str =
+        "Este canal ainda não está disponível: por enquanto, use E-mail.";
+    pub const TARGET_REQUIRED: &str = "Escolha um público ou um segmento.";
+    pub const AUDIENCE_NOT_FOUND: &str = "Público não encontrado.";
+    pub const AUDIENCE_NOT_READY: &str =
+        "Este público ainda não terminou de ser importado (ou falhou): escolha um público concluído.";
+    pub const SEGMENT_NOT_FOUND: &str = "Segmento não encontrado.";
+    pub const SCHEDULE_PAST: &str = "A data e a hora escolhidas já passaram.";
+    pub const SMTP_NOT_CONFIGURED: &str =
+        "O e-mail não está configurado: preencha Configurações → Canais → E-mail.";
+    pub const SMTP_NO_ANSWER: &str = "O servidor SMTP não respondeu como esperado.";
+    pub const NOT_ALLOWED: &str = "Esta ação não é possível na situação atual da campanha.";
+    pub const ONLY_DRAFTS_CHANGE: &str = "Só um rascunho pode ser alterado.";
+
+    pub fn text_required(field: &str) -> &'static str {
+        match field {
+            "subject" => "Informe o assunto.",
+            _ => "Escreva a mensagem.",
+        }
+    }
+
+    pub fn text_too_long(max: usize) -> String {
+        format!("O texto pode ter até {max} caracteres.")
+    }
+
+    /// Why a run was recorded as Perdida.
+    pub fn missed_reason(scheduled_for: i64, grace_secs: i64) -> String {
+        format!(
+            "Nenhum servidor estava no ar às {} e o prazo de tolerância de {} minutos passou: a execução não foi enviada atrasada.",
+            crate::time::format_br(scheduled_for),
+            grace_secs / 60
+        )
+    }
+
+    /// The visible opt-out link at the end of every campaign e-mail.
+    pub fn unsubscribe_footer(url: &str) -> String {
+        format!("\n\n--\nPara não receber mais estas mensagens, acesse: {url}")
+    }
+}

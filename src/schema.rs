@@ -136,6 +136,7 @@ diesel::table! {
         value -> Text,
         created_by -> Nullable<BigInt>,
         created_at -> BigInt,
+        source -> Nullable<Text>,
     }
 }
 
@@ -244,7 +245,91 @@ diesel::table! {
 
 diesel::joinable!(upload_chunks -> uploads (upload_id));
 
+diesel::table! {
+    campaigns (id) {
+        id -> BigInt,
+        name -> Text,
+        channel -> Text,
+        audience_id -> Nullable<BigInt>,
+        segment_id -> Nullable<BigInt>,
+        subject -> Text,
+        body -> Text,
+        fallbacks -> Text,
+        schedule_kind -> Text,
+        schedule_at -> Nullable<BigInt>,
+        schedule_time -> Nullable<Text>,
+        schedule_days -> Nullable<Text>,
+        schedule_until -> Nullable<BigInt>,
+        next_run_at -> Nullable<BigInt>,
+        status -> Text,
+        last_error -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    campaign_runs (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        scheduled_for -> BigInt,
+        status -> Text,
+        reason -> Nullable<Text>,
+        recipients -> BigInt,
+        skipped_no_channel -> BigInt,
+        skipped_duplicate -> BigInt,
+        consecutive_failures -> BigInt,
+        last_error -> Nullable<Text>,
+        started_at -> Nullable<BigInt>,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    campaign_messages (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        contact_id -> Nullable<BigInt>,
+        channel_value -> Text,
+        line -> BigInt,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        skip_reason -> Nullable<Text>,
+        provider_id -> Nullable<Text>,
+        error -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_ms -> BigInt,
+        claimed_by -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    dispatchers (id) {
+        id -> Text,
+        seen_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    channel_slots (channel) {
+        channel -> Text,
+        next_ms -> BigInt,
+    }
+}
+
+diesel::joinable!(campaign_runs -> campaigns (campaign_id));
+diesel::joinable!(campaign_messages -> campaign_runs (run_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    campaigns,
+    campaign_runs,
+    campaign_messages,
+    dispatchers,
+    channel_slots,
     users,
     segments,
     audiences,

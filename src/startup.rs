@@ -32,6 +32,7 @@ pub fn server(
     let audit = audit_sink::AuditSink::start(pool.clone());
     let sessions = session_touch::SessionToucher::start(pool.clone());
     let api_rate = rate::ApiRate::new(config.api_rate.0, config.api_rate.1);
+    let dispatcher = crate::campaigns::dispatcher::start(pool.clone(), config.clone());
     let state = web::Data::new(AppState {
         pool,
         config,
@@ -41,6 +42,7 @@ pub fn server(
         throttle: Default::default(),
         uploads: Default::default(),
         api_rate,
+        dispatcher,
     });
     let mut server =
         HttpServer::new(move || {

@@ -21,6 +21,48 @@ pub fn format_br(ts: i64) -> String {
     }
 }
 
+/// `27/11/2026`.
+pub fn format_br_date(ts: i64) -> String {
+    format_br(ts).split(' ').next().unwrap_or_default().to_string()
+}
+
+/// Milliseconds since the epoch, for the dispatcher's retries, rate slots and heartbeats.
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// The time campaign schedules are measured by: the system's, or one a test sets and moves
+/// (so "the run starts at 14:00" is checked without waiting until 14:00).
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Option<std::sync::Arc<std::sync::atomic::AtomicI64>>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(None)
+    }
+
+    /// A clock standing at `start` until moved.
+    pub fn manual(start: i64) -> Clock {
+        Clock(Some(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+            start,
+        ))))
+    }
+
+    pub fn now(&self) -> i64 {
+        match &self.0 {
+            Some(t) => t.load(std::sync::atomic::Ordering::SeqCst),
+            None => now(),
+        }
+    }
+
+    /// Moves a manual clock to `to` (a system clock ignores it).
+    pub fn set(&self, to: i64) {
+        if let Some(t) = &self.0 {
+            t.store(to, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

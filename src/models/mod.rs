@@ -2,6 +2,8 @@
 
 pub mod audience;
 pub mod audit;
+pub mod campaign;
+pub mod channel_settings;
 pub mod contact;
 pub mod dnd;
 pub mod document_conflict;

@@ -30,6 +30,7 @@ pub struct AppState {
     pub throttle: std::sync::Arc<throttle::LoginThrottle>,
     pub uploads: std::sync::Arc<upload::UploadGate>,
     pub api_rate: rate::ApiRate,
+    pub dispatcher: crate::campaigns::dispatcher::Handle,
 }
 
 impl AppState {

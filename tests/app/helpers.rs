@@ -191,6 +191,10 @@ pub async fn spawn_app_configured(
         trusted_proxies: Vec::new(),
         spool_max_bytes: 64 * 1024 * 1024,
         api_rate: (20, 100),
+        smtp: None,
+        public_url: "http://engajar.test".into(),
+        retry_base_ms: 50,
+        clock: engajar::time::Clock::system(),
     };
     configure(&mut config);
     let app = engajar::startup::build(config).expect("app starts");

@@ -1,0 +1,381 @@
+//! The dispatcher every app server runs: it starts due runs (the schedule), hands each
+//! pending message to its provider at most once, and records what happened. Servers
+//! share the work through the database alone — claims skip rows another server holds,
+//! the rate limit is one slot counter per channel — and each keeps a heartbeat so that
+//! what a dead server left behind is recovered: claimed messages go back to pending,
+//! messages it was handing over become uncertain.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use tokio::sync::Semaphore;
+
+use super::ledger::{self, Claimed};
+use super::{CampaignChannel, Started};
+use crate::config::Config;
+use crate::db::{Backend, DbConnection, Pool};
+use crate::models::campaign::Campaign;
+use crate::models::channel_settings::{CampaignSettings, EmailSettings};
+use crate::schema::dispatchers;
+use crate::time;
+
+/// How often the loop looks for work when idle.
+const TICK: Duration = Duration::from_millis(250);
+/// How often a server says it is alive.
+const HEARTBEAT_MS: i64 = 1_000;
+/// A server silent this long is taken for dead.
+pub const STALE_MS: i64 = 8_000;
+
+/// The running dispatcher; dropping the last handle stops it.
+pub struct Handle {
+    pub server: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Starts the dispatcher on its own thread and runtime.
+pub fn start(pool: Pool, config: Config) -> Handle {
+    let id = server_id();
+    let me = id.clone();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::Builder::new()
+        .name("dispatcher".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("dispatcher-io")
+                .enable_all()
+                .build()
+                .expect("the dispatcher's runtime starts");
+            runtime.block_on(Dispatcher::new(pool, config, me).run(stopped));
+        })
+        .expect("the dispatcher thread starts");
+    Handle { server: id, stop }
+}
+
+fn server_id() -> String {
+    let mut bytes = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Dispatcher {
+    pool: Pool,
+    config: Config,
+    id: Arc<str>,
+    email: Option<(EmailSettings, u32, Arc<crate::channels::email::EmailChannel>)>,
+    last_heartbeat: i64,
+}
+
+/// Runs blocking database work off the async threads.
+async fn db<T: Send + 'static>(
+    pool: &Pool,
+    work: impl FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+) -> Result<T, String> {
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        work(&mut conn).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+impl Dispatcher {
+    fn new(pool: Pool, config: Config, id: String) -> Dispatcher {
+        Dispatcher {
+            pool,
+            config,
+            id: id.into(),
+            email: None,
+            last_heartbeat: 0,
+        }
+    }
+
+    async fn run(mut self, stop: Arc<std::sync::atomic::AtomicBool>) {
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let busy = match self.step().await {
+                Ok(busy) => busy,
+                Err(e) => {
+                    tracing::warn!(error = %e, "campaign dispatcher");
+                    false
+                }
+            };
+            if !busy {
+                tokio::time::sleep(TICK).await;
+            }
+        }
+    }
+
+    /// One round: heartbeat and recovery, due runs, finished runs, one batch of e-mail.
+    /// Returns whether there was something to send (then the next round starts at once).
+    async fn step(&mut self) -> Result<bool, String> {
+        let now_ms = time::now_ms();
+        if now_ms - self.last_heartbeat >= HEARTBEAT_MS {
+            self.last_heartbeat = now_ms;
+            let id = self.id.clone();
+            db(&self.pool, move |conn| heartbeat_and_recover(conn, &id, now_ms)).await?;
+        }
+        let settings = db(&self.pool, CampaignSettings::load).await?;
+        let now = self.config.clock.now();
+        let grace = settings.grace_minutes * 60;
+        for campaign in db(&self.pool, move |conn| Campaign::due(conn, now)).await? {
+            let started =
+                db(&self.pool, move |conn| super::start_due(conn, campaign, now, grace)).await;
+            match started {
+                Ok(Started::Run(run)) => tracing::info!(campaign, run, "campaign run started"),
+                Ok(Started::Missed) => tracing::warn!(campaign, "campaign run missed"),
+                Ok(Started::NotDue) => {}
+                Err(e) => tracing::error!(campaign, error = %e, "campaign run could not start"),
+            }
+        }
+        db(&self.pool, |conn| {
+            let now = time::now();
+            for run in Campaign::sending_runs(conn)? {
+                if !ledger::has_unsettled(conn, run)? {
+                    Campaign::finish_run(conn, run, now)?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        self.send_email_batch(settings).await
+    }
+
+    /// The e-mail channel for the current settings, rebuilt when they change.
+    async fn email_channel(
+        &mut self,
+        connections: u32,
+    ) -> Result<Option<Arc<crate::channels::email::EmailChannel>>, String> {
+        let config = self.config.clone();
+        let settings = db(&self.pool, move |conn| EmailSettings::load(conn, &config)).await?;
+        if !settings.is_configured() {
+            return Ok(None);
+        }
+        if let Some((current, n, channel)) = &self.email
+            && *current == settings
+            && *n == connections
+        {
+            return Ok(Some(channel.clone()));
+        }
+        let channel = Arc::new(crate::channels::email::EmailChannel::new(&settings, connections)?);
+        self.email = Some((settings, connections, channel.clone()));
+        Ok(Some(channel))
+    }
+
+    async fn send_email_batch(&mut self, settings: CampaignSettings) -> Result<bool, String> {
+        let connections = settings.email_connections.clamp(1, 64) as u32;
+        let rate = settings.email_per_second.max(1);
+        // About a second's worth at the rate, so pauses and new runs are seen soon.
+        let batch = rate.clamp(i64::from(connections), 500);
+        let id = self.id.clone();
+        let claimed = db(&self.pool, move |conn| {
+            ledger::claim(
+                conn,
+                &id,
+                CampaignChannel::Email.code(),
+                CampaignChannel::Email.record_type().as_str(),
+                batch,
+                time::now_ms(),
+            )
+        })
+        .await?;
+        if claimed.is_empty() {
+            return Ok(false);
+        }
+        let channel = match self.email_channel(connections).await {
+            Ok(Some(c)) => c,
+            other => {
+                // Not configured (or configured wrongly): give the messages back and
+                // let the runs wait, saying why.
+                let reason = match other {
+                    Err(e) => e,
+                    _ => crate::messages::campaign::SMTP_NOT_CONFIGURED.to_string(),
+                };
+                let id = self.id.clone();
+                let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+                let runs: Vec<i64> = claimed.iter().map(|c| c.run_id).collect();
+                let limit = settings.pause_after_failures;
+                db(&self.pool, move |conn| {
+                    ledger::release(conn, &id, &ids, time::now())?;
+                    let mut seen = std::collections::HashSet::new();
+                    for run in runs.into_iter().filter(|r| seen.insert(*r)) {
+                        Campaign::record_failure(conn, run, &reason, limit.min(1), time::now())?;
+                    }
+                    Ok(())
+                })
+                .await?;
+                return Ok(false);
+            }
+        };
+        let n = claimed.len() as i64;
+        let start = db(&self.pool, move |conn| reserve_slots(conn, "email", n, rate)).await?;
+        let interval = 1000.0 / rate as f64;
+        let permits = Arc::new(Semaphore::new(connections as usize));
+        let secret = db(&self.pool, super::unsubscribe::secret).await?;
+        let secret: Arc<[u8]> = secret.into();
+        let mut tasks = Vec::with_capacity(claimed.len());
+        for (i, message) in claimed.into_iter().enumerate() {
+            let slot = start + (i as f64 * interval) as i64;
+            let ctx = SendCtx {
+                pool: self.pool.clone(),
+                server: self.id.clone(),
+                channel: channel.clone(),
+                permits: permits.clone(),
+                settings,
+                retry_base_ms: self.config.retry_base_ms as i64,
+                public_url: self.config.public_url.clone(),
+                secret: secret.clone(),
+            };
+            tasks.push(tokio::spawn(async move {
+                let wait = slot - time::now_ms();
+                if wait > 0 {
+                    tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+                }
+                if let Err(e) = ctx.send(message).await {
+                    tracing::error!(error = %e, "campaign message");
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        Ok(true)
+    }
+}
+
+struct SendCtx {
+    pool: Pool,
+    server: Arc<str>,
+    channel: Arc<crate::channels::email::EmailChannel>,
+    permits: Arc<Semaphore>,
+    settings: CampaignSettings,
+    retry_base_ms: i64,
+    public_url: String,
+    secret: Arc<[u8]>,
+}
+
+impl SendCtx {
+    /// One message: marked sending right before the provider gets it (at most
+    /// `connections` are ever in that state), then sent, failed or given another try.
+    async fn send(self, message: Claimed) -> Result<(), String> {
+        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
+        let server = self.server.clone();
+        let id = message.id;
+        let go = db(&self.pool, move |conn| ledger::begin_send(conn, id, &server, time::now())).await?;
+        if !go {
+            return Ok(());
+        }
+        let url = format!(
+            "{}/descadastrar/{}",
+            self.public_url.trim_end_matches('/'),
+            super::unsubscribe::token(&self.secret, message.id)
+        );
+        let body = format!(
+            "{}{}",
+            message.body,
+            crate::messages::campaign::unsubscribe_footer(&url)
+        );
+        let result = self
+            .channel
+            .send(&crate::channels::Outgoing {
+                to: &message.channel_value,
+                subject: &message.subject,
+                body: &body,
+                unsubscribe_url: Some(&url),
+            })
+            .await;
+        let run = message.run_id;
+        let settings = self.settings;
+        let attempts = i64::from(message.attempts) + 1;
+        let base = self.retry_base_ms.max(1);
+        db(&self.pool, move |conn| {
+            let now = time::now();
+            match result {
+                Ok(provider_id) => {
+                    ledger::sent(conn, id, &provider_id, now)?;
+                    Campaign::record_success(conn, run)
+                }
+                Err(e) => {
+                    let retry = (e.temporary && attempts < settings.max_attempts).then(|| {
+                        let backoff = base.saturating_mul(1 << (attempts - 1).clamp(0, 16));
+                        time::now_ms() + backoff.min(3_600_000)
+                    });
+                    ledger::failed(conn, id, &e.describe(), retry, now)?;
+                    Campaign::record_failure(conn, run, &e.describe(), settings.pause_after_failures, now)
+                        .map(drop)
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// Keeps this server's heartbeat fresh and recovers what servers silent for
+/// [`STALE_MS`] left behind.
+fn heartbeat_and_recover(conn: &mut DbConnection, me: &str, now_ms: i64) -> QueryResult<()> {
+    let updated = diesel::update(dispatchers::table.find(me))
+        .set(dispatchers::seen_ms.eq(now_ms))
+        .execute(conn)?;
+    if updated == 0 {
+        crate::insert_ignoring_duplicates!(
+            conn,
+            dispatchers::table,
+            (dispatchers::id.eq(me), dispatchers::seen_ms.eq(now_ms)),
+            dispatchers::id
+        )?;
+    }
+    let dead: Vec<String> = dispatchers::table
+        .filter(dispatchers::seen_ms.lt(now_ms - STALE_MS))
+        .select(dispatchers::id)
+        .load(conn)?;
+    for server in dead {
+        let (released, uncertain) = ledger::recover(conn, &server, now_ms / 1000)?;
+        if released + uncertain > 0 {
+            tracing::warn!(server, released, uncertain, "recovered a stopped server's messages");
+        }
+        diesel::delete(dispatchers::table.find(&server)).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Reserves `n` consecutive sending slots on a channel at `per_second`, shared by every
+/// server; returns when the first one starts (ms).
+fn reserve_slots(conn: &mut DbConnection, channel: &str, n: i64, per_second: i64) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        next_ms: i64,
+    }
+    let now = time::now_ms();
+    let span = n * 1000 / per_second.max(1);
+    let greatest = match conn.backend() {
+        Backend::Postgres => "GREATEST",
+        Backend::Sqlite => "MAX",
+    };
+    crate::db::write_transaction(conn, |conn| {
+        crate::insert_ignoring_duplicates!(
+            conn,
+            crate::schema::channel_slots::table,
+            (
+                crate::schema::channel_slots::channel.eq(channel),
+                crate::schema::channel_slots::next_ms.eq(0i64),
+            ),
+            crate::schema::channel_slots::channel
+        )?;
+        // `channel` is one of the code's own names.
+        let next: Next = diesel::sql_query(format!(
+            "UPDATE channel_slots SET next_ms = {greatest}(next_ms, {now}) + {span} \
+             WHERE channel = '{channel}' RETURNING next_ms"
+        ))
+        .get_result(conn)?;
+        Ok(next.next_ms - span)
+    })
+}

@@ -1,0 +1,205 @@
+//! Who a run goes to, read in line order a batch at a time (a million rows never sit in
+//! memory), and what each recipient gets: a rendered message or a reason to skip.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+
+use super::status::SkipReason;
+use super::{CampaignChannel, Composed, Target};
+use crate::db::DbConnection;
+use crate::domain::template::{Values, Variable};
+
+/// Recipients read per query.
+pub const BATCH: i64 = 5_000;
+
+/// One recipient as stored: its position (the audience line, or the channel's id for a
+/// segment), contact, channel value and the values its variables take.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub position: i64,
+    pub contact_id: i64,
+    pub channel_value: String,
+    pub values: Values,
+    pub dnd: bool,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    position: i64,
+    #[diesel(sql_type = BigInt)]
+    contact_id: i64,
+    #[diesel(sql_type = Text)]
+    channel_value: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    customer_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    tag: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    coringa1: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    coringa2: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    coringa3: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    coringa4: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    coringa5: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    message: Option<String>,
+    #[diesel(sql_type = Integer)]
+    dnd: i32,
+}
+
+impl From<Row> for Recipient {
+    fn from(r: Row) -> Self {
+        Recipient {
+            position: r.position,
+            contact_id: r.contact_id,
+            channel_value: r.channel_value,
+            values: Values {
+                name: r.name,
+                customer_code: r.customer_code,
+                tag: r.tag,
+                coringas: [r.coringa1, r.coringa2, r.coringa3, r.coringa4, r.coringa5],
+                message: r.message,
+            },
+            dnd: r.dnd != 0,
+        }
+    }
+}
+
+/// The query for the recipients after `after`, in order. Only integers and the channel's
+/// fixed kind are written into the text; nothing a user typed.
+fn batch_sql(target: Target, kind: &str, after: i64, limit: i64) -> String {
+    let dnd = format!(
+        "CASE WHEN EXISTS (SELECT 1 FROM dnd_entries d WHERE d.kind = '{kind}' AND d.value = {{v}}) THEN 1 ELSE 0 END"
+    );
+    match target {
+        Target::Audience(audience) => format!(
+            "SELECT m.line AS position, m.contact_id, m.channel_value, c.name, c.customer_code, \
+             m.tag, m.coringa1, m.coringa2, m.coringa3, m.coringa4, m.coringa5, m.message, {} AS dnd \
+             FROM audience_members m JOIN contacts c ON c.id = m.contact_id \
+             WHERE m.audience_id = {audience} AND m.channel_kind = '{kind}' AND m.line > {after} \
+             ORDER BY m.line LIMIT {limit}",
+            dnd.replace("{v}", "m.channel_value")
+        ),
+        // A segment's contacts as they are now; the variables from each contact's most
+        // recent row in an audience of this segment.
+        Target::Segment(segment) => format!(
+            "SELECT ch.id AS position, c.id AS contact_id, ch.value AS channel_value, c.name, \
+             c.customer_code, m.tag, m.coringa1, m.coringa2, m.coringa3, m.coringa4, m.coringa5, \
+             m.message, {} AS dnd \
+             FROM contact_segments cs \
+             JOIN contacts c ON c.id = cs.contact_id \
+             JOIN contact_channels ch ON ch.contact_id = c.id AND ch.kind = '{kind}' \
+             LEFT JOIN audience_members m ON m.id = ( \
+                 SELECT MAX(m2.id) FROM audience_members m2 \
+                 JOIN audiences a ON a.id = m2.audience_id \
+                 WHERE m2.contact_id = c.id AND a.segment_id = {segment}) \
+             WHERE cs.segment_id = {segment} AND ch.id > {after} \
+             ORDER BY ch.id LIMIT {limit}",
+            dnd.replace("{v}", "ch.value")
+        ),
+    }
+}
+
+/// Calls `each` with every batch of recipients, in order, until it returns `false`.
+pub fn for_each_batch(
+    conn: &mut DbConnection,
+    target: Target,
+    channel: CampaignChannel,
+    mut each: impl FnMut(&mut DbConnection, Vec<Recipient>) -> QueryResult<bool>,
+) -> QueryResult<()> {
+    let kind = channel.record_type().as_str();
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<Row> = diesel::sql_query(batch_sql(target, kind, after, BATCH)).load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.position;
+        let full = rows.len() as i64 == BATCH;
+        if !each(conn, rows.into_iter().map(Recipient::from).collect())? || !full {
+            return Ok(());
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Rows (or contacts, for a segment) that have no channel of this kind at all.
+pub fn without_channel(
+    conn: &mut DbConnection,
+    target: Target,
+    channel: CampaignChannel,
+) -> QueryResult<i64> {
+    let kind = channel.record_type().as_str();
+    let sql = match target {
+        Target::Audience(audience) => format!(
+            "SELECT COUNT(*) AS n FROM audience_members WHERE audience_id = {audience} \
+             AND channel_kind <> '{kind}'"
+        ),
+        Target::Segment(segment) => format!(
+            "SELECT COUNT(*) AS n FROM contact_segments cs WHERE cs.segment_id = {segment} \
+             AND NOT EXISTS (SELECT 1 FROM contact_channels ch WHERE ch.contact_id = cs.contact_id \
+             AND ch.kind = '{kind}')"
+        ),
+    };
+    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+}
+
+/// What one recipient gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Send { subject: String, body: String },
+    Skip(SkipReason),
+}
+
+impl Composed {
+    /// The message for a recipient, or why there is none. An address that no longer
+    /// reads as one is invalid; Não Perturbe comes next; then every variable must have a
+    /// value or a fallback.
+    pub fn decide(&self, r: &Recipient) -> (Decision, Option<Variable>) {
+        let valid = match self.channel {
+            CampaignChannel::Email => crate::domain::Email::parse(&r.channel_value).is_ok(),
+            _ => crate::domain::Phone::parse(&r.channel_value).is_ok(),
+        };
+        if !valid {
+            return (Decision::Skip(SkipReason::Invalid), None);
+        }
+        if r.dnd {
+            return (Decision::Skip(SkipReason::Dnd), None);
+        }
+        let subject = match self.subject.render(&r.values, &self.fallbacks) {
+            Ok(s) => s,
+            Err(v) => return (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
+        };
+        match self.body.render(&r.values, &self.fallbacks) {
+            Ok(body) => (Decision::Send { subject, body }, None),
+            Err(v) => (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
+        }
+    }
+}
+
+/// Remembers the channel values a run has seen, as 128-bit hashes (a million addresses
+/// fit in a few tens of megabytes), so the first occurrence wins.
+#[derive(Default)]
+pub struct Seen(std::collections::HashSet<u128>);
+
+impl Seen {
+    /// `true` the first time a value is offered.
+    pub fn first(&mut self, value: &str) -> bool {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(value.as_bytes());
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        self.0.insert(u128::from_le_bytes(key))
+    }
+}

@@ -1,0 +1,120 @@
+//! Opt-out links: each message carries a token naming it, signed with a secret every
+//! server shares through the database, so it cannot be guessed or moved to another
+//! message; following it puts that message's address on Não Perturbe.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::db::DbConnection;
+use crate::schema::{dnd_entries, settings};
+
+const SECRET_KEY: &str = "unsubscribe_secret";
+const MAC_BYTES: usize = 16;
+
+/// The signing secret, created the first time any server needs it.
+pub fn secret(conn: &mut DbConnection) -> QueryResult<Vec<u8>> {
+    let read = |conn: &mut DbConnection| {
+        settings::table
+            .find(SECRET_KEY)
+            .select(settings::value)
+            .first::<String>(conn)
+            .optional()
+    };
+    if let Some(s) = read(conn)? {
+        return Ok(URL_SAFE_NO_PAD.decode(s).unwrap_or_default());
+    }
+    let mut fresh = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
+    crate::insert_ignoring_duplicates!(
+        conn,
+        settings::table,
+        (
+            settings::key.eq(SECRET_KEY),
+            settings::value.eq(URL_SAFE_NO_PAD.encode(fresh)),
+            settings::updated_at.eq(crate::time::now()),
+        ),
+        settings::key
+    )?;
+    Ok(read(conn)?
+        .map(|s| URL_SAFE_NO_PAD.decode(s).unwrap_or_default())
+        .unwrap_or_default())
+}
+
+fn mac(secret: &[u8], message: i64) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"unsubscribe:");
+    mac.update(&message.to_be_bytes());
+    mac
+}
+
+/// The token for a message.
+pub fn token(secret: &[u8], message: i64) -> String {
+    let tag = mac(secret, message).finalize().into_bytes();
+    let mut bytes = message.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&tag[..MAC_BYTES]);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The message a token names, when its signature holds (compared in constant time).
+pub fn verify(secret: &[u8], token: &str) -> Option<i64> {
+    let bytes = URL_SAFE_NO_PAD.decode(token.trim()).ok()?;
+    if bytes.len() != 8 + MAC_BYTES || secret.is_empty() {
+        return None;
+    }
+    let id = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+    mac(secret, id).verify_truncated_left(&bytes[8..]).ok()?;
+    Some(id)
+}
+
+/// Puts a message's address on Não Perturbe, recording where the request came from.
+/// Returns the address and whether it was newly listed.
+pub fn opt_out(
+    conn: &mut DbConnection,
+    message: i64,
+    source: &str,
+    now: i64,
+) -> QueryResult<Option<(String, bool)>> {
+    let Some(m) = super::ledger::find(conn, message)? else {
+        return Ok(None);
+    };
+    let kind = if m.channel_value.contains('@') {
+        crate::domain::RecordType::Email
+    } else {
+        crate::domain::RecordType::Telefone
+    };
+    let added = crate::insert_ignoring_duplicates!(
+        conn,
+        dnd_entries::table,
+        (
+            dnd_entries::kind.eq(kind.as_str()),
+            dnd_entries::value.eq(&m.channel_value),
+            dnd_entries::created_by.eq(None::<i64>),
+            dnd_entries::created_at.eq(now),
+            dnd_entries::source.eq(source),
+        ),
+        (dnd_entries::kind, dnd_entries::value)
+    )?;
+    Ok(Some((m.channel_value, added == 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_names_its_message_and_nothing_else() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let t = token(secret, 42);
+        assert_eq!(verify(secret, &t), Some(42));
+        assert_eq!(verify(b"another secret", &t), None);
+        // The same signature under another id is refused.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&t).unwrap();
+        bytes[7] = 43;
+        assert_eq!(verify(secret, &URL_SAFE_NO_PAD.encode(bytes)), None);
+        assert_eq!(verify(secret, "not-a-token"), None);
+        assert_eq!(verify(secret, ""), None);
+    }
+}
