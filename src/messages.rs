@@ -201,6 +201,17 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("token_create", "Token criado"),
     ("token_revoke", "Token revogado"),
     ("interaction_attend", "Interação atendida"),
+    ("campaign_create", "Campanha criada"),
+    ("campaign_update", "Campanha alterada"),
+    ("campaign_schedule", "Campanha agendada"),
+    ("campaign_pause", "Campanha pausada"),
+    ("campaign_resume", "Campanha retomada"),
+    ("campaign_cancel", "Campanha cancelada"),
+    ("campaign_resend_uncertain", "Campanha: incertas reenviadas"),
+    ("campaign_test_send", "Campanha: envio de teste"),
+    ("campaign_export", "Campanha: envios exportados"),
+    ("unsubscribe", "Descadastro pelo link do e-mail"),
+    ("channel_settings", "Canais alterados"),
 ];
 
 /// The API's error messages (JSON `message`).

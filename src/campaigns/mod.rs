@@ -2,6 +2,7 @@
 //! alike), the preview, and starting a run — its recipients taken at that moment and its
 //! ledger written in bulk. The dispatcher sends what the ledger holds.
 
+pub mod actions;
 pub mod dispatcher;
 pub mod ledger;
 pub mod preview;

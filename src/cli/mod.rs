@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), and the admin commands scripts rely on.
 
+mod campaign;
 mod data;
 
 use std::io::BufRead;
@@ -69,6 +70,11 @@ enum Command {
     Dnd {
         #[command(subcommand)]
         command: DndCommand,
+    },
+    /// Campaigns: compose, preview, follow, pause, resume, cancel.
+    Campaign {
+        #[command(subcommand)]
+        command: campaign::CampaignCommand,
     },
     /// The database itself.
     Db {
@@ -248,6 +254,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Serve { bind }) => serve(url, bind).map(|()| ExitCode::SUCCESS),
         Some(Command::Import(args)) => data::import(&url, args.into()),
+        Some(Command::Campaign { command }) => campaign::run(&url, command),
         Some(Command::Contacts {
             command: ContactsCommand::Export { format },
         }) => {

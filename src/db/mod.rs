@@ -131,6 +131,12 @@ where
     let DbConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(work);
     };
+    // Inside a transaction already (which holds the write lock): a savepoint.
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?;
+    if depth.is_some() {
+        return conn.transaction(work);
+    }
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     type Manager = <DbConnection as Connection>::TransactionManager;
     match work(conn) {

@@ -339,6 +339,39 @@ impl Campaign {
         })
     }
 
+    /// After Reenviar incertas: finished runs that have pending messages again send
+    /// again (unless the campaign was cancelled, or is paused: then on resume).
+    pub fn reopen_runs_with_pending(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<()> {
+        let status = self_status(conn, id)?;
+        if matches!(status, CampaignStatus::Cancelled | CampaignStatus::Draft) {
+            return Ok(());
+        }
+        let to = if status == CampaignStatus::Paused {
+            RunStatus::Paused
+        } else {
+            RunStatus::Sending
+        };
+        for run in Self::runs(conn, id)? {
+            if matches!(run.status(), RunStatus::Done | RunStatus::Failed)
+                && crate::campaigns::ledger::has_unsettled(conn, run.id)?
+            {
+                diesel::update(campaign_runs::table.find(run.id))
+                    .set((
+                        campaign_runs::status.eq(to.code()),
+                        campaign_runs::finished_at.eq(None::<i64>),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        if status != CampaignStatus::Paused {
+            diesel::update(campaigns::table.find(id))
+                .set(campaigns::status.eq(CampaignStatus::Sending.code()))
+                .execute(conn)?;
+            Self::settle(conn, id, now)?;
+        }
+        Ok(())
+    }
+
     /// Campaigns whose next run is due at `now` (scheduled, or sending a previous run).
     pub fn due(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<i64>> {
         campaigns::table

@@ -1,0 +1,146 @@
+//! What a person does to a campaign — create, schedule, pause, resume, cancel, resend
+//! the uncertain — each checked against the campaign's status and audited, for the pages
+//! and the command line alike.
+
+use diesel::prelude::*;
+
+use super::status::CampaignStatus;
+use super::{CampaignInput, FieldError};
+use crate::db::DbConnection;
+use crate::models::audit;
+use crate::models::campaign::{Campaign, NotAllowed};
+
+/// A person's action on a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Schedule,
+    Pause,
+    Resume,
+    Cancel,
+    ResendUncertain,
+}
+
+impl Action {
+    pub fn audit_code(self) -> &'static str {
+        match self {
+            Action::Schedule => "campaign_schedule",
+            Action::Pause => "campaign_pause",
+            Action::Resume => "campaign_resume",
+            Action::Cancel => "campaign_cancel",
+            Action::ResendUncertain => "campaign_resend_uncertain",
+        }
+    }
+}
+
+/// Who acts: a user (with the address they came from) or the command line.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: Option<i64>,
+    pub ip: Option<String>,
+}
+
+/// Validates and saves a campaign (a draft, or scheduled), audited.
+pub fn create(
+    conn: &mut DbConnection,
+    input: &CampaignInput,
+    draft: bool,
+    actor: &Actor,
+    now: i64,
+) -> QueryResult<Result<Campaign, Vec<FieldError>>> {
+    let spec = match super::validate(conn, input, now)? {
+        Ok(spec) => spec,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    crate::db::write_transaction(conn, |conn| {
+        let c = Campaign::create(conn, &spec, draft, actor.user, now)?;
+        audit(
+            conn,
+            actor.user,
+            "campaign_create",
+            &format!("campanha #{}: {} ({})", c.id, c.name, c.status.label()),
+            actor.ip.as_deref(),
+        )?;
+        Ok(Ok(c))
+    })
+}
+
+/// Replaces a draft's content.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    input: &CampaignInput,
+    actor: &Actor,
+    now: i64,
+) -> QueryResult<Result<Result<(), NotAllowed>, Vec<FieldError>>> {
+    let spec = match super::validate(conn, input, now)? {
+        Ok(spec) => spec,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    crate::db::write_transaction(conn, |conn| {
+        let done = Campaign::update_draft(conn, id, &spec, now)?;
+        if done.is_ok() {
+            audit(
+                conn,
+                actor.user,
+                "campaign_update",
+                &format!("campanha #{id}: {}", spec.name),
+                actor.ip.as_deref(),
+            )?;
+        }
+        Ok(Ok(done))
+    })
+}
+
+/// Applies an action when the campaign's status allows it; returns how many messages
+/// it touched for [`Action::ResendUncertain`].
+pub fn act(
+    conn: &mut DbConnection,
+    id: i64,
+    action: Action,
+    actor: &Actor,
+    now: i64,
+) -> QueryResult<Result<usize, NotAllowed>> {
+    crate::db::write_transaction(conn, |conn| {
+        let Some(campaign) = Campaign::find(conn, id)? else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        let result = match action {
+            Action::Schedule => Campaign::schedule(conn, id, now)?.map(|_| 0),
+            Action::Pause => Campaign::pause(conn, id, None, now)?.map(|_| 0),
+            Action::Resume => Campaign::resume(conn, id, now)?.map(|_| 0),
+            Action::Cancel => Campaign::cancel(conn, id, now)?.map(|_| 0),
+            Action::ResendUncertain
+                if matches!(
+                    campaign.status,
+                    CampaignStatus::Cancelled | CampaignStatus::Draft
+                ) =>
+            {
+                Err(NotAllowed(campaign.status))
+            }
+            Action::ResendUncertain => {
+                let mut n = 0;
+                for run in Campaign::runs(conn, id)? {
+                    n += super::ledger::resend_uncertain(conn, run.id, now)?;
+                }
+                if n > 0 {
+                    Campaign::reopen_runs_with_pending(conn, id, now)?;
+                }
+                Ok(n)
+            }
+        };
+        if let Ok(n) = &result {
+            let extra = match action {
+                Action::ResendUncertain => format!(" ({n} mensagens)"),
+                _ => String::new(),
+            };
+            audit(
+                conn,
+                actor.user,
+                action.audit_code(),
+                &format!("campanha #{id}: {}{extra}", campaign.name),
+                actor.ip.as_deref(),
+            )?;
+        }
+        Ok(result)
+    })
+}

@@ -1,0 +1,227 @@
+//! `engajar campaign …`: create, preview, show, list, pause, resume and cancel campaigns
+//! from scripts, through the same service as the pages. With `--json` each prints
+//! exactly the JSON its help describes.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde_json::json;
+
+use crate::campaigns::actions::{self, Action, Actor};
+use crate::campaigns::schedule::ScheduleInput;
+use crate::campaigns::{CampaignInput, TargetInput, ledger, preview};
+use crate::db::{DatabaseUrl, DbConnection};
+use crate::models::campaign::Campaign;
+use crate::time;
+
+#[derive(clap::Subcommand)]
+pub enum CampaignCommand {
+    /// Create a campaign. Without --at or --draft its run starts now (a running server's
+    /// dispatcher sends it). Refused fields exit 3 with {"errors":[{"field","code","message"}]}.
+    Create(CreateArgs),
+    /// What a run started now would send: {"recipients","skipped","empty","sample"}.
+    Preview {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A campaign and its runs with their counts.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every campaign, newest first (one JSON object per line with --json).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop sending; nothing new starts until resumed.
+    Pause { id: i64 },
+    /// Continue with the pending messages only; the schedule goes on.
+    Resume { id: i64 },
+    /// Stop for good.
+    Cancel { id: i64 },
+}
+
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    name: String,
+    /// email (whatsapp and sms come later).
+    #[arg(long)]
+    channel: String,
+    /// Send to this audience's accepted rows.
+    #[arg(long, conflicts_with = "segment")]
+    audience: Option<String>,
+    /// Send to this segment's contacts (its name, ignoring case).
+    #[arg(long)]
+    segment: Option<String>,
+    #[arg(long, default_value = "")]
+    subject: String,
+    #[arg(long)]
+    body: String,
+    /// VAR=TEXT: used when the variable is empty (e.g. PrimeiroNome=cliente).
+    #[arg(long = "fallback", value_name = "VAR=TEXT")]
+    fallbacks: Vec<String>,
+    /// Send once at this Brasília time, "AAAA-MM-DD HH:MM".
+    #[arg(long)]
+    at: Option<String>,
+    /// Save without scheduling.
+    #[arg(long)]
+    draft: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(url: &DatabaseUrl, command: CampaignCommand) -> anyhow::Result<ExitCode> {
+    let mut conn = crate::db::open(url)?;
+    let cli = Actor {
+        user: None,
+        ip: None,
+    };
+    match command {
+        CampaignCommand::Create(args) => create(&mut conn, args, &cli),
+        CampaignCommand::Preview { id, json } => {
+            let campaign = find(&mut conn, id)?;
+            let p = preview::preview(&mut conn, &campaign)?;
+            let value = json!({
+                "recipients": p.recipients,
+                "skipped": p.skipped.iter().map(|(r, n)| (r.code().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "empty": p.empty.iter().map(|(v, n)| (v.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "sample": p.sample.iter().map(|s| json!({"to": s.to, "subject": s.subject, "body": s.body})).collect::<Vec<_>>(),
+            });
+            if json {
+                println!("{value}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CampaignCommand::Show { id, json } => {
+            let campaign = find(&mut conn, id)?;
+            let mut runs = Vec::new();
+            for run in Campaign::runs(&mut conn, id)? {
+                let counts = ledger::counts(&mut conn, run.id)?;
+                runs.push(json!({"id": run.id, "status": run.status().code(), "counts": counts}));
+            }
+            let mut value = summary(&campaign);
+            value["runs"] = json!(runs);
+            print(json, &value)
+        }
+        CampaignCommand::List { json } => {
+            let (all, _) = Campaign::page(&mut conn, None, 0, i64::MAX)?;
+            for c in all {
+                if json {
+                    println!("{}", summary(&c));
+                } else {
+                    println!("#{}\t{}\t{}\t{}", c.id, c.status.code(), c.channel.code(), c.name);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CampaignCommand::Pause { id } => act(&mut conn, id, Action::Pause, &cli),
+        CampaignCommand::Resume { id } => act(&mut conn, id, Action::Resume, &cli),
+        CampaignCommand::Cancel { id } => act(&mut conn, id, Action::Cancel, &cli),
+    }
+}
+
+fn find(conn: &mut DbConnection, id: i64) -> anyhow::Result<Campaign> {
+    Campaign::find(conn, id)?.with_context(|| format!("campaign #{id} not found"))
+}
+
+fn summary(c: &Campaign) -> serde_json::Value {
+    json!({"id": c.id, "name": c.name, "channel": c.channel.code(), "status": c.status.code()})
+}
+
+fn print(json: bool, value: &serde_json::Value) -> anyhow::Result<ExitCode> {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn create(conn: &mut DbConnection, args: CreateArgs, cli: &Actor) -> anyhow::Result<ExitCode> {
+    let mut fallbacks = Vec::new();
+    for f in &args.fallbacks {
+        let Some((var, text)) = f.split_once('=') else {
+            bail!("--fallback must be VAR=TEXT, not {f:?}");
+        };
+        fallbacks.push((var.to_string(), text.to_string()));
+    }
+    let target = match (args.audience, args.segment) {
+        (Some(a), _) => TargetInput::Audience(a),
+        (None, Some(s)) => TargetInput::SegmentName(s),
+        (None, None) => TargetInput::None,
+    };
+    let schedule = match &args.at {
+        Some(at) => ScheduleInput {
+            kind: "once".into(),
+            at: at.clone(),
+            ..Default::default()
+        },
+        None => ScheduleInput {
+            kind: "now".into(),
+            ..Default::default()
+        },
+    };
+    let input = CampaignInput {
+        name: args.name,
+        channel: args.channel,
+        target,
+        subject: args.subject,
+        body: args.body,
+        fallbacks,
+        schedule,
+    };
+    let now = time::now();
+    let campaign = match actions::create(conn, &input, args.draft, cli, now)? {
+        Ok(c) => c,
+        Err(errors) => {
+            if args.json {
+                println!("{}", json!({ "errors": errors }));
+            } else {
+                for e in &errors {
+                    eprintln!("{}: {}", e.field, e.message);
+                }
+            }
+            return Ok(ExitCode::from(3));
+        }
+    };
+    // "Now": the run starts here, so the answer can say it is sending.
+    let campaign = if campaign.next_run_at.is_some_and(|t| t <= now) {
+        let settings = crate::models::channel_settings::CampaignSettings::load(conn)?;
+        crate::campaigns::start_due(conn, campaign.id, now, settings.grace_minutes * 60)?;
+        find(conn, campaign.id)?
+    } else {
+        campaign
+    };
+    let value = json!({"id": campaign.id, "status": campaign.status.code()});
+    if args.json {
+        println!("{value}");
+    } else {
+        println!("campaign #{}: {}", campaign.id, campaign.status.label());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn act(conn: &mut DbConnection, id: i64, action: Action, cli: &Actor) -> anyhow::Result<ExitCode> {
+    find(conn, id)?;
+    match actions::act(conn, id, action, cli, time::now())? {
+        Ok(_) => {
+            let c = find(conn, id)?;
+            println!("campaign #{id}: {}", c.status.code());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(not) => {
+            eprintln!(
+                "engajar: campaign #{id} is {}: {}",
+                not.0.code(),
+                crate::messages::campaign::NOT_ALLOWED
+            );
+            Ok(ExitCode::from(3))
+        }
+    }
+}
