@@ -245,6 +245,8 @@ pub fn api_invalid_json(e: &dyn std::fmt::Display) -> String {
     format!("JSON inválido: {e}. Esperado: {{\"channel\",\"value\",\"text\",\"at\"}}.")
 }
 
+pub const CONFLICT_TITLE: &str = "Ação não permitida";
+
 pub const CLI_AUTHOR: &str = "Linha de comando";
 
 pub fn upload_too_large(max_mb: impl std::fmt::Display) -> String {
@@ -297,8 +299,38 @@ pub mod campaign {
         )
     }
 
+    pub const TEST_ADDRESS_INVALID: &str = "Informe um e-mail válido para o envio de teste.";
+    pub const TEST_NO_RECIPIENT: &str =
+        "Nenhum destinatário com mensagem encontrado: busque por outro telefone, e-mail ou nome.";
+
+    pub fn test_sent(recipient: &str, to: &str) -> String {
+        format!("Mensagem de teste (a de {recipient}) enviada para {to}. Ela não conta como envio da campanha.")
+    }
+
+    pub fn test_failed(error: &str) -> String {
+        format!("O envio de teste falhou: {error}")
+    }
+
     /// The visible opt-out link at the end of every campaign e-mail.
     pub fn unsubscribe_footer(url: &str) -> String {
         format!("\n\n--\nPara não receber mais estas mensagens, acesse: {url}")
+    }
+}
+
+/// Configurações → Canais.
+pub mod channels {
+    pub const PORT_INVALID: &str = "Informe a porta (1 a 65535).";
+    pub const HOST_INVALID: &str = "Informe o servidor SMTP (sem espaços).";
+    pub const FROM_INVALID: &str = "Informe o e-mail do remetente.";
+    pub const REPLY_TO_INVALID: &str = "O endereço de resposta não é um e-mail válido.";
+    pub const SAVED: &str = "Configurações de canais salvas.";
+    pub const TEST_OK: &str = "Conexão com o servidor SMTP bem-sucedida.";
+
+    pub fn out_of_range(min: i64, max: i64) -> String {
+        format!("Informe um número de {min} a {max}.")
+    }
+
+    pub fn test_failed(e: &str) -> String {
+        format!("Não foi possível conectar: {e}")
     }
 }

@@ -127,6 +127,7 @@ pub struct ContactPage {
     audiences: Vec<ContactAudience>,
     interactions: Vec<InteractionView>,
     repeated_documents: Vec<DocumentConflict>,
+    campaign_messages: Vec<crate::campaigns::ledger::MessageView>,
 }
 
 impl ContactPage {
@@ -159,7 +160,7 @@ pub async fn show_contact(
     path: web::Path<i64>,
 ) -> Result<ContactPage, AppError> {
     let id = path.into_inner();
-    let (contact, audiences, interactions, repeated_documents) = state
+    let (contact, audiences, interactions, repeated_documents, campaign_messages) = state
         .db(move |conn| {
             let contact = ContactProfile::find(conn, id)?.ok_or(AppError::NotFound)?;
             Ok((
@@ -167,6 +168,7 @@ pub async fn show_contact(
                 ContactAudience::of_contact(conn, id)?,
                 InteractionView::of_contact(conn, id)?,
                 DocumentConflict::of_contact(conn, id)?,
+                crate::campaigns::ledger::for_contact(conn, id, 100)?,
             ))
         })
         .await?;
@@ -176,6 +178,7 @@ pub async fn show_contact(
         audiences,
         interactions,
         repeated_documents,
+        campaign_messages,
     })
 }
 

@@ -4,6 +4,7 @@ mod admin;
 pub mod api;
 mod conta;
 mod contatos;
+mod descadastrar;
 mod engajar;
 mod fila;
 mod health;
@@ -18,7 +19,7 @@ use actix_web::web;
 
 use crate::web::AppError;
 use crate::web::auth::require_admin;
-use admin::{auditoria, configuracoes, nao_perturbe, segmentos, tokens, usuarios};
+use admin::{auditoria, canais, configuracoes, nao_perturbe, segmentos, tokens, usuarios};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
@@ -53,6 +54,54 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/engajar/publicos/{id}/rejeitadas.csv",
             web::get().to(engajar::publicos::rejected::rejected_rows_csv),
+        )
+        .route(
+            "/engajar/campanhas",
+            web::get().to(engajar::campanhas::list::campaign_list),
+        )
+        .route(
+            "/engajar/campanhas/nova",
+            web::get().to(engajar::campanhas::compose::new_form),
+        )
+        .route(
+            "/engajar/campanhas/nova",
+            web::post().to(engajar::campanhas::compose::create),
+        )
+        .route(
+            "/engajar/campanhas/{id}",
+            web::get().to(engajar::campanhas::show::show_campaign),
+        )
+        .route(
+            "/engajar/campanhas/{id}/editar",
+            web::get().to(engajar::campanhas::compose::edit_form),
+        )
+        .route(
+            "/engajar/campanhas/{id}/editar",
+            web::post().to(engajar::campanhas::compose::update),
+        )
+        .route(
+            "/engajar/campanhas/{id}/previa",
+            web::get().to(engajar::campanhas::preview::preview_page),
+        )
+        .route(
+            "/engajar/campanhas/{id}/teste",
+            web::post().to(engajar::campanhas::preview::test_send),
+        )
+        .route(
+            "/engajar/campanhas/{id}/envios.csv",
+            web::get().to(engajar::campanhas::export::export_csv),
+        )
+        .route(
+            "/engajar/campanhas/{id}/{action}",
+            web::post().to(engajar::campanhas::actions::campaign_action),
+        )
+        .route(
+            "/descadastrar/{token}",
+            web::get().to(descadastrar::unsubscribe_form),
+        )
+        .route(
+            "/descadastrar/{token}",
+            web::post().to(descadastrar::unsubscribe),
         )
         .route("/contatos", web::get().to(contatos::contact_list))
         .route(
@@ -131,6 +180,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/configuracoes",
                     web::post().to(configuracoes::save_settings),
+                )
+                .route(
+                    "/configuracoes/canais",
+                    web::get().to(canais::channels_form),
+                )
+                .route(
+                    "/configuracoes/canais",
+                    web::post().to(canais::save_channels),
                 )
                 .route("/tokens", web::get().to(tokens::token_list))
                 .route("/tokens", web::post().to(tokens::create_token))

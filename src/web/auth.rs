@@ -49,6 +49,8 @@ impl FromRequest for CurrentUser {
 fn is_public(path: &str) -> bool {
     matches!(path, "/login" | "/setup" | "/healthz" | "/favicon.ico")
         || path.starts_with("/static/")
+        // The opt-out link in campaign e-mails: its token is the permission.
+        || path.starts_with("/descadastrar/")
         // The API authenticates with its own bearer tokens.
         || path == "/api"
         || path.starts_with("/api/")

@@ -15,6 +15,9 @@ pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
 
 pub struct CsrfForm<T>(pub T);
 
+/// Form fields where line breaks and tabs are text, not garbage.
+const MULTI_LINE_FIELDS: [&str; 1] = ["body"];
+
 /// The fields of a form that carries nothing but its CSRF token (a button).
 #[derive(serde::Deserialize)]
 pub struct NoFields {}
@@ -57,10 +60,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             if !session.csrf_matches(token) {
                 return Err(AppError::Csrf.into());
             }
-            // No form of ours has a multi-line field.
-            if let Some((field, _)) = pairs
-                .iter()
-                .find(|(_, value)| crate::domain::text::has_control_chars(value, false))
+            // Only a campaign's message (`body`) has several lines.
+            if let Some((field, _)) = pairs.iter().find(|(field, value)| {
+                crate::domain::text::has_control_chars(value, MULTI_LINE_FIELDS.contains(&field.as_str()))
+            })
             {
                 return Err(AppError::InvalidText(field.clone()).into());
             }

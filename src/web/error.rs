@@ -21,6 +21,9 @@ pub enum AppError {
     /// Too much of something is under way; the message says what and what to do.
     #[error("busy: {0}")]
     Busy(&'static str),
+    /// What was asked does not fit the current state (pausing a finished campaign).
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A field (by its form name) holds control characters.
     #[error("control characters in field {0:?}")]
     InvalidText(String),
@@ -121,6 +124,7 @@ impl AppError {
                 (messages::INTERNAL_TITLE, messages::INTERNAL)
             }
             AppError::Busy(message) => (messages::BUSY_TITLE, *message),
+            AppError::Conflict(message) => (messages::CONFLICT_TITLE, message.as_str()),
             AppError::InvalidText(_) => unreachable!("answered above"),
         };
         (title, message.to_string())
@@ -135,6 +139,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidText(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,7 @@
 //! Admin-only pages; the `/admin` scope answers 403 to staff.
 
 pub mod auditoria;
+pub mod canais;
 pub mod configuracoes;
 pub mod nao_perturbe;
 pub mod segmentos;

@@ -1,0 +1,41 @@
+//! `POST /engajar/campanhas/{id}/{agendar|pausar|retomar|cancelar|reenviar-incertas}`:
+//! the campaign's status decides whether the action is allowed; each is audited.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::campaigns::actions::{self, Action, Actor};
+use crate::models::campaign::Campaign;
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::page::PageCtx;
+use crate::web::{AppError, AppState, client_ip, see_other};
+
+pub async fn campaign_action(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, String)>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (id, name) = path.into_inner();
+    let action = match name.as_str() {
+        "agendar" => Action::Schedule,
+        "pausar" => Action::Pause,
+        "retomar" => Action::Resume,
+        "cancelar" => Action::Cancel,
+        "reenviar-incertas" => Action::ResendUncertain,
+        _ => return Err(AppError::NotFound),
+    };
+    let actor = Actor {
+        user: Some(ctx.user.id),
+        ip: client_ip(&req),
+    };
+    let now = state.config.clock.now();
+    state
+        .db(move |conn| {
+            Campaign::find(conn, id)?.ok_or(AppError::NotFound)?;
+            actions::act(conn, id, action, &actor, now)?
+                .map_err(|_| AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into()))
+        })
+        .await?;
+    Ok(see_other(&format!("/engajar/campanhas/{id}")))
+}
