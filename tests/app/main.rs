@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod audiences;
 mod authz;
+mod campaigns;
 mod cli;
 mod contacts;
 mod dnd;

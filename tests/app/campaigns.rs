@@ -1,0 +1,346 @@
+//! Campaigns end to end: composed on the pages from an imported audience, previewed,
+//! sent by the dispatcher to a real SMTP server on loopback (aiosmtpd writing a maildir)
+//! and read there; schedules on an injected clock; failures, retries and auto-pause;
+//! Não Perturbe at send time; the opt-out link.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use engajar::schema::{campaign_messages, dnd_entries};
+
+use crate::helpers::*;
+
+/// A real SMTP server (Debian's python3-aiosmtpd) writing every message it accepts into
+/// a maildir; stopped when dropped.
+pub struct SmtpServer {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Mail {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl SmtpServer {
+    pub fn start() -> SmtpServer {
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3-aiosmtpd is installed (.ci/run installs it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "SMTP server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpServer { port, dir, child }
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "smtp://127.0.0.1:{}?tls=none&from=Loja%20Centro%20%3Cofertas@loja.com.br%3E",
+            self.port
+        )
+    }
+
+    pub fn messages(&self) -> Vec<Mail> {
+        let new = self.dir.path().join("mail").join("new");
+        let Ok(entries) = std::fs::read_dir(new) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+            .map(|raw| {
+                let parsed = mailparse::parse_mail(&raw).unwrap();
+                let headers: Vec<(String, String)> = parsed
+                    .headers
+                    .iter()
+                    .map(|h| (h.get_key(), h.get_value()))
+                    .collect();
+                let get = |k: &str| {
+                    headers
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                Mail {
+                    to: get("To"),
+                    subject: get("Subject"),
+                    body: parsed.get_body().unwrap().replace("\r\n", "\n"),
+                    headers,
+                }
+            })
+            .collect()
+    }
+
+    /// Waits until `n` messages have arrived (or panics after a minute).
+    pub async fn wait_for(&self, n: usize) -> Vec<Mail> {
+        let started = Instant::now();
+        loop {
+            let got = self.messages();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "only {} of {n} messages arrived",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+const LAYOUT_HEADER: &str = "TIPO_DE_REGISTRO;VALOR_DO_REGISTRO;MENSAGEM;NOME_CLIENTE;CPFCNPJ;CODCLIENTE;TAG;CORINGA1;CORINGA2;CORINGA3;CORINGA4;CORINGA5;PRIORIDADE";
+
+/// A layout file with these rows: (e-mail, name, coringa1).
+fn layout(rows: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut out = format!("{LAYOUT_HEADER}\r\n");
+    for (email, name, c1) in rows {
+        out.push_str(&format!("EMAIL;{email};;{name};;;Loja Centro;{c1};;;;;\r\n"));
+    }
+    out.into_bytes()
+}
+
+async fn app_with_smtp(backend: Backend, smtp: &SmtpServer) -> Option<TestApp> {
+    let url = smtp.url();
+    spawn_app_configured(backend, |_, _| {}, move |c| {
+        c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+    })
+    .await
+}
+
+/// Imports the rows as an audience and returns its id.
+async fn import_rows(app: &TestApp, rows: &[(&str, &str, &str)]) -> i64 {
+    let segment = app.add_segment("Clientes");
+    app.import_bytes("publico.csv", layout(rows), segment, &[]).await.0
+}
+
+fn compose_fields<'a>(audience: &'a str, body: &'a str, schedule: &'a str, acao: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", "Promoção de sábado"),
+        ("channel", "email"),
+        ("target", "audience"),
+        ("audience_id", audience),
+        ("subject", "@PrimeiroNome, uma oferta para você"),
+        ("body", body),
+        ("fallback_Coringa1", "a loja mais perto de você"),
+        ("schedule", schedule),
+        ("acao", acao),
+    ]
+}
+
+fn campaign_id(response: &reqwest::Response) -> i64 {
+    let to = location(response);
+    to.trim_start_matches("/engajar/campanhas/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("unexpected redirect {to}"))
+}
+
+const BODY: &str = "Olá, @PrimeiroNome!\nTeremos neste sábado uma promoção especial em um endereço perto de você: @Coringa1.\nDúvidas: contato@loja.com.br";
+
+async fn a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let Some(app) = app_with_smtp(backend, &smtp).await else {
+        return;
+    };
+    app.login_staff().await;
+    let audience = import_rows(
+        &app,
+        &[
+            ("joao@exemplo.com.br", "JOÃO DA SILVA", "Av. Santos Dumont, 500"),
+            ("maria@exemplo.com.br", "MARIA", ""),
+            ("ana@exemplo.com.br", "ANA DE SOUZA E SILVA", "Rua das Flores, 10"),
+            ("semnome@exemplo.com.br", "", "Rua A, 1"),
+        ],
+    )
+    .await
+    .to_string();
+    let response = app
+        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
+        .await;
+    assert_eq!(response.status(), 303);
+    let id = campaign_id(&response);
+    let mail = smtp.wait_for(3).await;
+    // Give a fourth message every chance to (wrongly) arrive.
+    wait_until(&app, id, |c| c.contains("Concluída")).await;
+    let mail_after = smtp.messages();
+    assert_eq!(mail_after.len(), 3, "the recipient without a name was skipped");
+    let by_to = |to: &str| mail.iter().find(|m| m.to.contains(to)).unwrap_or_else(|| panic!("no mail to {to}"));
+    let joao = by_to("joao@exemplo.com.br");
+    assert!(joao.body.starts_with("Olá, João!\nTeremos neste sábado uma promoção especial em um endereço perto de você: Av. Santos Dumont, 500.\nDúvidas: contato@loja.com.br"), "{}", joao.body);
+    assert_eq!(joao.subject, "João, uma oferta para você");
+    assert!(by_to("maria@").body.starts_with("Olá, Maria!\nTeremos neste sábado uma promoção especial em um endereço perto de você: a loja mais perto de você."));
+    assert!(by_to("ana@").body.starts_with("Olá, Ana!"));
+    assert!(!mail.iter().any(|m| m.body.contains("Olá, ,") || m.body.contains("Olá, !")));
+    // RFC 8058 headers and the visible link name the same URL.
+    let header = joao.header("List-Unsubscribe").unwrap().to_string();
+    assert_eq!(joao.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    let url = header.trim_matches(|c| c == '<' || c == '>').to_string();
+    assert!(url.starts_with("http://engajar.test/descadastrar/"), "{url}");
+    assert!(joao.body.contains(&url));
+    let message_id = joao.header("Message-ID").unwrap().to_string();
+    // The ledger records the Message-ID and one row per address.
+    let mut conn = app.db();
+    let recorded: Vec<(String, String, Option<String>)> = campaign_messages::table
+        .select((campaign_messages::channel_value, campaign_messages::status, campaign_messages::provider_id))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(recorded.len(), 4);
+    assert!(recorded.iter().any(|(to, s, id)| to == "joao@exemplo.com.br" && s == "sent" && id.as_deref() == Some(message_id.as_str())));
+    assert!(recorded.iter().any(|(to, s, _)| to == "semnome@exemplo.com.br" && s == "skipped"));
+    // The contact's page lists what it received.
+    let page = app.get_html(&format!("/engajar/campanhas/{id}")).await;
+    assert_eq!(texts(&page, "[data-count=sent]"), vec!["3"]);
+    assert_eq!(texts(&page, "[data-count=skipped]"), vec!["1"]);
+
+    // One click from the mailbox provider, no session: the address is on Não Perturbe.
+    let path = url.trim_start_matches("http://engajar.test");
+    let anonymous = new_client();
+    let r = anonymous
+        .post(app.url(path))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let listed: Vec<(String, Option<String>)> = dnd_entries::table
+        .select((dnd_entries::value, dnd_entries::source))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, "joao@exemplo.com.br");
+    assert!(listed[0].1.as_deref().unwrap().contains("um clique"));
+    // A token changed by one character names nothing.
+    let mut forged = path.to_string();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let r = anonymous.get(app.url(&forged)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+async fn wait_until(app: &TestApp, id: i64, done: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        let html = app.get(&format!("/engajar/campanhas/{id}")).await.text().await.unwrap();
+        if done(&html) {
+            return html;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "campaign {id} never got there");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it() {
+    a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it() {
+    a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it(Backend::Postgres).await;
+}
+
+crate::on_both_backends!(
+    an_unknown_variable_is_refused_beside_its_field_and_nothing_is_saved,
+    the_preview_counts_skips_and_empty_values_and_shows_any_recipient,
+);
+
+async fn an_unknown_variable_is_refused_beside_its_field_and_nothing_is_saved(app: TestApp) {
+    app.login_staff().await;
+    let audience = import_rows(&app, &[("a@exemplo.com.br", "ANA", "x")]).await.to_string();
+    let response = app
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &compose_fields(&audience, "Olá, @PrimeroNome! Escreva para sac@loja.com.br", "now", "agendar"),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    let errors = texts(&html, ".field-error");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("@PrimeroNome"), "{errors:?}");
+    // The e-mail address was not taken for a variable.
+    assert!(!errors[0].contains("@loja"));
+    let saved: i64 = engajar::schema::campaigns::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(saved, 0);
+}
+
+async fn the_preview_counts_skips_and_empty_values_and_shows_any_recipient(app: TestApp) {
+    app.login_staff().await;
+    let audience = import_rows(
+        &app,
+        &[
+            ("joao@exemplo.com.br", "JOÃO DA SILVA", "Rua 1"),
+            ("maria@exemplo.com.br", "MARIA", ""),
+            ("bloqueado@exemplo.com.br", "PEDRO", "Rua 3"),
+            ("semnome@exemplo.com.br", "", "Rua 4"),
+        ],
+    )
+    .await
+    .to_string();
+    app.db();
+    diesel::insert_into(dnd_entries::table)
+        .values((
+            dnd_entries::kind.eq("EMAIL"),
+            dnd_entries::value.eq("bloqueado@exemplo.com.br"),
+            dnd_entries::created_at.eq(1i64),
+        ))
+        .execute(&mut app.db())
+        .unwrap();
+    let response = app
+        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "rascunho"))
+        .await;
+    assert_eq!(response.status(), 303);
+    assert!(location(&response).ends_with("/previa"));
+    let id = campaign_id(&response);
+    let html = app.get_html(&format!("/engajar/campanhas/{id}/previa?q=maria")).await;
+    assert_eq!(texts(&html, "#recipients"), vec!["2"]);
+    let body = html.html();
+    assert!(body.contains("Não Perturbe</td><td class=\"num\">1"), "dnd counted");
+    assert!(body.contains("Variável vazia</td><td class=\"num\">1"), "empty name counted");
+    assert!(body.contains("@Coringa1</td><td class=\"num\">1"), "empty coringa counted");
+    let found = texts(&html, ".found .body");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].starts_with("Olá, Maria!"), "{found:?}");
+    let samples = texts(&html, ".sample .to");
+    assert_eq!(samples, vec!["joao@exemplo.com.br", "maria@exemplo.com.br"]);
+    // A draft is not sent: nothing in the ledger.
+    let rows: i64 = campaign_messages::table.count().get_result(&mut app.db()).unwrap();
+    assert_eq!(rows, 0);
+}
