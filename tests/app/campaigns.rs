@@ -344,3 +344,146 @@ async fn the_preview_counts_skips_and_empty_values_and_shows_any_recipient(app: 
     let rows: i64 = campaign_messages::table.count().get_result(&mut app.db()).unwrap();
     assert_eq!(rows, 0);
 }
+
+fn local(text: &str) -> i64 {
+    engajar::campaigns::schedule::parse_local(text).unwrap()
+}
+
+async fn status_of(app: &TestApp, id: i64) -> String {
+    let html = app.get_html(&format!("/engajar/campanhas/{id}")).await;
+    texts(&html, ".page-head .status").join("")
+}
+
+async fn runs_of(app: &TestApp, id: i64) -> Vec<String> {
+    let html = app.get_html(&format!("/engajar/campanhas/{id}")).await;
+    texts(&html, ".runs tbody .status")
+}
+
+async fn schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let clock = engajar::time::Clock::manual(local("2026-12-01 08:00"));
+    let shared = clock.clone();
+    let Some(app) = spawn_app_configured(backend, |_, _| {}, move |c| {
+        c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+        c.clock = shared;
+    })
+    .await
+    else {
+        return;
+    };
+    app.login_staff().await;
+    let audience = import_rows(&app, &[("joao@exemplo.com.br", "JOÃO", "Rua 1")]).await.to_string();
+    let mut fields = compose_fields(&audience, BODY, "daily", "agendar");
+    fields.push(("time", "09:00"));
+    fields.push(("until", "2026-12-03"));
+    let response = app.submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields).await;
+    assert_eq!(response.status(), 303);
+    let id = campaign_id(&response);
+    assert_eq!(status_of(&app, id).await, "Agendada");
+    let page = app.get(&format!("/engajar/campanhas/{id}")).await.text().await.unwrap();
+    assert!(page.contains("01/12/2026 09:00"), "next run shown in Brasília time");
+    // Before its time nothing goes out, however long the dispatcher looks.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(smtp.messages().is_empty());
+    assert!(runs_of(&app, id).await.is_empty());
+    // 09:00 on the 1st: the first run.
+    clock.set(local("2026-12-01 09:00") + 5);
+    smtp.wait_for(1).await;
+    // 09:00 on the 2nd: the second, with its own recipients.
+    clock.set(local("2026-12-02 09:00") + 5);
+    smtp.wait_for(2).await;
+    wait_until(&app, id, |h| h.contains("03/12/2026 09:00")).await;
+    // The server "was down" at 09:00 on the 3rd and comes back at 11:30, past the hour of
+    // grace: that run is recorded as missed, never sent late, and the end date is reached.
+    clock.set(local("2026-12-03 11:30"));
+    let html = wait_until(&app, id, |h| h.contains("Perdida")).await;
+    assert!(html.contains("prazo de tolerância"), "the reason is shown");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(status_of(&app, id).await, "Concluída");
+    assert_eq!(runs_of(&app, id).await, vec!["Perdida", "Concluída", "Concluída"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed() {
+    schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed() {
+    schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(Backend::Postgres).await;
+}
+
+async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(backend: Backend) {
+    // Nothing listens on this port: every connection is refused (a temporary error).
+    let dead = format!("smtp://127.0.0.1:{}?tls=none&from=ofertas@loja.com.br", free_port());
+    let Some(app) = spawn_app_configured(
+        backend,
+        |conn, _| {
+            engajar::models::channel_settings::CampaignSettings {
+                max_attempts: 2,
+                pause_after_failures: 3,
+                ..Default::default()
+            }
+            .save(conn, 1)
+            .unwrap();
+        },
+        move |c| {
+            c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&dead).unwrap());
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    app.login_staff().await;
+    let audience = import_rows(
+        &app,
+        &[("a@exemplo.com.br", "ANA", "x"), ("b@exemplo.com.br", "BIA", "y")],
+    )
+    .await
+    .to_string();
+    let response = app
+        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
+        .await;
+    let id = campaign_id(&response);
+    let html = wait_until(&app, id, |h| h.contains("Pausada automaticamente")).await;
+    assert!(html.contains("connection"), "the last error is shown");
+    assert_eq!(status_of(&app, id).await, "Pausada");
+    let rows: Vec<(String, i32)> = campaign_messages::table
+        .order(campaign_messages::id)
+        .select((campaign_messages::status, campaign_messages::attempts))
+        .load(&mut app.db())
+        .unwrap();
+    // Three failed attempts in a row: the first message twice (its limit), the second once.
+    let attempts: i32 = rows.iter().map(|r| r.1).sum();
+    assert_eq!(attempts, 3, "{rows:?}");
+    assert!(rows.iter().any(|(s, a)| s == "failed" && *a == 2), "{rows:?}");
+    assert!(rows.iter().all(|(s, _)| s == "failed" || s == "pending"), "{rows:?}");
+    // Paused means paused: no further attempt happens.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let later: i32 = campaign_messages::table
+        .select(diesel::dsl::sum(campaign_messages::attempts))
+        .first::<Option<i64>>(&mut app.db())
+        .unwrap()
+        .unwrap_or(0) as i32;
+    assert_eq!(later, 3);
+    // Pausing again is refused; resuming is allowed and audited.
+    let page = format!("/engajar/campanhas/{id}");
+    let r = app.submit(&page, &format!("/engajar/campanhas/{id}/pausar"), &[]).await;
+    assert_eq!(r.status(), 409);
+    let r = app.submit(&page, &format!("/engajar/campanhas/{id}/retomar"), &[]).await;
+    assert_eq!(r.status(), 303);
+    app.wait_for_audit("campaign_resume", 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause() {
+    an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause() {
+    an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(Backend::Postgres).await;
+}
