@@ -269,8 +269,7 @@ pub mod campaign {
         "Este canal ainda não está disponível: por enquanto, use E-mail.";
     pub const TARGET_REQUIRED: &str = "Escolha um público ou um segmento.";
     pub const AUDIENCE_NOT_FOUND: &str = "Público não encontrado.";
-    pub const AUDIENCE_NOT_READY: &str =
-        "Este público ainda não terminou de ser importado (ou falhou): escolha um público concluído.";
+    pub const AUDIENCE_NOT_READY: &str = "Este público ainda não terminou de ser importado (ou falhou): escolha um público concluído.";
     pub const SEGMENT_NOT_FOUND: &str = "Segmento não encontrado.";
     pub const SCHEDULE_PAST: &str = "A data e a hora escolhidas já passaram.";
     pub const SMTP_NOT_CONFIGURED: &str =
@@ -304,7 +303,9 @@ pub mod campaign {
         "Nenhum destinatário com mensagem encontrado: busque por outro telefone, e-mail ou nome.";
 
     pub fn test_sent(recipient: &str, to: &str) -> String {
-        format!("Mensagem de teste (a de {recipient}) enviada para {to}. Ela não conta como envio da campanha.")
+        format!(
+            "Mensagem de teste (a de {recipient}) enviada para {to}. Ela não conta como envio da campanha."
+        )
     }
 
     pub fn test_failed(error: &str) -> String {

@@ -23,7 +23,11 @@ pub fn format_br(ts: i64) -> String {
 
 /// `27/11/2026`.
 pub fn format_br_date(ts: i64) -> String {
-    format_br(ts).split(' ').next().unwrap_or_default().to_string()
+    format_br(ts)
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Milliseconds since the epoch, for the dispatcher's retries, rate slots and heartbeats.
@@ -43,9 +47,9 @@ impl Clock {
 
     /// A clock standing at `start` until moved.
     pub fn manual(start: i64) -> Clock {
-        Clock(Some(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
-            start,
-        ))))
+        Clock(Some(std::sync::Arc::new(
+            std::sync::atomic::AtomicI64::new(start),
+        )))
     }
 
     pub fn now(&self) -> i64 {

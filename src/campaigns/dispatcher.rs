@@ -70,7 +70,11 @@ struct Dispatcher {
     pool: Pool,
     config: Config,
     id: Arc<str>,
-    email: Option<(EmailSettings, u32, Arc<crate::channels::email::EmailChannel>)>,
+    email: Option<(
+        EmailSettings,
+        u32,
+        Arc<crate::channels::email::EmailChannel>,
+    )>,
     last_heartbeat: i64,
 }
 
@@ -121,14 +125,19 @@ impl Dispatcher {
         if now_ms - self.last_heartbeat >= HEARTBEAT_MS {
             self.last_heartbeat = now_ms;
             let id = self.id.clone();
-            db(&self.pool, move |conn| heartbeat_and_recover(conn, &id, now_ms)).await?;
+            db(&self.pool, move |conn| {
+                heartbeat_and_recover(conn, &id, now_ms)
+            })
+            .await?;
         }
         let settings = db(&self.pool, CampaignSettings::load).await?;
         let now = self.config.clock.now();
         let grace = settings.grace_minutes * 60;
         for campaign in db(&self.pool, move |conn| Campaign::due(conn, now)).await? {
-            let started =
-                db(&self.pool, move |conn| super::start_due(conn, campaign, now, grace)).await;
+            let started = db(&self.pool, move |conn| {
+                super::start_due(conn, campaign, now, grace)
+            })
+            .await;
             match started {
                 Ok(Started::Run(run)) => tracing::info!(campaign, run, "campaign run started"),
                 Ok(Started::Missed) => tracing::warn!(campaign, "campaign run missed"),
@@ -165,7 +174,10 @@ impl Dispatcher {
         {
             return Ok(Some(channel.clone()));
         }
-        let channel = Arc::new(crate::channels::email::EmailChannel::new(&settings, connections)?);
+        let channel = Arc::new(crate::channels::email::EmailChannel::new(
+            &settings,
+            connections,
+        )?);
         self.email = Some((settings, connections, channel.clone()));
         Ok(Some(channel))
     }
@@ -216,7 +228,10 @@ impl Dispatcher {
             }
         };
         let n = claimed.len() as i64;
-        let start = db(&self.pool, move |conn| reserve_slots(conn, "email", n, rate)).await?;
+        let start = db(&self.pool, move |conn| {
+            reserve_slots(conn, "email", n, rate)
+        })
+        .await?;
         let interval = 1000.0 / rate as f64;
         let permits = Arc::new(Semaphore::new(connections as usize));
         let secret = db(&self.pool, super::unsubscribe::secret).await?;
@@ -269,7 +284,10 @@ impl SendCtx {
         let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
         let server = self.server.clone();
         let id = message.id;
-        let go = db(&self.pool, move |conn| ledger::begin_send(conn, id, &server, time::now())).await?;
+        let go = db(&self.pool, move |conn| {
+            ledger::begin_send(conn, id, &server, time::now())
+        })
+        .await?;
         if !go {
             return Ok(());
         }
@@ -309,8 +327,14 @@ impl SendCtx {
                         time::now_ms() + backoff.min(3_600_000)
                     });
                     ledger::failed(conn, id, &e.describe(), retry, now)?;
-                    Campaign::record_failure(conn, run, &e.describe(), settings.pause_after_failures, now)
-                        .map(drop)
+                    Campaign::record_failure(
+                        conn,
+                        run,
+                        &e.describe(),
+                        settings.pause_after_failures,
+                        now,
+                    )
+                    .map(drop)
                 }
             }
         })
@@ -339,7 +363,12 @@ fn heartbeat_and_recover(conn: &mut DbConnection, me: &str, now_ms: i64) -> Quer
     for server in dead {
         let (released, uncertain) = ledger::recover(conn, &server, now_ms / 1000)?;
         if released + uncertain > 0 {
-            tracing::warn!(server, released, uncertain, "recovered a stopped server's messages");
+            tracing::warn!(
+                server,
+                released,
+                uncertain,
+                "recovered a stopped server's messages"
+            );
         }
         diesel::delete(dispatchers::table.find(&server)).execute(conn)?;
     }
@@ -348,7 +377,12 @@ fn heartbeat_and_recover(conn: &mut DbConnection, me: &str, now_ms: i64) -> Quer
 
 /// Reserves `n` consecutive sending slots on a channel at `per_second`, shared by every
 /// server; returns when the first one starts (ms).
-fn reserve_slots(conn: &mut DbConnection, channel: &str, n: i64, per_second: i64) -> QueryResult<i64> {
+fn reserve_slots(
+    conn: &mut DbConnection,
+    channel: &str,
+    n: i64,
+    per_second: i64,
+) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Next {
         #[diesel(sql_type = diesel::sql_types::BigInt)]

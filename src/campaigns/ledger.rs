@@ -28,7 +28,13 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    pub fn to_send(run: i64, r: &super::recipients::Recipient, subject: String, body: String, now: i64) -> Self {
+    pub fn to_send(
+        run: i64,
+        r: &super::recipients::Recipient,
+        subject: String,
+        body: String,
+        now: i64,
+    ) -> Self {
         NewMessage {
             run_id: run,
             contact_id: Some(r.contact_id),
@@ -43,7 +49,12 @@ impl NewMessage {
         }
     }
 
-    pub fn skipped(run: i64, r: &super::recipients::Recipient, reason: SkipReason, now: i64) -> Self {
+    pub fn skipped(
+        run: i64,
+        r: &super::recipients::Recipient,
+        reason: SkipReason,
+        now: i64,
+    ) -> Self {
         NewMessage {
             run_id: run,
             contact_id: Some(r.contact_id),
@@ -487,7 +498,11 @@ pub fn each_batch(
 }
 
 /// The campaign messages a contact was sent (or was to be sent), newest first.
-pub fn for_contact(conn: &mut DbConnection, contact: i64, limit: i64) -> QueryResult<Vec<MessageView>> {
+pub fn for_contact(
+    conn: &mut DbConnection,
+    contact: i64,
+    limit: i64,
+) -> QueryResult<Vec<MessageView>> {
     campaign_messages::table
         .filter(campaign_messages::contact_id.eq(contact))
         .order(campaign_messages::id.desc())

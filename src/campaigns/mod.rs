@@ -138,7 +138,10 @@ pub fn read_fallbacks(text: &str) -> Fallbacks {
 fn write_fallbacks(f: &Fallbacks) -> String {
     Variable::ALL
         .into_iter()
-        .filter_map(|v| f.get(v).map(|t| format!("{}={}\n", v.name(), t.replace('\n', " "))))
+        .filter_map(|v| {
+            f.get(v)
+                .map(|t| format!("{}={}\n", v.name(), t.replace('\n', " ")))
+        })
         .collect()
 }
 
@@ -203,7 +206,11 @@ pub fn validate(
     let channel = match CampaignChannel::from_code(&input.channel) {
         Some(CampaignChannel::Email) => Some(CampaignChannel::Email),
         Some(_) => {
-            errors.push(field_error("channel", "unavailable", m::CHANNEL_UNAVAILABLE));
+            errors.push(field_error(
+                "channel",
+                "unavailable",
+                m::CHANNEL_UNAVAILABLE,
+            ));
             None
         }
         None => {
@@ -217,7 +224,13 @@ pub fn validate(
             None
         }
         TargetInput::Audience(raw) => {
-            match raw.trim().parse::<i64>().ok().map(|id| Audience::find(conn, id)).transpose()? {
+            match raw
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .map(|id| Audience::find(conn, id))
+                .transpose()?
+            {
                 Some(Some(a))
                     if matches!(
                         a.status,
@@ -237,7 +250,13 @@ pub fn validate(
             }
         }
         TargetInput::SegmentId(raw) => {
-            match raw.trim().parse::<i64>().ok().map(|id| Segment::find(conn, id)).transpose()? {
+            match raw
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .map(|id| Segment::find(conn, id))
+                .transpose()?
+            {
                 Some(Some(s)) => Some(Target::Segment(s.id)),
                 _ => {
                     errors.push(field_error("segment", "not_found", m::SEGMENT_NOT_FOUND));
@@ -358,7 +377,12 @@ pub fn start_due(
 
 /// Writes a run's ledger: every recipient in order, the first row of each channel value
 /// kept, a message rendered for each or the reason it is skipped.
-fn write_ledger(conn: &mut DbConnection, campaign: &Campaign, run: i64, now: i64) -> QueryResult<()> {
+fn write_ledger(
+    conn: &mut DbConnection,
+    campaign: &Campaign,
+    run: i64,
+    now: i64,
+) -> QueryResult<()> {
     let composed = Composed::of(campaign);
     let no_channel = recipients::without_channel(conn, campaign.target, campaign.channel)?;
     let mut seen = recipients::Seen::default();

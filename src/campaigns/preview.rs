@@ -55,7 +55,10 @@ pub fn preview(conn: &mut DbConnection, campaign: &Campaign) -> QueryResult<Prev
     let composed = Composed::of(campaign);
     let mut skipped = [0i64; 5];
     let count = |skipped: &mut [i64; 5], r: SkipReason| {
-        let i = SkipReason::ALL.iter().position(|x| *x == r).expect("listed");
+        let i = SkipReason::ALL
+            .iter()
+            .position(|x| *x == r)
+            .expect("listed");
         skipped[i] += 1;
     };
     skipped[0] = recipients::without_channel(conn, campaign.target, campaign.channel)?;
@@ -125,8 +128,7 @@ pub fn find(
     let matches = |r: &Recipient| {
         crate::domain::text::search_key(&r.channel_value).contains(&needle)
             || (digits.len() >= 4 && r.channel_value.contains(&digits))
-            || r
-                .values
+            || r.values
                 .name
                 .as_deref()
                 .is_some_and(|n| crate::domain::text::search_key(n).contains(&needle))

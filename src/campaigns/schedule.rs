@@ -16,12 +16,25 @@ pub const LAST_DAY: u8 = 0;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
     Now,
-    Once { at: i64 },
-    Daily { time: (u8, u8), until: Option<i64> },
+    Once {
+        at: i64,
+    },
+    Daily {
+        time: (u8, u8),
+        until: Option<i64>,
+    },
     /// Days are 0 (Sunday) to 6 (Saturday).
-    Weekly { time: (u8, u8), days: Vec<u8>, until: Option<i64> },
+    Weekly {
+        time: (u8, u8),
+        days: Vec<u8>,
+        until: Option<i64>,
+    },
     /// `day` 1–28, or [`LAST_DAY`].
-    Monthly { time: (u8, u8), day: u8, until: Option<i64> },
+    Monthly {
+        time: (u8, u8),
+        day: u8,
+        until: Option<i64>,
+    },
 }
 
 /// What a person typed; every field as text.
@@ -59,9 +72,14 @@ pub fn parse_time(text: &str) -> Option<(u8, u8)> {
 /// `01/12/2026 14:30`) as UTC seconds.
 pub fn parse_local(text: &str) -> Option<i64> {
     let text = text.trim();
-    let naive = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())?;
+    let naive = [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%d/%m/%Y %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())?;
     local_to_utc(naive)
 }
 
@@ -147,7 +165,15 @@ impl Schedule {
     }
 
     /// The stored columns: kind, at, time, days, until.
-    pub fn columns(&self) -> (&'static str, Option<i64>, Option<String>, Option<String>, Option<i64>) {
+    pub fn columns(
+        &self,
+    ) -> (
+        &'static str,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    ) {
         let hm = |(h, m): (u8, u8)| Some(format!("{h:02}:{m:02}"));
         match self {
             Schedule::Now => ("now", None, None, None, None),
@@ -251,7 +277,10 @@ impl Schedule {
             Schedule::Daily { until, .. }
             | Schedule::Weekly { until, .. }
             | Schedule::Monthly { until, .. } => {
-                let start = Utc.timestamp_opt(after, 0).single()?.with_timezone(&Sao_Paulo);
+                let start = Utc
+                    .timestamp_opt(after, 0)
+                    .single()?
+                    .with_timezone(&Sao_Paulo);
                 let next: DateTime<chrono_tz::Tz> =
                     self.cron()?.find_next_occurrence(&start, false).ok()?;
                 let next = next.timestamp();
@@ -272,7 +301,10 @@ impl Schedule {
         match self {
             Schedule::Now => "Envio imediato".into(),
             Schedule::Once { at } => format!("Uma vez, em {}", crate::time::format_br(*at)),
-            Schedule::Daily { time: (h, m), until: u } => {
+            Schedule::Daily {
+                time: (h, m),
+                until: u,
+            } => {
                 format!("Diariamente às {h:02}:{m:02}{}", until(u))
             }
             Schedule::Weekly {
@@ -323,7 +355,9 @@ mod tests {
         // 14:30 in Brasília is 17:30 UTC (UTC−3, no daylight saving since 2019).
         assert_eq!(
             local("2026-12-01 14:30"),
-            Utc.with_ymd_and_hms(2026, 12, 1, 17, 30, 0).unwrap().timestamp()
+            Utc.with_ymd_and_hms(2026, 12, 1, 17, 30, 0)
+                .unwrap()
+                .timestamp()
         );
         assert_eq!(local("01/12/2026 14:30"), local("2026-12-01T14:30"));
         assert!(parse_local("2026-13-01 14:30").is_none());
@@ -386,7 +420,10 @@ mod tests {
         let back =
             Schedule::from_columns(kind, at, time.as_deref(), days.as_deref(), until).unwrap();
         assert_eq!(back, s);
-        assert_eq!(s.describe(), "Semanalmente (Dom, Sáb) às 07:05 até 01/03/2027");
+        assert_eq!(
+            s.describe(),
+            "Semanalmente (Dom, Sáb) às 07:05 até 01/03/2027"
+        );
     }
 
     #[test]

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{Outgoing, SendError};
@@ -101,12 +101,20 @@ impl EmailChannel {
 
     /// Sends one message; its Message-ID is the provider's id.
     pub async fn send(&self, message: &Outgoing<'_>) -> Result<String, SendError> {
-        let to: Mailbox = message.to.parse().map_err(|e: lettre::address::AddressError| SendError {
-            temporary: false,
-            code: "address".into(),
-            message: e.to_string(),
-        })?;
-        let id = format!("<{}.{}@{}>", crate::time::now_ms(), random_part(), self.domain);
+        let to: Mailbox = message
+            .to
+            .parse()
+            .map_err(|e: lettre::address::AddressError| SendError {
+                temporary: false,
+                code: "address".into(),
+                message: e.to_string(),
+            })?;
+        let id = format!(
+            "<{}.{}@{}>",
+            crate::time::now_ms(),
+            random_part(),
+            self.domain
+        );
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -153,10 +161,14 @@ fn random_part() -> String {
 
 /// SMTP 4xx replies, timeouts and connection failures are temporary; 5xx are permanent.
 fn classify(e: &lettre::transport::smtp::Error) -> SendError {
-    let code = e
-        .status()
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| if e.is_timeout() { "timeout" } else { "connection" }.to_string());
+    let code = e.status().map(|c| c.to_string()).unwrap_or_else(|| {
+        if e.is_timeout() {
+            "timeout"
+        } else {
+            "connection"
+        }
+        .to_string()
+    });
     SendError {
         temporary: !e.is_permanent(),
         code,

@@ -115,7 +115,13 @@ pub fn run(url: &DatabaseUrl, command: CampaignCommand) -> anyhow::Result<ExitCo
                 if json {
                     println!("{}", summary(&c));
                 } else {
-                    println!("#{}\t{}\t{}\t{}", c.id, c.status.code(), c.channel.code(), c.name);
+                    println!(
+                        "#{}\t{}\t{}\t{}",
+                        c.id,
+                        c.status.code(),
+                        c.channel.code(),
+                        c.name
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

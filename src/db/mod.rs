@@ -132,8 +132,8 @@ where
         return conn.transaction(work);
     };
     // Inside a transaction already (which holds the write lock): a savepoint.
-    let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-        .transaction_depth()?;
+    let depth =
+        AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?;
     if depth.is_some() {
         return conn.transaction(work);
     }

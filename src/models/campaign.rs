@@ -229,7 +229,11 @@ impl Campaign {
     }
 
     /// A draft goes out: scheduled for its first run (now, for "send now").
-    pub fn schedule(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<Result<Campaign, NotAllowed>> {
+    pub fn schedule(
+        conn: &mut DbConnection,
+        id: i64,
+        now: i64,
+    ) -> QueryResult<Result<Campaign, NotAllowed>> {
         crate::db::write_transaction(conn, |conn| {
             let Some(c) = Self::find(conn, id)? else {
                 return Err(diesel::result::Error::NotFound);
@@ -284,7 +288,11 @@ impl Campaign {
     }
 
     /// Retomar: paused runs continue with their pending messages; the schedule goes on.
-    pub fn resume(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<Result<(), NotAllowed>> {
+    pub fn resume(
+        conn: &mut DbConnection,
+        id: i64,
+        now: i64,
+    ) -> QueryResult<Result<(), NotAllowed>> {
         crate::db::write_transaction(conn, |conn| {
             let status = self_status(conn, id)?;
             if status != CampaignStatus::Paused {
@@ -312,7 +320,11 @@ impl Campaign {
     }
 
     /// Cancelar: nothing more is sent and no run starts again.
-    pub fn cancel(conn: &mut DbConnection, id: i64, now: i64) -> QueryResult<Result<(), NotAllowed>> {
+    pub fn cancel(
+        conn: &mut DbConnection,
+        id: i64,
+        now: i64,
+    ) -> QueryResult<Result<(), NotAllowed>> {
         crate::db::write_transaction(conn, |conn| {
             let status = self_status(conn, id)?;
             if matches!(
@@ -376,12 +388,10 @@ impl Campaign {
     pub fn due(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<i64>> {
         campaigns::table
             .filter(campaigns::next_run_at.le(now))
-            .filter(
-                campaigns::status.eq_any([
-                    CampaignStatus::Scheduled.code(),
-                    CampaignStatus::Sending.code(),
-                ]),
-            )
+            .filter(campaigns::status.eq_any([
+                CampaignStatus::Scheduled.code(),
+                CampaignStatus::Sending.code(),
+            ]))
             .order(campaigns::next_run_at.asc())
             .select(campaigns::id)
             .load(conn)
@@ -409,7 +419,10 @@ impl Campaign {
         }
         Ok(Self::find(conn, id)?.filter(|c| {
             c.next_run_at.is_some_and(|t| t <= now)
-                && matches!(c.status, CampaignStatus::Scheduled | CampaignStatus::Sending)
+                && matches!(
+                    c.status,
+                    CampaignStatus::Scheduled | CampaignStatus::Sending
+                )
         }))
     }
 
@@ -515,8 +528,7 @@ impl Campaign {
         crate::db::write_transaction(conn, |conn| {
             diesel::update(campaign_runs::table.find(run))
                 .set((
-                    campaign_runs::consecutive_failures
-                        .eq(campaign_runs::consecutive_failures + 1),
+                    campaign_runs::consecutive_failures.eq(campaign_runs::consecutive_failures + 1),
                     campaign_runs::last_error.eq(error),
                 ))
                 .execute(conn)?;
@@ -580,7 +592,10 @@ impl Campaign {
         let Some(c) = Self::find(conn, id)? else {
             return Ok(());
         };
-        if !matches!(c.status, CampaignStatus::Scheduled | CampaignStatus::Sending) {
+        if !matches!(
+            c.status,
+            CampaignStatus::Scheduled | CampaignStatus::Sending
+        ) {
             return Ok(());
         }
         let status = if has_active_runs(conn, id)? {
@@ -591,7 +606,10 @@ impl Campaign {
             CampaignStatus::Done
         };
         diesel::update(campaigns::table.find(id))
-            .set((campaigns::status.eq(status.code()), campaigns::updated_at.eq(now)))
+            .set((
+                campaigns::status.eq(status.code()),
+                campaigns::updated_at.eq(now),
+            ))
             .execute(conn)
             .map(drop)
     }

@@ -56,7 +56,10 @@ impl std::fmt::Debug for EmailSettings {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("user", &self.user)
-            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
             .field("from_address", &self.from_address)
             .finish()
     }
@@ -98,8 +101,9 @@ impl EmailSettings {
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
                 "tls" => {
-                    s.tls = TlsMode::from_code(&value)
-                        .ok_or_else(|| format!("ENGAJAR_SMTP_URL: tls={value} (none, starttls or tls)"))?
+                    s.tls = TlsMode::from_code(&value).ok_or_else(|| {
+                        format!("ENGAJAR_SMTP_URL: tls={value} (none, starttls or tls)")
+                    })?
                 }
                 "from" => {
                     let mailbox: lettre::message::Mailbox = value
@@ -235,7 +239,9 @@ impl CampaignSettings {
     pub fn load(conn: &mut DbConnection) -> QueryResult<CampaignSettings> {
         let mut s = CampaignSettings::default();
         for (key, value) in load_all(conn)? {
-            let Ok(n) = value.parse::<i64>() else { continue };
+            let Ok(n) = value.parse::<i64>() else {
+                continue;
+            };
             match key.as_str() {
                 "grace_minutes" => s.grace_minutes = n,
                 "email_per_second" => s.email_per_second = n,
@@ -297,6 +303,9 @@ mod tests {
         assert_eq!(s.from_address, "entrega@empresa.com");
         assert!(!format!("{s:?}").contains("creta"));
         assert!(EmailSettings::from_url("smtp://h:25?tls=maybe").is_err());
-        assert_eq!(EmailSettings::from_url("smtp://h?tls=tls").unwrap().port, 465);
+        assert_eq!(
+            EmailSettings::from_url("smtp://h?tls=tls").unwrap().port,
+            465
+        );
     }
 }

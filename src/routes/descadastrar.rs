@@ -26,7 +26,14 @@ fn masked(address: &str) -> String {
             format!("{first}***@{domain}")
         }
         None => {
-            let tail: String = address.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = address
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             format!("***{tail}")
         }
     }
@@ -69,7 +76,11 @@ pub async fn unsubscribe(
     let ip = client_ip(&req);
     let source = format!(
         "descadastro pelo e-mail (mensagem #{id}, {})",
-        if one_click { "um clique" } else { "página de confirmação" }
+        if one_click {
+            "um clique"
+        } else {
+            "página de confirmação"
+        }
     );
     let address = state
         .db(move |conn| {
@@ -77,7 +88,13 @@ pub async fn unsubscribe(
             let (address, added) =
                 unsubscribe::opt_out(conn, id, &source, now)?.ok_or(AppError::NotFound)?;
             if added {
-                audit(conn, None, "unsubscribe", &format!("{address}: {source}"), ip.as_deref())?;
+                audit(
+                    conn,
+                    None,
+                    "unsubscribe",
+                    &format!("{address}: {source}"),
+                    ip.as_deref(),
+                )?;
             }
             Ok(address)
         })

@@ -62,9 +62,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             }
             // Only a campaign's message (`body`) has several lines.
             if let Some((field, _)) = pairs.iter().find(|(field, value)| {
-                crate::domain::text::has_control_chars(value, MULTI_LINE_FIELDS.contains(&field.as_str()))
-            })
-            {
+                crate::domain::text::has_control_chars(
+                    value,
+                    MULTI_LINE_FIELDS.contains(&field.as_str()),
+                )
+            }) {
                 return Err(AppError::InvalidText(field.clone()).into());
             }
             let form = serde_urlencoded::from_bytes::<T>(&body)

@@ -56,7 +56,10 @@ impl SmtpServer {
             .expect("python3-aiosmtpd is installed (.ci/run installs it)");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "SMTP server did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "SMTP server did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         SmtpServer { port, dir, child }
@@ -124,26 +127,40 @@ const LAYOUT_HEADER: &str = "TIPO_DE_REGISTRO;VALOR_DO_REGISTRO;MENSAGEM;NOME_CL
 fn layout(rows: &[(&str, &str, &str)]) -> Vec<u8> {
     let mut out = format!("{LAYOUT_HEADER}\r\n");
     for (email, name, c1) in rows {
-        out.push_str(&format!("EMAIL;{email};;{name};;;Loja Centro;{c1};;;;;\r\n"));
+        out.push_str(&format!(
+            "EMAIL;{email};;{name};;;Loja Centro;{c1};;;;;\r\n"
+        ));
     }
     out.into_bytes()
 }
 
 async fn app_with_smtp(backend: Backend, smtp: &SmtpServer) -> Option<TestApp> {
     let url = smtp.url();
-    spawn_app_configured(backend, |_, _| {}, move |c| {
-        c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
-    })
+    spawn_app_configured(
+        backend,
+        |_, _| {},
+        move |c| {
+            c.smtp =
+                Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+        },
+    )
     .await
 }
 
 /// Imports the rows as an audience and returns its id.
 async fn import_rows(app: &TestApp, rows: &[(&str, &str, &str)]) -> i64 {
     let segment = app.add_segment("Clientes");
-    app.import_bytes("publico.csv", layout(rows), segment, &[]).await.0
+    app.import_bytes("publico.csv", layout(rows), segment, &[])
+        .await
+        .0
 }
 
-fn compose_fields<'a>(audience: &'a str, body: &'a str, schedule: &'a str, acao: &'a str) -> Vec<(&'a str, &'a str)> {
+fn compose_fields<'a>(
+    audience: &'a str,
+    body: &'a str,
+    schedule: &'a str,
+    acao: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("name", "Promoção de sábado"),
         ("channel", "email"),
@@ -178,16 +195,28 @@ async fn a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it
     let audience = import_rows(
         &app,
         &[
-            ("joao@exemplo.com.br", "JOÃO DA SILVA", "Av. Santos Dumont, 500"),
+            (
+                "joao@exemplo.com.br",
+                "JOÃO DA SILVA",
+                "Av. Santos Dumont, 500",
+            ),
             ("maria@exemplo.com.br", "MARIA", ""),
-            ("ana@exemplo.com.br", "ANA DE SOUZA E SILVA", "Rua das Flores, 10"),
+            (
+                "ana@exemplo.com.br",
+                "ANA DE SOUZA E SILVA",
+                "Rua das Flores, 10",
+            ),
             ("semnome@exemplo.com.br", "", "Rua A, 1"),
         ],
     )
     .await
     .to_string();
     let response = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &compose_fields(&audience, BODY, "now", "agendar"),
+        )
         .await;
     assert_eq!(response.status(), 303);
     let id = campaign_id(&response);
@@ -195,30 +224,62 @@ async fn a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it
     // Give a fourth message every chance to (wrongly) arrive.
     wait_until(&app, id, |c| c.contains("Concluída")).await;
     let mail_after = smtp.messages();
-    assert_eq!(mail_after.len(), 3, "the recipient without a name was skipped");
-    let by_to = |to: &str| mail.iter().find(|m| m.to.contains(to)).unwrap_or_else(|| panic!("no mail to {to}"));
+    assert_eq!(
+        mail_after.len(),
+        3,
+        "the recipient without a name was skipped"
+    );
+    let by_to = |to: &str| {
+        mail.iter()
+            .find(|m| m.to.contains(to))
+            .unwrap_or_else(|| panic!("no mail to {to}"))
+    };
     let joao = by_to("joao@exemplo.com.br");
     assert!(joao.body.starts_with("Olá, João!\nTeremos neste sábado uma promoção especial em um endereço perto de você: Av. Santos Dumont, 500.\nDúvidas: contato@loja.com.br"), "{}", joao.body);
     assert_eq!(joao.subject, "João, uma oferta para você");
     assert!(by_to("maria@").body.starts_with("Olá, Maria!\nTeremos neste sábado uma promoção especial em um endereço perto de você: a loja mais perto de você."));
     assert!(by_to("ana@").body.starts_with("Olá, Ana!"));
-    assert!(!mail.iter().any(|m| m.body.contains("Olá, ,") || m.body.contains("Olá, !")));
+    assert!(
+        !mail
+            .iter()
+            .any(|m| m.body.contains("Olá, ,") || m.body.contains("Olá, !"))
+    );
     // RFC 8058 headers and the visible link name the same URL.
     let header = joao.header("List-Unsubscribe").unwrap().to_string();
-    assert_eq!(joao.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    assert_eq!(
+        joao.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
     let url = header.trim_matches(|c| c == '<' || c == '>').to_string();
-    assert!(url.starts_with("http://engajar.test/descadastrar/"), "{url}");
+    assert!(
+        url.starts_with("http://engajar.test/descadastrar/"),
+        "{url}"
+    );
     assert!(joao.body.contains(&url));
     let message_id = joao.header("Message-ID").unwrap().to_string();
     // The ledger records the Message-ID and one row per address.
     let mut conn = app.db();
     let recorded: Vec<(String, String, Option<String>)> = campaign_messages::table
-        .select((campaign_messages::channel_value, campaign_messages::status, campaign_messages::provider_id))
+        .select((
+            campaign_messages::channel_value,
+            campaign_messages::status,
+            campaign_messages::provider_id,
+        ))
         .load(&mut conn)
         .unwrap();
     assert_eq!(recorded.len(), 4);
-    assert!(recorded.iter().any(|(to, s, id)| to == "joao@exemplo.com.br" && s == "sent" && id.as_deref() == Some(message_id.as_str())));
-    assert!(recorded.iter().any(|(to, s, _)| to == "semnome@exemplo.com.br" && s == "skipped"));
+    assert!(
+        recorded
+            .iter()
+            .any(|(to, s, id)| to == "joao@exemplo.com.br"
+                && s == "sent"
+                && id.as_deref() == Some(message_id.as_str()))
+    );
+    assert!(
+        recorded
+            .iter()
+            .any(|(to, s, _)| to == "semnome@exemplo.com.br" && s == "skipped")
+    );
     // The contact's page lists what it received.
     let page = app.get_html(&format!("/engajar/campanhas/{id}")).await;
     assert_eq!(texts(&page, "[data-count=sent]"), vec!["3"]);
@@ -253,11 +314,19 @@ async fn a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it
 async fn wait_until(app: &TestApp, id: i64, done: impl Fn(&str) -> bool) -> String {
     let started = Instant::now();
     loop {
-        let html = app.get(&format!("/engajar/campanhas/{id}")).await.text().await.unwrap();
+        let html = app
+            .get(&format!("/engajar/campanhas/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
         if done(&html) {
             return html;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "campaign {id} never got there");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "campaign {id} never got there"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
@@ -269,7 +338,8 @@ async fn sqlite_a_composed_campaign_is_sent_once_per_address_as_a_person_would_w
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it() {
-    a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it(Backend::Postgres).await;
+    a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it(Backend::Postgres)
+        .await;
 }
 
 crate::on_both_backends!(
@@ -279,12 +349,19 @@ crate::on_both_backends!(
 
 async fn an_unknown_variable_is_refused_beside_its_field_and_nothing_is_saved(app: TestApp) {
     app.login_staff().await;
-    let audience = import_rows(&app, &[("a@exemplo.com.br", "ANA", "x")]).await.to_string();
+    let audience = import_rows(&app, &[("a@exemplo.com.br", "ANA", "x")])
+        .await
+        .to_string();
     let response = app
         .submit(
             "/engajar/campanhas/nova",
             "/engajar/campanhas/nova",
-            &compose_fields(&audience, "Olá, @PrimeroNome! Escreva para sac@loja.com.br", "now", "agendar"),
+            &compose_fields(
+                &audience,
+                "Olá, @PrimeroNome! Escreva para sac@loja.com.br",
+                "now",
+                "agendar",
+            ),
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -324,24 +401,42 @@ async fn the_preview_counts_skips_and_empty_values_and_shows_any_recipient(app: 
         .execute(&mut app.db())
         .unwrap();
     let response = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "rascunho"))
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &compose_fields(&audience, BODY, "now", "rascunho"),
+        )
         .await;
     assert_eq!(response.status(), 303);
     assert!(location(&response).ends_with("/previa"));
     let id = campaign_id(&response);
-    let html = app.get_html(&format!("/engajar/campanhas/{id}/previa?q=maria")).await;
+    let html = app
+        .get_html(&format!("/engajar/campanhas/{id}/previa?q=maria"))
+        .await;
     assert_eq!(texts(&html, "#recipients"), vec!["2"]);
     let body = html.html();
-    assert!(body.contains("Não Perturbe</td><td class=\"num\">1"), "dnd counted");
-    assert!(body.contains("Variável vazia</td><td class=\"num\">1"), "empty name counted");
-    assert!(body.contains("@Coringa1</td><td class=\"num\">1"), "empty coringa counted");
+    assert!(
+        body.contains("Não Perturbe</td><td class=\"num\">1"),
+        "dnd counted"
+    );
+    assert!(
+        body.contains("Variável vazia</td><td class=\"num\">1"),
+        "empty name counted"
+    );
+    assert!(
+        body.contains("@Coringa1</td><td class=\"num\">1"),
+        "empty coringa counted"
+    );
     let found = texts(&html, ".found .body");
     assert_eq!(found.len(), 1);
     assert!(found[0].starts_with("Olá, Maria!"), "{found:?}");
     let samples = texts(&html, ".sample .to");
     assert_eq!(samples, vec!["joao@exemplo.com.br", "maria@exemplo.com.br"]);
     // A draft is not sent: nothing in the ledger.
-    let rows: i64 = campaign_messages::table.count().get_result(&mut app.db()).unwrap();
+    let rows: i64 = campaign_messages::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
     assert_eq!(rows, 0);
 }
 
@@ -364,25 +459,46 @@ async fn schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(backend
     let url = smtp.url();
     let clock = engajar::time::Clock::manual(local("2026-12-01 08:00"));
     let shared = clock.clone();
-    let Some(app) = spawn_app_configured(backend, |_, _| {}, move |c| {
-        c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
-        c.clock = shared;
-    })
+    let Some(app) = spawn_app_configured(
+        backend,
+        |_, _| {},
+        move |c| {
+            c.smtp =
+                Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+            c.clock = shared;
+        },
+    )
     .await
     else {
         return;
     };
     app.login_staff().await;
-    let audience = import_rows(&app, &[("joao@exemplo.com.br", "JOÃO", "Rua 1")]).await.to_string();
+    let audience = import_rows(&app, &[("joao@exemplo.com.br", "JOÃO", "Rua 1")])
+        .await
+        .to_string();
     let mut fields = compose_fields(&audience, BODY, "daily", "agendar");
     fields.push(("time", "09:00"));
     fields.push(("until", "2026-12-03"));
-    let response = app.submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields).await;
+    let response = app
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &fields,
+        )
+        .await;
     assert_eq!(response.status(), 303);
     let id = campaign_id(&response);
     assert_eq!(status_of(&app, id).await, "Agendada");
-    let page = app.get(&format!("/engajar/campanhas/{id}")).await.text().await.unwrap();
-    assert!(page.contains("01/12/2026 09:00"), "next run shown in Brasília time");
+    let page = app
+        .get(&format!("/engajar/campanhas/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("01/12/2026 09:00"),
+        "next run shown in Brasília time"
+    );
     // Before its time nothing goes out, however long the dispatcher looks.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(smtp.messages().is_empty());
@@ -402,7 +518,10 @@ async fn schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(backend
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(smtp.messages().len(), 2);
     assert_eq!(status_of(&app, id).await, "Concluída");
-    assert_eq!(runs_of(&app, id).await, vec!["Perdida", "Concluída", "Concluída"]);
+    assert_eq!(
+        runs_of(&app, id).await,
+        vec!["Perdida", "Concluída", "Concluída"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -417,7 +536,10 @@ async fn postgres_schedules_follow_the_clock_and_a_late_run_is_recorded_as_misse
 
 async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(backend: Backend) {
     // Nothing listens on this port: every connection is refused (a temporary error).
-    let dead = format!("smtp://127.0.0.1:{}?tls=none&from=ofertas@loja.com.br", free_port());
+    let dead = format!(
+        "smtp://127.0.0.1:{}?tls=none&from=ofertas@loja.com.br",
+        free_port()
+    );
     let Some(app) = spawn_app_configured(
         backend,
         |conn, _| {
@@ -430,7 +552,8 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
             .unwrap();
         },
         move |c| {
-            c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&dead).unwrap());
+            c.smtp =
+                Some(engajar::models::channel_settings::EmailSettings::from_url(&dead).unwrap());
         },
     )
     .await
@@ -440,12 +563,19 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
     app.login_staff().await;
     let audience = import_rows(
         &app,
-        &[("a@exemplo.com.br", "ANA", "x"), ("b@exemplo.com.br", "BIA", "y")],
+        &[
+            ("a@exemplo.com.br", "ANA", "x"),
+            ("b@exemplo.com.br", "BIA", "y"),
+        ],
     )
     .await
     .to_string();
     let response = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &compose_fields(&audience, BODY, "now", "agendar"),
+        )
         .await;
     let id = campaign_id(&response);
     let html = wait_until(&app, id, |h| h.contains("Pausada automaticamente")).await;
@@ -459,8 +589,14 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
     // Three failed attempts in a row: the first message twice (its limit), the second once.
     let attempts: i32 = rows.iter().map(|r| r.1).sum();
     assert_eq!(attempts, 3, "{rows:?}");
-    assert!(rows.iter().any(|(s, a)| s == "failed" && *a == 2), "{rows:?}");
-    assert!(rows.iter().all(|(s, _)| s == "failed" || s == "pending"), "{rows:?}");
+    assert!(
+        rows.iter().any(|(s, a)| s == "failed" && *a == 2),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().all(|(s, _)| s == "failed" || s == "pending"),
+        "{rows:?}"
+    );
     // Paused means paused: no further attempt happens.
     tokio::time::sleep(Duration::from_millis(600)).await;
     let later: i32 = campaign_messages::table
@@ -471,9 +607,13 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
     assert_eq!(later, 3);
     // Pausing again is refused; resuming is allowed and audited.
     let page = format!("/engajar/campanhas/{id}");
-    let r = app.submit(&page, &format!("/engajar/campanhas/{id}/pausar"), &[]).await;
+    let r = app
+        .submit(&page, &format!("/engajar/campanhas/{id}/pausar"), &[])
+        .await;
     assert_eq!(r.status(), 409);
-    let r = app.submit(&page, &format!("/engajar/campanhas/{id}/retomar"), &[]).await;
+    let r = app
+        .submit(&page, &format!("/engajar/campanhas/{id}/retomar"), &[])
+        .await;
     assert_eq!(r.status(), 303);
     app.wait_for_audit("campaign_resume", 1).await;
 }

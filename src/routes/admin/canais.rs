@@ -85,7 +85,11 @@ impl ChannelsForm {
     fn of(e: &EmailSettings, c: &CampaignSettings) -> ChannelsForm {
         ChannelsForm {
             host: e.host.clone(),
-            port: if e.port == 0 { String::new() } else { e.port.to_string() },
+            port: if e.port == 0 {
+                String::new()
+            } else {
+                e.port.to_string()
+            },
             tls: e.tls.code().into(),
             user: e.user.clone(),
             from_name: e.from_name.clone(),
@@ -110,12 +114,20 @@ impl ChannelsForm {
 async fn current(state: &AppState) -> Result<(EmailSettings, CampaignSettings), AppError> {
     let config = state.config.clone();
     state
-        .db(move |conn| Ok((EmailSettings::load(conn, &config)?, CampaignSettings::load(conn)?)))
+        .db(move |conn| {
+            Ok((
+                EmailSettings::load(conn, &config)?,
+                CampaignSettings::load(conn)?,
+            ))
+        })
         .await
 }
 
 /// `GET /admin/configuracoes/canais`.
-pub async fn channels_form(ctx: PageCtx, state: web::Data<AppState>) -> Result<ChannelsPage, AppError> {
+pub async fn channels_form(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+) -> Result<ChannelsPage, AppError> {
     let (email, limits) = current(&state).await?;
     Ok(ChannelsPage {
         ctx,
@@ -210,7 +222,11 @@ pub async fn save_channels(
         email.port,
         email.tls.code(),
         email.from_address,
-        if form.password.is_empty() && password_set { "mantida ou alterada (não registrada)" } else { "não definida" }
+        if form.password.is_empty() && password_set {
+            "mantida ou alterada (não registrada)"
+        } else {
+            "não definida"
+        }
     );
     state
         .db(move |conn| {

@@ -383,7 +383,10 @@ pub async fn create(
             "/engajar/campanhas/{}/previa",
             c.id
         )))),
-        Ok(c) => Ok(Either::Right(see_other(&format!("/engajar/campanhas/{}", c.id)))),
+        Ok(c) => Ok(Either::Right(see_other(&format!(
+            "/engajar/campanhas/{}",
+            c.id
+        )))),
         Err(errors) => {
             let (audiences, segments) = choices(&state).await?;
             Ok(Either::Left(ComposePage {
@@ -409,7 +412,9 @@ pub async fn edit_form(
         .db(move |conn| Campaign::find(conn, id)?.ok_or(AppError::NotFound))
         .await?;
     if c.status != CampaignStatus::Draft {
-        return Ok(Either::Right(see_other(&format!("/engajar/campanhas/{id}"))));
+        return Ok(Either::Right(see_other(&format!(
+            "/engajar/campanhas/{id}"
+        ))));
     }
     let (audiences, segments) = choices(&state).await?;
     Ok(Either::Left(ComposePage {
@@ -445,15 +450,20 @@ pub async fn update(
             if let Ok(Ok(())) = &saved
                 && schedule_now
             {
-                actions::act(conn, id, actions::Action::Schedule, &actor, now)?
-                    .map_err(|_| AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into()))?;
+                actions::act(conn, id, actions::Action::Schedule, &actor, now)?.map_err(|_| {
+                    AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into())
+                })?;
             }
             Ok(saved)
         })
         .await?;
     match saved {
-        Ok(Ok(())) if schedule_now => Ok(Either::Right(see_other(&format!("/engajar/campanhas/{id}")))),
-        Ok(Ok(())) => Ok(Either::Right(see_other(&format!("/engajar/campanhas/{id}/previa")))),
+        Ok(Ok(())) if schedule_now => Ok(Either::Right(see_other(&format!(
+            "/engajar/campanhas/{id}"
+        )))),
+        Ok(Ok(())) => Ok(Either::Right(see_other(&format!(
+            "/engajar/campanhas/{id}/previa"
+        )))),
         Ok(Err(_)) => Err(AppError::Conflict(
             crate::messages::campaign::ONLY_DRAFTS_CHANGE.into(),
         )),

@@ -40,8 +40,18 @@ pub async fn export_csv(
             .ok_or(AppError::NotFound)?;
             let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
             let header = [
-                "mensagem", "execucao", "contato", "destinatario", "situacao", "motivo",
-                "assunto", "texto", "id_provedor", "erro", "tentativas", "atualizada_em",
+                "mensagem",
+                "execucao",
+                "contato",
+                "destinatario",
+                "situacao",
+                "motivo",
+                "assunto",
+                "texto",
+                "id_provedor",
+                "erro",
+                "tentativas",
+                "atualizada_em",
             ];
             out.write_record(header)
                 .map_err(|e| AppError::Internal(e.to_string()))?;

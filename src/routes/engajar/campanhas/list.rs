@@ -101,7 +101,10 @@ pub async fn campaign_list(
                     channel: c.channel.label(),
                     status: c.status.label(),
                     status_code: c.status.code(),
-                    next_run: c.next_run_at.map(time::format_br).unwrap_or_else(|| "—".into()),
+                    next_run: c
+                        .next_run_at
+                        .map(time::format_br)
+                        .unwrap_or_else(|| "—".into()),
                     counts,
                     name: c.name,
                 });

@@ -12,7 +12,7 @@ use crate::campaigns::recipients::Decision;
 use crate::campaigns::status::SkipReason;
 use crate::models::audit;
 use crate::models::campaign::Campaign;
-use crate::models::channel_settings::{CampaignSettings, EmailSettings};
+use crate::models::channel_settings::EmailSettings;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip};
@@ -117,7 +117,13 @@ pub async fn preview_page(
     id: web::Path<i64>,
     query: web::Query<PreviewQuery>,
 ) -> Result<PreviewPage, AppError> {
-    build(ctx, &state, id.into_inner(), query.q.clone().unwrap_or_default()).await
+    build(
+        ctx,
+        &state,
+        id.into_inner(),
+        query.q.clone().unwrap_or_default(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -164,10 +170,9 @@ pub async fn test_send(
         return Ok(page);
     };
     let config = state.config.clone();
-    let (settings, limits) = state
-        .db(move |conn| Ok((EmailSettings::load(conn, &config)?, CampaignSettings::load(conn)?)))
+    let settings = state
+        .db(move |conn| Ok(EmailSettings::load(conn, &config)?))
         .await?;
-    let _ = limits;
     let body = format!("{body}{}", page.footer);
     let result = match crate::channels::email::EmailChannel::new(&settings, 1) {
         Ok(channel) => channel
@@ -191,7 +196,15 @@ pub async fn test_send(
     let by = ctx.user.id;
     let ip = client_ip(&req);
     state
-        .db(move |conn| Ok(audit(conn, Some(by), "campaign_test_send", &detail, ip.as_deref())?))
+        .db(move |conn| {
+            Ok(audit(
+                conn,
+                Some(by),
+                "campaign_test_send",
+                &detail,
+                ip.as_deref(),
+            )?)
+        })
         .await?;
     match result {
         Ok(_) => page.notice = Some(crate::messages::campaign::test_sent(&recipient, &to)),

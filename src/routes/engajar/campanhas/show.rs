@@ -26,13 +26,24 @@ pub struct RunLine {
     pub selected: bool,
 }
 
+/// One line of the chart: (label, css class, dash pattern, points "x,y x,y", last value,
+/// marker points).
+type Series = (
+    &'static str,
+    &'static str,
+    &'static str,
+    String,
+    i64,
+    Vec<(i64, i64)>,
+);
+
 /// The chart: three cumulative series over the run's minutes, each with its own line
 /// style and marker so it reads without colour.
 pub struct Chart {
     pub width: i64,
     pub height: i64,
     /// (label, css class, dash pattern, points "x,y x,y", last value, marker points)
-    pub series: Vec<(&'static str, &'static str, &'static str, String, i64, Vec<(i64, i64)>)>,
+    pub series: Vec<Series>,
     pub max: i64,
     pub start: String,
     pub end: String,
@@ -169,7 +180,9 @@ pub async fn show_campaign(
     let requested = crate::web::paging::Pager::requested(query.page);
     let filter = query.situacao.clone().unwrap_or_default();
     let status_filter = MessageStatus::from_code(&filter);
-    let filter = status_filter.map(|s| s.code().to_string()).unwrap_or_default();
+    let filter = status_filter
+        .map(|s| s.code().to_string())
+        .unwrap_or_default();
     let chosen = query.execucao;
     let page = state
         .db(move |conn| {
@@ -184,8 +197,8 @@ pub async fn show_campaign(
                 Some(r) => {
                     let counts = ledger::counts(conn, r.id)?;
                     let buckets = ledger::timeline(conn, r.id)?;
-                    let (messages, total) = ledger::page(conn, r.id, status_filter, 0, 0)?;
-                    let _ = messages;
+                    // Only the total: the page of rows comes once the page number is known.
+                    let (_, total) = ledger::page(conn, r.id, status_filter, 0, 0)?;
                     (counts, buckets, Vec::new(), total)
                 }
                 None => (Counts::default(), Vec::new(), Vec::new(), 0),
@@ -212,7 +225,11 @@ pub async fn show_campaign(
                     scheduled_for: time::format_br(r.scheduled_for),
                     status: r.status().label(),
                     status_code: r.status().code(),
-                    reason: r.reason.clone().or(r.last_error.clone()).unwrap_or_default(),
+                    reason: r
+                        .reason
+                        .clone()
+                        .or(r.last_error.clone())
+                        .unwrap_or_default(),
                     recipients: r.recipients,
                     selected: run.as_ref().is_some_and(|x| x.id == r.id),
                 })
