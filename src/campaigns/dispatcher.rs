@@ -24,8 +24,9 @@ use crate::time;
 const TICK: Duration = Duration::from_millis(250);
 /// How often a server says it is alive.
 const HEARTBEAT_MS: i64 = 1_000;
-/// A server silent this long is taken for dead.
-pub const STALE_MS: i64 = 8_000;
+/// A server silent this long is taken for dead (its heartbeat runs apart from sending,
+/// so only a stopped process or a database it cannot reach goes this quiet).
+pub const STALE_MS: i64 = 15_000;
 
 /// The running dispatcher; dropping the last handle stops it.
 pub struct Handle {
@@ -75,7 +76,6 @@ struct Dispatcher {
         u32,
         Arc<crate::channels::email::EmailChannel>,
     )>,
-    last_heartbeat: i64,
 }
 
 /// Runs blocking database work off the async threads.
@@ -99,11 +99,12 @@ impl Dispatcher {
             config,
             id: id.into(),
             email: None,
-            last_heartbeat: 0,
         }
     }
 
     async fn run(mut self, stop: Arc<std::sync::atomic::AtomicBool>) {
+        // The heartbeat has its own task: a long batch must not make this server look dead.
+        let beat = tokio::spawn(heartbeat(self.pool.clone(), self.id.clone(), stop.clone()));
         while !stop.load(std::sync::atomic::Ordering::SeqCst) {
             let busy = match self.step().await {
                 Ok(busy) => busy,
@@ -116,28 +117,18 @@ impl Dispatcher {
                 tokio::time::sleep(TICK).await;
             }
         }
+        let _ = beat.await;
     }
 
-    /// One round: heartbeat and recovery, due runs, finished runs, one batch of e-mail.
-    /// Returns whether there was something to send (then the next round starts at once).
+    /// One round: due runs, finished runs, one batch of e-mail. Returns whether there was
+    /// something to send (then the next round starts at once).
     async fn step(&mut self) -> Result<bool, String> {
-        let now_ms = time::now_ms();
-        if now_ms - self.last_heartbeat >= HEARTBEAT_MS {
-            self.last_heartbeat = now_ms;
-            let id = self.id.clone();
-            db(&self.pool, move |conn| {
-                heartbeat_and_recover(conn, &id, now_ms)
-            })
-            .await?;
-        }
         let settings = db(&self.pool, CampaignSettings::load).await?;
         let now = self.config.clock.now();
         let grace = settings.grace_minutes * 60;
         for campaign in db(&self.pool, move |conn| Campaign::due(conn, now)).await? {
-            let started = db(&self.pool, move |conn| {
-                super::start_due(conn, campaign, now, grace)
-            })
-            .await;
+            let started =
+                db(&self.pool, move |conn| super::start_due(conn, campaign, now, grace)).await;
             match started {
                 Ok(Started::Run(run)) => tracing::info!(campaign, run, "campaign run started"),
                 Ok(Started::Missed) => tracing::warn!(campaign, "campaign run missed"),
@@ -185,8 +176,9 @@ impl Dispatcher {
     async fn send_email_batch(&mut self, settings: CampaignSettings) -> Result<bool, String> {
         let connections = settings.email_connections.clamp(1, 64) as u32;
         let rate = settings.email_per_second.max(1);
-        // About a second's worth at the rate, so pauses and new runs are seen soon.
-        let batch = rate.clamp(i64::from(connections), 500);
+        // Short rounds (at most a second's worth at the rate, a few dozen per connection),
+        // so new runs and pauses are seen soon.
+        let batch = rate.min(i64::from(connections) * 25).clamp(1, 500);
         let id = self.id.clone();
         let claimed = db(&self.pool, move |conn| {
             ledger::claim(
@@ -339,6 +331,18 @@ impl SendCtx {
             }
         })
         .await
+    }
+}
+
+/// Says this server is alive every [`HEARTBEAT_MS`], and recovers dead servers' rows.
+async fn heartbeat(pool: Pool, id: Arc<str>, stop: Arc<std::sync::atomic::AtomicBool>) {
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let me = id.clone();
+        let now_ms = time::now_ms();
+        if let Err(e) = db(&pool, move |conn| heartbeat_and_recover(conn, &me, now_ms)).await {
+            tracing::warn!(error = %e, "dispatcher heartbeat");
+        }
+        tokio::time::sleep(Duration::from_millis(HEARTBEAT_MS as u64)).await;
     }
 }
 

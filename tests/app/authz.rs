@@ -24,6 +24,12 @@ const PAGES: &[(&str, Answer, Answer)] = &[
     ("/engajar/publicos", Ok, Ok),
     ("/engajar/publicos/importar", Ok, Ok),
     ("/engajar/publicos/layout.csv", Ok, Ok),
+    ("/engajar/campanhas", Ok, Ok),
+    ("/engajar/campanhas/nova", Ok, Ok),
+    ("/engajar/campanhas/1", Ok, Ok),
+    ("/engajar/campanhas/1/previa", Ok, Ok),
+    ("/engajar/campanhas/1/editar", Ok, Ok),
+    ("/admin/configuracoes/canais", Forbidden, Ok),
     ("/contatos", Ok, Ok),
     ("/contatos?q=ana", Ok, Ok),
     ("/fila", Ok, Ok),
@@ -49,6 +55,7 @@ const FORMS: &[(&str, Answer)] = &[
     ("/admin/nao-perturbe/lista", Forbidden),
     ("/admin/nao-perturbe/1/remover", Forbidden),
     ("/admin/configuracoes", Forbidden),
+    ("/admin/configuracoes/canais", Forbidden),
     ("/admin/tokens", Forbidden),
     ("/admin/tokens/1/revogar", Forbidden),
 ];
@@ -74,7 +81,25 @@ fn answer_of(response: &reqwest::Response) -> Option<Answer> {
 async fn every_route_answers_each_role_as_it_should(app: TestApp) {
     app.add_admin();
     app.add_staff();
-    app.add_segment("Um");
+    let segment = app.add_segment("Um");
+    engajar::models::campaign::Campaign::create(
+        &mut app.db(),
+        &engajar::models::campaign::CampaignSpec {
+            name: "Rascunho".into(),
+            channel: engajar::campaigns::CampaignChannel::Email,
+            target: engajar::campaigns::Target::Segment(segment),
+            subject: "Oi".into(),
+            body: "Olá, @PrimeiroNome".into(),
+            fallbacks: String::new(),
+            schedule: engajar::campaigns::schedule::Schedule::Now,
+        },
+        true,
+        None,
+        1,
+    )
+    .unwrap();
+    // The opt-out page is public, and a token it cannot verify names nothing.
+    assert_eq!(app.get("/descadastrar/AAAA").await.status(), 404);
     // Anonymous.
     for (path, _, _) in PAGES {
         assert_eq!(

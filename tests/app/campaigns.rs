@@ -627,3 +627,110 @@ async fn sqlite_an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pa
 async fn postgres_an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause() {
     an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(Backend::Postgres).await;
 }
+
+async fn an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let Some(app) = spawn_app_configured(
+        backend,
+        |conn, _| {
+            engajar::models::channel_settings::CampaignSettings {
+                email_per_second: 2,
+                email_connections: 1,
+                ..Default::default()
+            }
+            .save(conn, 1)
+            .unwrap();
+        },
+        move |c| {
+            c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    app.login_staff().await;
+    let rows: Vec<(String, String)> = (0..8)
+        .map(|i| (format!("pessoa{i}@exemplo.com.br"), format!("PESSOA {i}")))
+        .collect();
+    let rows: Vec<(&str, &str, &str)> = rows.iter().map(|(e, n)| (e.as_str(), n.as_str(), "x")).collect();
+    let audience = import_rows(&app, &rows).await.to_string();
+    let response = app
+        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
+        .await;
+    let id = campaign_id(&response);
+    smtp.wait_for(1).await;
+    // Listed after the run started, before its turn came.
+    diesel::insert_into(dnd_entries::table)
+        .values((
+            dnd_entries::kind.eq("EMAIL"),
+            dnd_entries::value.eq("pessoa7@exemplo.com.br"),
+            dnd_entries::created_at.eq(1i64),
+        ))
+        .execute(&mut app.db())
+        .unwrap();
+    wait_until(&app, id, |h| h.contains("Concluída")).await;
+    let got: Vec<String> = smtp.messages().into_iter().map(|m| m.to).collect();
+    assert_eq!(got.len(), 7, "{got:?}");
+    assert!(!got.iter().any(|t| t.contains("pessoa7@")));
+    let reason: Option<String> = campaign_messages::table
+        .filter(campaign_messages::channel_value.eq("pessoa7@exemplo.com.br"))
+        .select(campaign_messages::skip_reason)
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(reason.as_deref(), Some("dnd"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_address_put_on_nao_perturbe_mid_run_gets_nothing_more() {
+    an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_address_put_on_nao_perturbe_mid_run_gets_nothing_more() {
+    an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(Backend::Postgres).await;
+}
+
+async fn the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let Some(app) = app_with_smtp(backend, &smtp).await else {
+        return;
+    };
+    app.login_staff().await;
+    let audience = import_rows(&app, &[("ana.lima@exemplo.com.br", "ANA LIMA", "x")]).await.to_string();
+    app.submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
+        .await;
+    let mail = smtp.wait_for(1).await;
+    let url = mail[0].header("List-Unsubscribe").unwrap().trim_matches(|c| c == '<' || c == '>').to_string();
+    let path = url.trim_start_matches("http://engajar.test").to_string();
+    let visitor = new_client();
+    let page = visitor.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = scraper::Html::parse_document(&page.text().await.unwrap());
+    // The address is half hidden, and a visit alone (a link scanner) changes nothing.
+    assert!(html.html().contains("an***@exemplo.com.br"));
+    let count = |app: &TestApp| -> i64 { dnd_entries::table.count().get_result(&mut app.db()).unwrap() };
+    assert_eq!(count(&app), 0);
+    let confirmed = visitor.post(app.url(&path)).send().await.unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert!(confirmed.text().await.unwrap().contains("não receberá mais"));
+    let source: Option<String> = dnd_entries::table
+        .select(dnd_entries::source)
+        .first(&mut app.db())
+        .unwrap();
+    assert!(source.unwrap().contains("página de confirmação"));
+    // Again: still one entry.
+    visitor.post(app.url(&path)).send().await.unwrap();
+    assert_eq!(count(&app), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_opt_out_page_asks_first_and_lists_the_address_once_confirmed() {
+    the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_opt_out_page_asks_first_and_lists_the_address_once_confirmed() {
+    the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(Backend::Postgres).await;
+}

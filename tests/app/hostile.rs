@@ -98,8 +98,37 @@ async fn markup_in_every_field_comes_back_escaped_everywhere(app: TestApp) {
     let contact_id = contact["contact"]["id"].as_i64().unwrap();
     assert_eq!(contact["contact"]["name"], PAYLOAD, "stored as typed");
 
+    // A campaign whose every text field holds the payload, and a refused one shown back.
+    let audience_id = id.to_string();
+    let body = format!("{PAYLOAD} @Nome @Coringa1");
+    let mut fields = vec![
+        ("name", PAYLOAD),
+        ("channel", "email"),
+        ("target", "audience"),
+        ("audience_id", audience_id.as_str()),
+        ("subject", PAYLOAD),
+        ("body", body.as_str()),
+        ("fallback_Tag", PAYLOAD),
+        ("schedule", "now"),
+        ("acao", "rascunho"),
+    ];
+    let response = app
+        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields)
+        .await;
+    let campaign = location(&response).trim_end_matches("/previa").to_string();
+    fields[5] = ("body", "@Foo<script>alert(1)</script>");
+    let refused = app
+        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields)
+        .await;
+    assert_eq!(refused.status(), 200);
+    assert_escaped("refused campaign", &refused.text().await.unwrap());
+
     let encoded = urlencoding::encode(PAYLOAD).into_owned();
     for page in [
+        "/engajar/campanhas".to_string(),
+        campaign.clone(),
+        format!("{campaign}/previa?q={encoded}"),
+        format!("{campaign}/editar"),
         "/engajar/publicos".to_string(),
         format!("/engajar/publicos?q={encoded}"),
         audience.clone(),

@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod audiences;
 mod authz;
+mod campaign_faults;
 mod campaigns;
 mod cli;
 mod contacts;
