@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
-use tokio::sync::Semaphore;
 
 use super::ledger::{self, Claimed};
 use super::{CampaignChannel, Started};
@@ -127,8 +126,10 @@ impl Dispatcher {
         let now = self.config.clock.now();
         let grace = settings.grace_minutes * 60;
         for campaign in db(&self.pool, move |conn| Campaign::due(conn, now)).await? {
-            let started =
-                db(&self.pool, move |conn| super::start_due(conn, campaign, now, grace)).await;
+            let started = db(&self.pool, move |conn| {
+                super::start_due(conn, campaign, now, grace)
+            })
+            .await;
             match started {
                 Ok(Started::Run(run)) => tracing::info!(campaign, run, "campaign run started"),
                 Ok(Started::Missed) => tracing::warn!(campaign, "campaign run missed"),
@@ -225,34 +226,28 @@ impl Dispatcher {
         })
         .await?;
         let interval = 1000.0 / rate as f64;
-        let permits = Arc::new(Semaphore::new(connections as usize));
-        let secret = db(&self.pool, super::unsubscribe::secret).await?;
-        let secret: Arc<[u8]> = secret.into();
-        let mut tasks = Vec::with_capacity(claimed.len());
-        for (i, message) in claimed.into_iter().enumerate() {
-            let slot = start + (i as f64 * interval) as i64;
-            let ctx = SendCtx {
-                pool: self.pool.clone(),
-                server: self.id.clone(),
-                channel: channel.clone(),
-                permits: permits.clone(),
-                settings,
-                retry_base_ms: self.config.retry_base_ms as i64,
-                public_url: self.config.public_url.clone(),
-                secret: secret.clone(),
-            };
-            tasks.push(tokio::spawn(async move {
-                let wait = slot - time::now_ms();
-                if wait > 0 {
-                    tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-                }
-                if let Err(e) = ctx.send(message).await {
-                    tracing::error!(error = %e, "campaign message");
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
+        let secret: Arc<[u8]> = db(&self.pool, super::unsubscribe::secret).await?.into();
+        let ctx = SendCtx {
+            pool: self.pool.clone(),
+            server: self.id.clone(),
+            channel,
+            settings,
+            retry_base_ms: self.config.retry_base_ms as i64,
+            public_url: self.config.public_url.clone(),
+            secret,
+        };
+        // A group of `connections` messages at a time: marked sending together right
+        // before the provider gets them, sent in parallel, their results recorded together.
+        // At most `connections` messages of this server are ever in the sending state.
+        let mut offset = 0usize;
+        for group in claimed.chunks(connections as usize) {
+            let slot = start + (offset as f64 * interval) as i64;
+            offset += group.len();
+            let wait = slot - time::now_ms();
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            }
+            ctx.send_group(group.to_vec()).await?;
         }
         Ok(true)
     }
@@ -262,7 +257,6 @@ struct SendCtx {
     pool: Pool,
     server: Arc<str>,
     channel: Arc<crate::channels::email::EmailChannel>,
-    permits: Arc<Semaphore>,
     settings: CampaignSettings,
     retry_base_ms: i64,
     public_url: String,
@@ -270,19 +264,64 @@ struct SendCtx {
 }
 
 impl SendCtx {
-    /// One message: marked sending right before the provider gets it (at most
-    /// `connections` are ever in that state), then sent, failed or given another try.
-    async fn send(self, message: Claimed) -> Result<(), String> {
-        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
+    async fn send_group(&self, group: Vec<Claimed>) -> Result<(), String> {
         let server = self.server.clone();
-        let id = message.id;
-        let go = db(&self.pool, move |conn| {
-            ledger::begin_send(conn, id, &server, time::now())
+        let ids: Vec<i64> = group.iter().map(|m| m.id).collect();
+        let allowed = db(&self.pool, move |conn| {
+            ledger::begin_send_many(conn, &ids, &server, time::now())
         })
         .await?;
-        if !go {
+        let going: Vec<Claimed> = group
+            .into_iter()
+            .filter(|m| allowed.contains(&m.id))
+            .collect();
+        if going.is_empty() {
             return Ok(());
         }
+        let sends = going.iter().map(|m| self.send_one(m));
+        let results = futures_util::future::join_all(sends).await;
+        let settings = self.settings;
+        let base = self.retry_base_ms.max(1);
+        let outcomes: Vec<(i64, i64, i64, Result<String, crate::channels::SendError>)> = going
+            .iter()
+            .zip(results)
+            .map(|(m, r)| (m.id, m.run_id, i64::from(m.attempts) + 1, r))
+            .collect();
+        db(&self.pool, move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let now = time::now();
+                for (id, run, attempts, result) in outcomes {
+                    match result {
+                        Ok(provider_id) => {
+                            ledger::sent(conn, id, &provider_id, now)?;
+                            Campaign::record_success(conn, run)?;
+                        }
+                        Err(e) => {
+                            let retry =
+                                (e.temporary && attempts < settings.max_attempts).then(|| {
+                                    let backoff =
+                                        base.saturating_mul(1 << (attempts - 1).clamp(0, 16));
+                                    time::now_ms() + backoff.min(3_600_000)
+                                });
+                            ledger::failed(conn, id, &e.describe(), retry, now)?;
+                            Campaign::record_failure(
+                                conn,
+                                run,
+                                &e.describe(),
+                                settings.pause_after_failures,
+                                now,
+                            )?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Hands one message to the provider, with its opt-out link.
+    async fn send_one(&self, message: &Claimed) -> Result<String, crate::channels::SendError> {
         let url = format!(
             "{}/descadastrar/{}",
             self.public_url.trim_end_matches('/'),
@@ -293,44 +332,14 @@ impl SendCtx {
             message.body,
             crate::messages::campaign::unsubscribe_footer(&url)
         );
-        let result = self
-            .channel
+        self.channel
             .send(&crate::channels::Outgoing {
                 to: &message.channel_value,
                 subject: &message.subject,
                 body: &body,
                 unsubscribe_url: Some(&url),
             })
-            .await;
-        let run = message.run_id;
-        let settings = self.settings;
-        let attempts = i64::from(message.attempts) + 1;
-        let base = self.retry_base_ms.max(1);
-        db(&self.pool, move |conn| {
-            let now = time::now();
-            match result {
-                Ok(provider_id) => {
-                    ledger::sent(conn, id, &provider_id, now)?;
-                    Campaign::record_success(conn, run)
-                }
-                Err(e) => {
-                    let retry = (e.temporary && attempts < settings.max_attempts).then(|| {
-                        let backoff = base.saturating_mul(1 << (attempts - 1).clamp(0, 16));
-                        time::now_ms() + backoff.min(3_600_000)
-                    });
-                    ledger::failed(conn, id, &e.describe(), retry, now)?;
-                    Campaign::record_failure(
-                        conn,
-                        run,
-                        &e.describe(),
-                        settings.pause_after_failures,
-                        now,
-                    )
-                    .map(drop)
-                }
-            }
-        })
-        .await
+            .await
     }
 }
 

@@ -7,9 +7,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::status::{MessageStatus, RunStatus, SkipReason};
+use super::status::{MessageStatus, SkipReason};
 use crate::db::{Backend, DbConnection};
-use crate::schema::{campaign_messages, campaign_runs};
+use crate::schema::campaign_messages;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = campaign_messages)]
@@ -161,30 +161,43 @@ pub fn claim(
     })
 }
 
-/// Marks a claimed message as being handed to the provider, right before it is. `false`
-/// when it may not go: its run was paused or cancelled meanwhile, or it is no longer
-/// this server's (then it is left alone, or given back if still ours).
-pub fn begin_send(conn: &mut DbConnection, id: i64, server: &str, now: i64) -> QueryResult<bool> {
-    let running = campaign_runs::table
-        .filter(campaign_runs::status.eq(RunStatus::Sending.code()))
-        .select(campaign_runs::id);
-    let n = diesel::update(
-        campaign_messages::table
-            .filter(campaign_messages::id.eq(id))
-            .filter(campaign_messages::status.eq(MessageStatus::Queued.code()))
-            .filter(campaign_messages::claimed_by.eq(server))
-            .filter(campaign_messages::run_id.eq_any(running)),
-    )
-    .set((
-        campaign_messages::status.eq(MessageStatus::Sending.code()),
-        campaign_messages::attempts.eq(campaign_messages::attempts + 1),
-        campaign_messages::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        release(conn, server, &[id], now)?;
+/// Marks claimed messages as being handed to the provider, right before they are, in
+/// one statement whose answer is authoritative: only the rows it changed may go. The
+/// others (their run paused or cancelled meanwhile, or no longer this server's) are given
+/// back when still this server's.
+pub fn begin_send_many(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    server: &str,
+    now: i64,
+) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(n == 1)
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    // `server` is this process's own hex id, never typed by a user.
+    let sql = format!(
+        "UPDATE campaign_messages SET status = 'sending', attempts = attempts + 1, \
+         updated_at = {now} WHERE id IN ({list}) AND status = 'queued' \
+         AND claimed_by = '{server}' \
+         AND run_id IN (SELECT id FROM campaign_runs WHERE status = 'sending') RETURNING id"
+    );
+    crate::db::write_transaction(conn, |conn| {
+        let allowed: Vec<i64> = diesel::sql_query(sql)
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let refused: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|i| !allowed.contains(i))
+            .collect();
+        if !refused.is_empty() {
+            release(conn, server, &refused, now)?;
+        }
+        Ok(allowed)
+    })
 }
 
 /// The provider took it: `provider_id` is its id for the message (the Message-ID for

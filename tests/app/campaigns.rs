@@ -16,6 +16,8 @@ pub struct SmtpServer {
     pub port: u16,
     dir: tempfile::TempDir,
     child: std::process::Child,
+    /// Recipients only, one per line (the fast handler), instead of a maildir.
+    log_only: bool,
 }
 
 impl Drop for SmtpServer {
@@ -43,13 +45,32 @@ impl Mail {
 
 impl SmtpServer {
     pub fn start() -> SmtpServer {
+        Self::start_with(false)
+    }
+
+    /// A server that only notes each recipient (for runs of thousands).
+    pub fn start_recipient_log() -> SmtpServer {
+        Self::start_with(true)
+    }
+
+    fn start_with(log_only: bool) -> SmtpServer {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
-        let child = std::process::Command::new("/usr/bin/python3")
+        let mut command = std::process::Command::new("/usr/bin/python3");
+        command
             .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir.path().join("mail"))
+            .arg(format!("127.0.0.1:{port}"));
+        if log_only {
+            command
+                .env("PYTHONPATH", fixture("smtp"))
+                .args(["-c", "recipient_log.RecipientLog"])
+                .arg(dir.path().join("recipients.txt"));
+        } else {
+            command
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(dir.path().join("mail"));
+        }
+        let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -62,7 +83,25 @@ impl SmtpServer {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        SmtpServer { port, dir, child }
+        SmtpServer {
+            port,
+            dir,
+            child,
+            log_only,
+        }
+    }
+
+    /// The recipients received so far, one entry per message (either handler).
+    pub fn recipients(&self) -> Vec<String> {
+        if self.log_only {
+            std::fs::read_to_string(self.dir.path().join("recipients.txt"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect()
+        } else {
+            self.messages().into_iter().map(|m| m.to).collect()
+        }
     }
 
     pub fn url(&self) -> String {
@@ -543,9 +582,11 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
     let Some(app) = spawn_app_configured(
         backend,
         |conn, _| {
+            // One connection: attempts happen one after another, so the count is exact.
             engajar::models::channel_settings::CampaignSettings {
                 max_attempts: 2,
                 pause_after_failures: 3,
+                email_connections: 1,
                 ..Default::default()
             }
             .save(conn, 1)
@@ -643,7 +684,8 @@ async fn an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(backend: Backe
             .unwrap();
         },
         move |c| {
-            c.smtp = Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+            c.smtp =
+                Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
         },
     )
     .await
@@ -654,10 +696,17 @@ async fn an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(backend: Backe
     let rows: Vec<(String, String)> = (0..8)
         .map(|i| (format!("pessoa{i}@exemplo.com.br"), format!("PESSOA {i}")))
         .collect();
-    let rows: Vec<(&str, &str, &str)> = rows.iter().map(|(e, n)| (e.as_str(), n.as_str(), "x")).collect();
+    let rows: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(e, n)| (e.as_str(), n.as_str(), "x"))
+        .collect();
     let audience = import_rows(&app, &rows).await.to_string();
     let response = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &compose_fields(&audience, BODY, "now", "agendar"),
+        )
         .await;
     let id = campaign_id(&response);
     smtp.wait_for(1).await;
@@ -698,11 +747,21 @@ async fn the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(backen
         return;
     };
     app.login_staff().await;
-    let audience = import_rows(&app, &[("ana.lima@exemplo.com.br", "ANA LIMA", "x")]).await.to_string();
-    app.submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &compose_fields(&audience, BODY, "now", "agendar"))
-        .await;
+    let audience = import_rows(&app, &[("ana.lima@exemplo.com.br", "ANA LIMA", "x")])
+        .await
+        .to_string();
+    app.submit(
+        "/engajar/campanhas/nova",
+        "/engajar/campanhas/nova",
+        &compose_fields(&audience, BODY, "now", "agendar"),
+    )
+    .await;
     let mail = smtp.wait_for(1).await;
-    let url = mail[0].header("List-Unsubscribe").unwrap().trim_matches(|c| c == '<' || c == '>').to_string();
+    let url = mail[0]
+        .header("List-Unsubscribe")
+        .unwrap()
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_string();
     let path = url.trim_start_matches("http://engajar.test").to_string();
     let visitor = new_client();
     let page = visitor.get(app.url(&path)).send().await.unwrap();
@@ -710,11 +769,22 @@ async fn the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(backen
     let html = scraper::Html::parse_document(&page.text().await.unwrap());
     // The address is half hidden, and a visit alone (a link scanner) changes nothing.
     assert!(html.html().contains("an***@exemplo.com.br"));
-    let count = |app: &TestApp| -> i64 { dnd_entries::table.count().get_result(&mut app.db()).unwrap() };
+    let count = |app: &TestApp| -> i64 {
+        dnd_entries::table
+            .count()
+            .get_result(&mut app.db())
+            .unwrap()
+    };
     assert_eq!(count(&app), 0);
     let confirmed = visitor.post(app.url(&path)).send().await.unwrap();
     assert_eq!(confirmed.status(), 200);
-    assert!(confirmed.text().await.unwrap().contains("não receberá mais"));
+    assert!(
+        confirmed
+            .text()
+            .await
+            .unwrap()
+            .contains("não receberá mais")
+    );
     let source: Option<String> = dnd_entries::table
         .select(dnd_entries::source)
         .first(&mut app.db())

@@ -113,12 +113,20 @@ async fn markup_in_every_field_comes_back_escaped_everywhere(app: TestApp) {
         ("acao", "rascunho"),
     ];
     let response = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields)
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &fields,
+        )
         .await;
     let campaign = location(&response).trim_end_matches("/previa").to_string();
     fields[5] = ("body", "@Foo<script>alert(1)</script>");
     let refused = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields)
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &fields,
+        )
         .await;
     assert_eq!(refused.status(), 200);
     assert_escaped("refused campaign", &refused.text().await.unwrap());
