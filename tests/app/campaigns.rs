@@ -382,6 +382,7 @@ async fn postgres_a_composed_campaign_is_sent_once_per_address_as_a_person_would
 }
 
 crate::on_both_backends!(
+    the_command_line_speaks_the_documented_json,
     an_unknown_variable_is_refused_beside_its_field_and_nothing_is_saved,
     the_preview_counts_skips_and_empty_values_and_shows_any_recipient,
 );
@@ -803,4 +804,256 @@ async fn sqlite_the_opt_out_page_asks_first_and_lists_the_address_once_confirmed
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_the_opt_out_page_asks_first_and_lists_the_address_once_confirmed() {
     the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(Backend::Postgres).await;
+}
+
+async fn a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let Some(app) = app_with_smtp(backend, &smtp).await else {
+        return;
+    };
+    app.login_staff().await;
+    let audience = import_rows(
+        &app,
+        &[
+            ("joao@exemplo.com.br", "JOÃO DA SILVA", "Rua 1"),
+            ("maria@exemplo.com.br", "MARIA DAS DORES", ""),
+        ],
+    )
+    .await
+    .to_string();
+    let response = app
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &compose_fields(&audience, BODY, "now", "rascunho"),
+        )
+        .await;
+    let id = campaign_id(&response);
+    let preview = format!("/engajar/campanhas/{id}/previa");
+    let page = app
+        .submit(
+            &preview,
+            &format!("/engajar/campanhas/{id}/teste"),
+            &[("recipient", "maria"), ("to", "gerente@loja.com.br")],
+        )
+        .await;
+    assert_eq!(page.status(), 200);
+    let html = scraper::Html::parse_document(&page.text().await.unwrap());
+    assert!(
+        texts(&html, ".alert-ok")
+            .concat()
+            .contains("gerente@loja.com.br")
+    );
+    let mail = smtp.wait_for(1).await;
+    assert_eq!(mail[0].to, "gerente@loja.com.br");
+    assert_eq!(mail[0].subject, "[TESTE] Maria, uma oferta para você");
+    assert!(mail[0].body.starts_with("Olá, Maria!"), "{}", mail[0].body);
+    // Recorded, never counted: no run, no ledger row, the campaign still a draft.
+    app.wait_for_audit("campaign_test_send", 1).await;
+    let rows: i64 = campaign_messages::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(rows, 0);
+    assert_eq!(status_of(&app, id).await, "Rascunho");
+    // A typo in the address is refused with a message, nothing sent.
+    let page = app
+        .submit(
+            &preview,
+            &format!("/engajar/campanhas/{id}/teste"),
+            &[("recipient", ""), ("to", "gerente@")],
+        )
+        .await;
+    let html = scraper::Html::parse_document(&page.text().await.unwrap());
+    assert!(!texts(&html, ".alert-error").is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.messages().len(), 1);
+    // Sending it for real, then the export: one line per message, cells neutralised.
+    let r = app
+        .submit(
+            &format!("/engajar/campanhas/{id}"),
+            &format!("/engajar/campanhas/{id}/agendar"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    smtp.wait_for(3).await;
+    wait_until(&app, id, |h| h.contains("Concluída")).await;
+    let csv = app
+        .get(&format!("/engajar/campanhas/{id}/envios.csv"))
+        .await;
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    let records: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(records.len(), 2, "{csv}");
+    assert!(
+        records[0][7].starts_with("Olá, João!\n"),
+        "the text keeps its lines"
+    );
+    assert!(csv.contains("maria@exemplo.com.br") && csv.contains("Enviada"));
+    app.wait_for_audit("campaign_export", 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send() {
+    a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send() {
+    a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(Backend::Postgres).await;
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"))
+        .arg("--database-url")
+        .arg(&app.database_url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:?}"))
+}
+
+async fn the_command_line_speaks_the_documented_json(app: TestApp) {
+    app.login_staff().await;
+    let audience = import_rows(
+        &app,
+        &[
+            ("joao@exemplo.com.br", "JOÃO DA SILVA", "Rua 1"),
+            ("maria@exemplo.com.br", "MARIA", ""),
+            ("semnome@exemplo.com.br", "", "Rua 3"),
+        ],
+    )
+    .await
+    .to_string();
+    let base = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "campaign",
+            "create",
+            "--name",
+            "Pela linha",
+            "--channel",
+            "email",
+            "--audience",
+            audience.as_str(),
+            "--subject",
+            "Oi @PrimeiroNome",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |args: Vec<String>| cli(&app, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    // Refused exactly as in the composer.
+    let (code, out) = run(base(&["--body", "Olá, @Primeironome e @Fulano", "--json"]));
+    assert_eq!(code, 3);
+    let errors = json(&out)["errors"].as_array().unwrap().clone();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert_eq!(errors[0]["field"], "body");
+    assert_eq!(errors[0]["code"], "unknown_variable");
+    assert!(errors[0]["message"].as_str().unwrap().contains("@Fulano"));
+    // A draft, then its preview.
+    let (code, out) = run(base(&[
+        "--body",
+        "Olá, @PrimeiroNome! @Coringa1 (contato@loja.com.br)",
+        "--fallback",
+        "Coringa1=sem endereço",
+        "--draft",
+        "--json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(json(&out), serde_json::json!({"id": 1, "status": "draft"}));
+    let (code, out) = cli(&app, &["campaign", "preview", "1", "--json"]);
+    assert_eq!(code, 0);
+    let p = json(&out);
+    assert_eq!(p["recipients"], 2);
+    assert_eq!(
+        p["skipped"],
+        serde_json::json!({"no_channel": 0, "dnd": 0, "empty_variable": 1, "invalid": 0, "duplicate": 0})
+    );
+    assert_eq!(p["empty"]["PrimeiroNome"], 1);
+    assert_eq!(p["empty"]["Coringa1"], 1);
+    assert_eq!(p["empty"].as_object().unwrap().len(), 10);
+    assert_eq!(
+        p["sample"][0],
+        serde_json::json!({"to": "joao@exemplo.com.br", "subject": "Oi João", "body": "Olá, João! Rua 1 (contato@loja.com.br)"})
+    );
+    assert_eq!(
+        p["sample"][1]["body"],
+        "Olá, Maria! sem endereço (contato@loja.com.br)"
+    );
+    // Scheduled for later; its life from the command line.
+    let (code, out) = run(base(&[
+        "--body",
+        "Olá",
+        "--at",
+        "2099-01-01 10:00",
+        "--json",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"id": 2, "status": "scheduled"})
+    );
+    let (_, out) = cli(&app, &["campaign", "list", "--json"]);
+    let listed: Vec<serde_json::Value> = out.lines().map(json).collect();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        listed[0],
+        serde_json::json!({"id": 2, "name": "Pela linha", "channel": "email", "status": "scheduled"})
+    );
+    assert_eq!(cli(&app, &["campaign", "pause", "2"]).0, 0);
+    assert_eq!(
+        json(&cli(&app, &["campaign", "show", "2", "--json"]).1)["status"],
+        "paused"
+    );
+    assert_eq!(cli(&app, &["campaign", "resume", "2"]).0, 0);
+    assert_eq!(cli(&app, &["campaign", "cancel", "2"]).0, 0);
+    let shown = json(&cli(&app, &["campaign", "show", "2", "--json"]).1);
+    assert_eq!(
+        shown,
+        serde_json::json!({"id": 2, "name": "Pela linha", "channel": "email", "status": "cancelled", "runs": []})
+    );
+    assert_eq!(
+        cli(&app, &["campaign", "pause", "2"]).0,
+        3,
+        "a cancelled campaign cannot pause"
+    );
+    // Now: the command line starts the run itself.
+    let (code, out) = run(base(&["--body", "Olá, @PrimeiroNome", "--json"]));
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"id": 3, "status": "sending"})
+    );
+    let shown = json(&cli(&app, &["campaign", "show", "3", "--json"]).1);
+    let runs = shown["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    let counts = &runs[0]["counts"];
+    let total: i64 = [
+        "pending",
+        "sending",
+        "sent",
+        "failed",
+        "skipped",
+        "uncertain",
+    ]
+    .iter()
+    .map(|k| counts[k].as_i64().unwrap())
+    .sum();
+    assert_eq!(total, 3);
+    assert_eq!(counts["skipped"], 1);
 }
