@@ -28,11 +28,12 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    pub fn to_send(
+    fn new(
         run: i64,
         r: &super::recipients::Recipient,
-        subject: String,
-        body: String,
+        status: MessageStatus,
+        reason: Option<SkipReason>,
+        (subject, body): (String, String),
         now: i64,
     ) -> Self {
         NewMessage {
@@ -42,11 +43,21 @@ impl NewMessage {
             line: r.position,
             subject,
             body,
-            status: MessageStatus::Pending.code(),
-            skip_reason: None,
+            status: status.code(),
+            skip_reason: reason.map(SkipReason::code),
             created_at: now,
             updated_at: now,
         }
+    }
+
+    pub fn to_send(
+        run: i64,
+        r: &super::recipients::Recipient,
+        subject: String,
+        body: String,
+        now: i64,
+    ) -> Self {
+        Self::new(run, r, MessageStatus::Pending, None, (subject, body), now)
     }
 
     pub fn skipped(
@@ -55,18 +66,8 @@ impl NewMessage {
         reason: SkipReason,
         now: i64,
     ) -> Self {
-        NewMessage {
-            run_id: run,
-            contact_id: Some(r.contact_id),
-            channel_value: r.channel_value.clone(),
-            line: r.position,
-            subject: String::new(),
-            body: String::new(),
-            status: MessageStatus::Skipped.code(),
-            skip_reason: Some(reason.code()),
-            created_at: now,
-            updated_at: now,
-        }
+        let texts = (String::new(), String::new());
+        Self::new(run, r, MessageStatus::Skipped, Some(reason), texts, now)
     }
 }
 

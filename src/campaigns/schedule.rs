@@ -391,6 +391,39 @@ mod tests {
     }
 
     #[test]
+    fn recurring_runs_cross_a_month_and_a_year() {
+        let mut i = input("weekly");
+        i.time = "18:30".into();
+        i.days = vec!["3".into()]; // Wednesday
+        let s = Schedule::parse(&i).unwrap();
+        let mut at = local("2026-11-20 00:00");
+        let mut seen = Vec::new();
+        for _ in 0..7 {
+            at = s.next_after(at).unwrap();
+            seen.push(crate::time::format_br(at));
+        }
+        assert_eq!(
+            seen,
+            [
+                "25/11/2026 18:30",
+                "02/12/2026 18:30",
+                "09/12/2026 18:30",
+                "16/12/2026 18:30",
+                "23/12/2026 18:30",
+                "30/12/2026 18:30",
+                "06/01/2027 18:30",
+            ]
+        );
+        let mut i = input("daily");
+        i.time = "23:59".into();
+        let s = Schedule::parse(&i).unwrap();
+        assert_eq!(
+            s.next_after(local("2026-11-30 23:59")),
+            Some(local("2026-12-01 23:59"))
+        );
+    }
+
+    #[test]
     fn monthly_on_day_n_or_the_last_day_across_months() {
         let mut i = input("monthly");
         i.time = "10:00".into();

@@ -96,6 +96,50 @@ pub struct CampaignSpec {
     pub schedule: Schedule,
 }
 
+/// The columns the composer decides, written alike by a new campaign and a draft's edit.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = campaigns)]
+#[diesel(treat_none_as_null = true)]
+#[diesel(treat_none_as_default_value = false)]
+struct SpecColumns<'a> {
+    name: &'a str,
+    channel: &'static str,
+    audience_id: Option<i64>,
+    segment_id: Option<i64>,
+    subject: &'a str,
+    body: &'a str,
+    fallbacks: &'a str,
+    schedule_kind: &'static str,
+    schedule_at: Option<i64>,
+    schedule_time: Option<String>,
+    schedule_days: Option<String>,
+    schedule_until: Option<i64>,
+    updated_at: i64,
+}
+
+impl<'a> SpecColumns<'a> {
+    fn of(spec: &'a CampaignSpec, now: i64) -> Self {
+        let (schedule_kind, schedule_at, schedule_time, schedule_days, schedule_until) =
+            spec.schedule.columns();
+        let (audience_id, segment_id) = spec.target.columns();
+        SpecColumns {
+            name: &spec.name,
+            channel: spec.channel.code(),
+            audience_id,
+            segment_id,
+            subject: &spec.subject,
+            body: &spec.body,
+            fallbacks: &spec.fallbacks,
+            schedule_kind,
+            schedule_at,
+            schedule_time,
+            schedule_days,
+            schedule_until,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = campaign_runs)]
 pub struct RunRow {
@@ -149,36 +193,22 @@ impl Campaign {
         by: Option<i64>,
         now: i64,
     ) -> QueryResult<Campaign> {
-        let (kind, at, time, days, until) = spec.schedule.columns();
         let (status, next) = if draft {
             (CampaignStatus::Draft, None)
         } else {
             Self::scheduled_state(&spec.schedule, now)
         };
-        let (audience_id, segment_id) = spec.target.columns();
         let values = (
-            campaigns::name.eq(&spec.name),
-            campaigns::channel.eq(spec.channel.code()),
-            campaigns::audience_id.eq(audience_id),
-            campaigns::segment_id.eq(segment_id),
-            campaigns::subject.eq(&spec.subject),
-            campaigns::body.eq(&spec.body),
-            campaigns::fallbacks.eq(&spec.fallbacks),
-            campaigns::schedule_kind.eq(kind),
-            campaigns::schedule_at.eq(at),
-            campaigns::schedule_time.eq(time),
-            campaigns::schedule_days.eq(days),
-            campaigns::schedule_until.eq(until),
+            SpecColumns::of(spec, now),
             campaigns::next_run_at.eq(next),
             campaigns::status.eq(status.code()),
             campaigns::created_by.eq(by),
             campaigns::created_at.eq(now),
-            campaigns::updated_at.eq(now),
         );
         let id: i64 = crate::on_backend!(
             conn,
             diesel::insert_into(campaigns::table)
-                .values(values.clone())
+                .values(&values)
                 .returning(campaigns::id)
         )?;
         Ok(Self::find(conn, id)?.expect("just inserted"))
@@ -198,28 +228,12 @@ impl Campaign {
         spec: &CampaignSpec,
         now: i64,
     ) -> QueryResult<Result<(), NotAllowed>> {
-        let (kind, at, time, days, until) = spec.schedule.columns();
-        let (audience_id, segment_id) = spec.target.columns();
         let n = diesel::update(
             campaigns::table
                 .find(id)
                 .filter(campaigns::status.eq(CampaignStatus::Draft.code())),
         )
-        .set((
-            campaigns::name.eq(&spec.name),
-            campaigns::channel.eq(spec.channel.code()),
-            campaigns::audience_id.eq(audience_id),
-            campaigns::segment_id.eq(segment_id),
-            campaigns::subject.eq(&spec.subject),
-            campaigns::body.eq(&spec.body),
-            campaigns::fallbacks.eq(&spec.fallbacks),
-            campaigns::schedule_kind.eq(kind),
-            campaigns::schedule_at.eq(at),
-            campaigns::schedule_time.eq(time),
-            campaigns::schedule_days.eq(days),
-            campaigns::schedule_until.eq(until),
-            campaigns::updated_at.eq(now),
-        ))
+        .set(SpecColumns::of(spec, now))
         .execute(conn)?;
         Ok(if n == 1 {
             Ok(())

@@ -188,16 +188,6 @@ async fn a_run_killed_mid_way_resumes_without_sending_anyone_twice(backend: Back
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_run_killed_mid_way_resumes_without_sending_anyone_twice() {
-    a_run_killed_mid_way_resumes_without_sending_anyone_twice(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_a_run_killed_mid_way_resumes_without_sending_anyone_twice() {
-    a_run_killed_mid_way_resumes_without_sending_anyone_twice(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgresql_send_each_address_exactly_once() {
     let Some((url, _db)) = fresh_database(Backend::Postgres) else {
         return;
@@ -212,3 +202,5 @@ async fn two_servers_on_one_postgresql_send_each_address_exactly_once() {
     assert_each_address_once(&smtp, &rows, 0);
     assert_eq!(received(&smtp).len(), RECIPIENTS);
 }
+
+crate::for_both_backends!(a_run_killed_mid_way_resumes_without_sending_anyone_twice,);

@@ -370,17 +370,6 @@ async fn wait_until(app: &TestApp, id: i64, done: impl Fn(&str) -> bool) -> Stri
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it() {
-    a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it() {
-    a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it(Backend::Postgres)
-        .await;
-}
-
 crate::on_both_backends!(
     the_command_line_speaks_the_documented_json,
     an_unknown_variable_is_refused_beside_its_field_and_nothing_is_saved,
@@ -564,16 +553,6 @@ async fn schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(backend
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed() {
-    schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed() {
-    schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(Backend::Postgres).await;
-}
-
 async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(backend: Backend) {
     // Nothing listens on this port: every connection is refused (a temporary error).
     let dead = format!(
@@ -660,16 +639,6 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
     app.wait_for_audit("campaign_resume", 1).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause() {
-    an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause() {
-    an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(Backend::Postgres).await;
-}
-
 async fn an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(backend: Backend) {
     let smtp = SmtpServer::start();
     let url = smtp.url();
@@ -732,16 +701,6 @@ async fn an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(backend: Backe
     assert_eq!(reason.as_deref(), Some("dnd"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_an_address_put_on_nao_perturbe_mid_run_gets_nothing_more() {
-    an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_an_address_put_on_nao_perturbe_mid_run_gets_nothing_more() {
-    an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(Backend::Postgres).await;
-}
-
 async fn the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(backend: Backend) {
     let smtp = SmtpServer::start();
     let Some(app) = app_with_smtp(backend, &smtp).await else {
@@ -794,16 +753,6 @@ async fn the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(backen
     // Again: still one entry.
     visitor.post(app.url(&path)).send().await.unwrap();
     assert_eq!(count(&app), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_the_opt_out_page_asks_first_and_lists_the_address_once_confirmed() {
-    the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_the_opt_out_page_asks_first_and_lists_the_address_once_confirmed() {
-    the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(Backend::Postgres).await;
 }
 
 async fn a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(backend: Backend) {
@@ -895,16 +844,6 @@ async fn a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(backen
     );
     assert!(csv.contains("maria@exemplo.com.br") && csv.contains("Enviada"));
     app.wait_for_audit("campaign_export", 1).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send() {
-    a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send() {
-    a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(Backend::Postgres).await;
 }
 
 fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
@@ -1056,4 +995,97 @@ async fn the_command_line_speaks_the_documented_json(app: TestApp) {
     .sum();
     assert_eq!(total, 3);
     assert_eq!(counts["skipped"], 1);
+}
+
+crate::for_both_backends!(
+    the_channels_page_saves_tests_and_never_shows_the_password,
+    a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it,
+    schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed,
+    an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause,
+    an_address_put_on_nao_perturbe_mid_run_gets_nothing_more,
+    the_opt_out_page_asks_first_and_lists_the_address_once_confirmed,
+    a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send,
+);
+
+async fn the_channels_page_saves_tests_and_never_shows_the_password(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let Some(app) = app_with_smtp(backend, &smtp).await else {
+        return;
+    };
+    app.login_admin().await;
+    let page = "/admin/configuracoes/canais";
+    // The environment's settings fill the page until an admin saves.
+    let html = app.get_html(page).await;
+    assert_eq!(field_value(&html, "#host").as_deref(), Some("127.0.0.1"));
+    assert_eq!(field_value(&html, "#port"), Some(smtp.port.to_string()));
+    let port = smtp.port.to_string();
+    let mut fields = vec![
+        ("host", "127.0.0.1"),
+        ("port", port.as_str()),
+        ("tls", "none"),
+        ("user", ""),
+        ("password", "segredo-muito-secreto"),
+        ("from_name", "Loja Centro"),
+        ("from_address", "ofertas@loja.com.br"),
+        ("reply_to", ""),
+        ("grace_minutes", "30"),
+        ("email_per_second", "50"),
+        ("email_connections", "2"),
+        ("max_attempts", "3"),
+        ("pause_after_failures", "10"),
+        ("acao", "testar"),
+    ];
+    let tested = app.submit(page, page, &fields).await.text().await.unwrap();
+    assert!(
+        tested.contains("Conexão com o servidor SMTP bem-sucedida"),
+        "{tested}"
+    );
+    fields[13] = ("acao", "salvar");
+    let saved = app.submit(page, page, &fields).await.text().await.unwrap();
+    assert!(saved.contains("Configurações de canais salvas"));
+    for text in [
+        saved,
+        app.get(page).await.text().await.unwrap(),
+        app.get("/admin/auditoria").await.text().await.unwrap(),
+    ] {
+        assert!(
+            !text.contains("segredo-muito-secreto"),
+            "the password is never shown"
+        );
+    }
+    let limits = engajar::models::channel_settings::CampaignSettings::load(&mut app.db()).unwrap();
+    assert_eq!(
+        (
+            limits.grace_minutes,
+            limits.email_per_second,
+            limits.email_connections
+        ),
+        (30, 50, 2)
+    );
+    // Saved again without a password: the stored one stays.
+    fields[4] = ("password", "");
+    fields[13] = ("acao", "salvar");
+    app.submit(page, page, &fields).await;
+    let config = engajar::config::Config::from_env(
+        engajar::db::DatabaseUrl::parse(&app.database_url).unwrap(),
+        "127.0.0.1:0".into(),
+    )
+    .unwrap();
+    let stored =
+        engajar::models::channel_settings::EmailSettings::load(&mut app.db(), &config).unwrap();
+    assert_eq!(stored.password, "segredo-muito-secreto");
+    // A port nobody listens on: the test says so; an out-of-range limit is refused.
+    let dead = free_port().to_string();
+    fields[1] = ("port", dead.as_str());
+    fields[13] = ("acao", "testar");
+    let failed = app.submit(page, page, &fields).await.text().await.unwrap();
+    assert!(failed.contains("Não foi possível conectar"), "{failed}");
+    fields[9] = ("email_per_second", "0");
+    fields[13] = ("acao", "salvar");
+    let refused = app.submit(page, page, &fields).await;
+    let html = scraper::Html::parse_document(&refused.text().await.unwrap());
+    assert_eq!(
+        texts(&html, ".field-error"),
+        vec!["Informe um número de 1 a 10000."]
+    );
 }

@@ -50,6 +50,30 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Declares each listed `async fn name(backend: Backend)` — a test that starts its own
+/// app or servers — as two tests, `on_sqlite::name` and `on_postgres::name`.
+#[macro_export]
+macro_rules! for_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 pub const ADMIN_EMAIL: &str = "admin@engajar.test";
 pub const ADMIN_PASSWORD: &str = "senha-do-admin-123";
 pub const STAFF_EMAIL: &str = "equipe@engajar.test";

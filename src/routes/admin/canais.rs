@@ -217,16 +217,12 @@ pub async fn save_channels(
     let by = ctx.user.id;
     let ip = client_ip(&req);
     let detail = format!(
-        "E-mail: {}:{} ({}), remetente {}; senha {}",
+        "E-mail: {}:{} ({}), remetente {}; senha {} (nunca registrada)",
         email.host,
         email.port,
         email.tls.code(),
         email.from_address,
-        if form.password.is_empty() && password_set {
-            "mantida ou alterada (não registrada)"
-        } else {
-            "não definida"
-        }
+        if password_set { "definida" } else { "vazia" }
     );
     state
         .db(move |conn| {
