@@ -7,9 +7,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::status::{MessageStatus, SkipReason};
+use super::status::{MessageStatus, RunStatus, SkipReason};
 use crate::db::{Backend, DbConnection};
-use crate::schema::campaign_messages;
+use crate::schema::{campaign_messages, campaign_runs, campaigns};
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = campaign_messages)]
@@ -105,25 +105,37 @@ pub fn claim(
     now_ms: i64,
 ) -> QueryResult<Vec<Claimed>> {
     let lock = match conn.backend() {
-        Backend::Postgres => " FOR UPDATE OF m SKIP LOCKED",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    // `channel` and `kind` are the code's own constants, never typed by a user.
-    let sql = format!(
-        "SELECT m.id FROM campaign_messages m \
-         JOIN campaign_runs r ON r.id = m.run_id \
-         JOIN campaigns c ON c.id = r.campaign_id \
-         WHERE m.status = 'pending' AND r.status = 'sending' AND c.channel = '{channel}' \
-         AND m.next_attempt_ms <= {now_ms} \
-         ORDER BY m.run_id, m.id LIMIT {limit}{lock}"
-    );
     let now = now_ms / 1000;
     crate::db::write_transaction(conn, |conn| {
-        let ids: Vec<i64> = diesel::sql_query(sql)
-            .load::<IdRow>(conn)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+        // Run by run, each an ordered walk of the pending index that stops at `limit`:
+        // a million pending rows cost no more to claim from than a hundred.
+        let runs: Vec<i64> = campaign_runs::table
+            .inner_join(campaigns::table)
+            .filter(campaign_runs::status.eq(RunStatus::Sending.code()))
+            .filter(campaigns::channel.eq(channel))
+            .order(campaign_runs::id.asc())
+            .select(campaign_runs::id)
+            .load(conn)?;
+        let mut ids: Vec<i64> = Vec::new();
+        for run in runs {
+            let wanted = limit - ids.len() as i64;
+            if wanted <= 0 {
+                break;
+            }
+            let sql = format!(
+                "SELECT id FROM campaign_messages WHERE run_id = {run} AND status = 'pending' \
+                 AND next_attempt_ms <= {now_ms} ORDER BY id LIMIT {wanted}{lock}"
+            );
+            ids.extend(
+                diesel::sql_query(sql)
+                    .load::<IdRow>(conn)?
+                    .into_iter()
+                    .map(|r| r.id),
+            );
+        }
         if ids.is_empty() {
             return Ok(Vec::new());
         }
