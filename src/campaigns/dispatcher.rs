@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
+use futures_util::StreamExt;
 
 use super::ledger::{self, Claimed};
 use super::{CampaignChannel, Started};
@@ -18,6 +19,9 @@ use crate::models::campaign::Campaign;
 use crate::models::channel_settings::{CampaignSettings, EmailSettings};
 use crate::schema::dispatchers;
 use crate::time;
+
+/// Messages handed to the provider together (one commit before, one after).
+const GROUP: usize = 4;
 
 /// How often the loop looks for work when idle.
 const TICK: Duration = Duration::from_millis(250);
@@ -236,18 +240,40 @@ impl Dispatcher {
             public_url: self.config.public_url.clone(),
             secret,
         };
-        // A group of `connections` messages at a time: marked sending together right
-        // before the provider gets them, sent in parallel, their results recorded together.
-        // At most `connections` messages of this server are ever in the sending state.
-        let mut offset = 0usize;
-        for group in claimed.chunks(connections as usize) {
-            let slot = start + (offset as f64 * interval) as i64;
-            offset += group.len();
-            let wait = slot - time::now_ms();
-            if wait > 0 {
-                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-            }
-            ctx.send_group(group.to_vec()).await?;
+        // Groups of a few messages, each marked sending together right before the
+        // provider gets them, sent in parallel, their results recorded together; several
+        // groups in flight at once so one group's commits overlap another's SMTP
+        // exchanges. Never more than `connections` messages of this server are sending.
+        let group_size = GROUP.min(connections as usize);
+        let lanes = (connections as usize / group_size).max(1);
+        let groups: Vec<(i64, Vec<Claimed>)> = claimed
+            .chunks(group_size)
+            .enumerate()
+            .map(|(i, g)| {
+                (
+                    start + (i as f64 * group_size as f64 * interval) as i64,
+                    g.to_vec(),
+                )
+            })
+            .collect();
+        let ctx = &ctx;
+        let failures = std::sync::Mutex::new(Vec::new());
+        futures_util::stream::iter(groups)
+            .for_each_concurrent(lanes, |(slot, group)| {
+                let failures = &failures;
+                async move {
+                    let wait = slot - time::now_ms();
+                    if wait > 0 {
+                        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+                    }
+                    if let Err(e) = ctx.send_group(group).await {
+                        failures.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                    }
+                }
+            })
+            .await;
+        if let Some(e) = failures.into_inner().unwrap_or_default().pop() {
+            return Err(e);
         }
         Ok(true)
     }
