@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
+use engajar::models::channel_settings::CampaignSettings;
 use engajar::schema::{campaign_messages, dnd_entries};
 
 use crate::helpers::*;
@@ -174,13 +175,22 @@ fn layout(rows: &[(&str, &str, &str)]) -> Vec<u8> {
 }
 
 async fn app_with_smtp(backend: Backend, smtp: &SmtpServer) -> Option<TestApp> {
-    let url = smtp.url();
+    app_sending_to(backend, smtp.url(), CampaignSettings::default()).await
+}
+
+/// An app whose e-mail goes to `smtp_url`, with these dispatcher settings saved.
+async fn app_sending_to(
+    backend: Backend,
+    smtp_url: String,
+    settings: CampaignSettings,
+) -> Option<TestApp> {
     spawn_app_configured(
         backend,
-        |_, _| {},
+        move |conn, _| settings.save(conn, 1).unwrap(),
         move |c| {
-            c.smtp =
-                Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+            c.smtp = Some(
+                engajar::models::channel_settings::EmailSettings::from_url(&smtp_url).unwrap(),
+            );
         },
     )
     .await
@@ -559,26 +569,14 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
         "smtp://127.0.0.1:{}?tls=none&from=ofertas@loja.com.br",
         free_port()
     );
-    let Some(app) = spawn_app_configured(
-        backend,
-        |conn, _| {
-            // One connection: attempts happen one after another, so the count is exact.
-            engajar::models::channel_settings::CampaignSettings {
-                max_attempts: 2,
-                pause_after_failures: 3,
-                email_connections: 1,
-                ..Default::default()
-            }
-            .save(conn, 1)
-            .unwrap();
-        },
-        move |c| {
-            c.smtp =
-                Some(engajar::models::channel_settings::EmailSettings::from_url(&dead).unwrap());
-        },
-    )
-    .await
-    else {
+    // One connection: attempts happen one after another, so the count is exact.
+    let settings = CampaignSettings {
+        max_attempts: 2,
+        pause_after_failures: 3,
+        email_connections: 1,
+        ..Default::default()
+    };
+    let Some(app) = app_sending_to(backend, dead, settings).await else {
         return;
     };
     app.login_staff().await;
@@ -641,25 +639,12 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
 
 async fn an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(backend: Backend) {
     let smtp = SmtpServer::start();
-    let url = smtp.url();
-    let Some(app) = spawn_app_configured(
-        backend,
-        |conn, _| {
-            engajar::models::channel_settings::CampaignSettings {
-                email_per_second: 2,
-                email_connections: 1,
-                ..Default::default()
-            }
-            .save(conn, 1)
-            .unwrap();
-        },
-        move |c| {
-            c.smtp =
-                Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
-        },
-    )
-    .await
-    else {
+    let settings = CampaignSettings {
+        email_per_second: 2,
+        email_connections: 1,
+        ..Default::default()
+    };
+    let Some(app) = app_sending_to(backend, smtp.url(), settings).await else {
         return;
     };
     app.login_staff().await;
