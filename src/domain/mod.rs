@@ -12,6 +12,7 @@ mod priority;
 mod record_type;
 mod role;
 mod segment_name;
+pub mod sms;
 pub mod template;
 pub mod text;
 
