@@ -7,7 +7,6 @@ use diesel::prelude::*;
 
 use crate::config::Config;
 use crate::db::DbConnection;
-use crate::schema::settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TlsMode {
@@ -173,32 +172,10 @@ const EMAIL_KEYS: [&str; 8] = [
     "smtp_reply_to",
 ];
 
-fn load_all(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
-    settings::table
-        .select((settings::key, settings::value))
-        .load(conn)
-}
-
-fn save_all(conn: &mut DbConnection, pairs: &[(&str, String)], now: i64) -> QueryResult<()> {
-    crate::db::write_transaction(conn, |conn| {
-        for (key, value) in pairs {
-            diesel::delete(settings::table.find(*key)).execute(conn)?;
-            diesel::insert_into(settings::table)
-                .values((
-                    settings::key.eq(*key),
-                    settings::value.eq(value),
-                    settings::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
-}
-
 impl EmailSettings {
     /// The saved settings, or the environment's until an admin saves.
     pub fn load(conn: &mut DbConnection, config: &Config) -> QueryResult<EmailSettings> {
-        let saved = load_all(conn)?;
+        let saved = super::settings::all(conn)?;
         if !saved.iter().any(|(k, _)| k == "smtp_host") {
             return Ok(config.smtp.clone().unwrap_or_default());
         }
@@ -231,14 +208,14 @@ impl EmailSettings {
             self.reply_to.clone(),
         ];
         let pairs: Vec<(&str, String)> = EMAIL_KEYS.into_iter().zip(values).collect();
-        save_all(conn, &pairs, now)
+        super::settings::store(conn, &pairs, now)
     }
 }
 
 impl CampaignSettings {
     pub fn load(conn: &mut DbConnection) -> QueryResult<CampaignSettings> {
         let mut s = CampaignSettings::default();
-        for (key, value) in load_all(conn)? {
+        for (key, value) in super::settings::all(conn)? {
             let Ok(n) = value.parse::<i64>() else {
                 continue;
             };
@@ -280,7 +257,7 @@ impl CampaignSettings {
             .zip(self.values())
             .map(|((k, _, _), v)| (*k, v.to_string()))
             .collect();
-        save_all(conn, &pairs, now)
+        super::settings::store(conn, &pairs, now)
     }
 }
 

@@ -29,10 +29,7 @@ impl Settings {
 
     pub fn load(conn: &mut DbConnection, config: &Config) -> QueryResult<Settings> {
         let mut current = Settings::defaults(config);
-        for (key, value) in settings::table
-            .select((settings::key, settings::value))
-            .load::<(String, String)>(conn)?
-        {
+        for (key, value) in all(conn)? {
             match key.as_str() {
                 VERIFY => current.verify_enabled = value == "1",
                 MAX_UPLOAD_MB => {
@@ -53,18 +50,34 @@ impl Settings {
     pub fn save(&self, conn: &mut DbConnection, now: i64) -> QueryResult<()> {
         let verify = if self.verify_enabled { "1" } else { "0" };
         let mb = self.max_upload_mb.to_string();
-        crate::db::write_transaction(conn, |conn| {
-            for (key, value) in [(VERIFY, verify), (MAX_UPLOAD_MB, mb.as_str())] {
-                diesel::delete(settings::table.find(key)).execute(conn)?;
-                diesel::insert_into(settings::table)
-                    .values((
-                        settings::key.eq(key),
-                        settings::value.eq(value),
-                        settings::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-            }
-            Ok(())
-        })
+        store(
+            conn,
+            &[(VERIFY, verify.to_string()), (MAX_UPLOAD_MB, mb)],
+            now,
+        )
     }
+}
+
+/// Every stored setting as (key, value).
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
+    settings::table
+        .select((settings::key, settings::value))
+        .load(conn)
+}
+
+/// Writes settings (key, value), all or none, replacing what each key held.
+pub fn store(conn: &mut DbConnection, pairs: &[(&str, String)], now: i64) -> QueryResult<()> {
+    crate::db::write_transaction(conn, |conn| {
+        for (key, value) in pairs {
+            diesel::delete(settings::table.find(*key)).execute(conn)?;
+            diesel::insert_into(settings::table)
+                .values((
+                    settings::key.eq(*key),
+                    settings::value.eq(value),
+                    settings::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
 }

@@ -223,6 +223,12 @@ fn compose_fields<'a>(
     ]
 }
 
+/// Posts the composer's form as a browser does.
+async fn submit_campaign(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", fields)
+        .await
+}
+
 fn campaign_id(response: &reqwest::Response) -> i64 {
     let to = location(response);
     to.trim_start_matches("/engajar/campanhas/")
@@ -260,13 +266,7 @@ async fn a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it
     )
     .await
     .to_string();
-    let response = app
-        .submit(
-            "/engajar/campanhas/nova",
-            "/engajar/campanhas/nova",
-            &compose_fields(&audience, BODY, "now", "agendar"),
-        )
-        .await;
+    let response = submit_campaign(&app, &compose_fields(&audience, BODY, "now", "agendar")).await;
     assert_eq!(response.status(), 303);
     let id = campaign_id(&response);
     let mail = smtp.wait_for(3).await;
@@ -391,18 +391,16 @@ async fn an_unknown_variable_is_refused_beside_its_field_and_nothing_is_saved(ap
     let audience = import_rows(&app, &[("a@exemplo.com.br", "ANA", "x")])
         .await
         .to_string();
-    let response = app
-        .submit(
-            "/engajar/campanhas/nova",
-            "/engajar/campanhas/nova",
-            &compose_fields(
-                &audience,
-                "Olá, @PrimeroNome! Escreva para sac@loja.com.br",
-                "now",
-                "agendar",
-            ),
-        )
-        .await;
+    let response = submit_campaign(
+        &app,
+        &compose_fields(
+            &audience,
+            "Olá, @PrimeroNome! Escreva para sac@loja.com.br",
+            "now",
+            "agendar",
+        ),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     let html = scraper::Html::parse_document(&response.text().await.unwrap());
     let errors = texts(&html, ".field-error");
@@ -439,13 +437,7 @@ async fn the_preview_counts_skips_and_empty_values_and_shows_any_recipient(app: 
         ))
         .execute(&mut app.db())
         .unwrap();
-    let response = app
-        .submit(
-            "/engajar/campanhas/nova",
-            "/engajar/campanhas/nova",
-            &compose_fields(&audience, BODY, "now", "rascunho"),
-        )
-        .await;
+    let response = submit_campaign(&app, &compose_fields(&audience, BODY, "now", "rascunho")).await;
     assert_eq!(response.status(), 303);
     assert!(location(&response).ends_with("/previa"));
     let id = campaign_id(&response);
@@ -518,13 +510,7 @@ async fn schedules_follow_the_clock_and_a_late_run_is_recorded_as_missed(backend
     let mut fields = compose_fields(&audience, BODY, "daily", "agendar");
     fields.push(("time", "09:00"));
     fields.push(("until", "2026-12-03"));
-    let response = app
-        .submit(
-            "/engajar/campanhas/nova",
-            "/engajar/campanhas/nova",
-            &fields,
-        )
-        .await;
+    let response = submit_campaign(&app, &fields).await;
     assert_eq!(response.status(), 303);
     let id = campaign_id(&response);
     assert_eq!(status_of(&app, id).await, "Agendada");
@@ -589,13 +575,7 @@ async fn an_smtp_server_that_is_down_gets_retries_then_failures_then_a_pause(bac
     )
     .await
     .to_string();
-    let response = app
-        .submit(
-            "/engajar/campanhas/nova",
-            "/engajar/campanhas/nova",
-            &compose_fields(&audience, BODY, "now", "agendar"),
-        )
-        .await;
+    let response = submit_campaign(&app, &compose_fields(&audience, BODY, "now", "agendar")).await;
     let id = campaign_id(&response);
     let html = wait_until(&app, id, |h| h.contains("Pausada automaticamente")).await;
     assert!(html.contains("connection"), "the last error is shown");
@@ -656,13 +636,7 @@ async fn an_address_put_on_nao_perturbe_mid_run_gets_nothing_more(backend: Backe
         .map(|(e, n)| (e.as_str(), n.as_str(), "x"))
         .collect();
     let audience = import_rows(&app, &rows).await.to_string();
-    let response = app
-        .submit(
-            "/engajar/campanhas/nova",
-            "/engajar/campanhas/nova",
-            &compose_fields(&audience, BODY, "now", "agendar"),
-        )
-        .await;
+    let response = submit_campaign(&app, &compose_fields(&audience, BODY, "now", "agendar")).await;
     let id = campaign_id(&response);
     smtp.wait_for(1).await;
     // Listed after the run started, before its turn came.
@@ -695,12 +669,7 @@ async fn the_opt_out_page_asks_first_and_lists_the_address_once_confirmed(backen
     let audience = import_rows(&app, &[("ana.lima@exemplo.com.br", "ANA LIMA", "x")])
         .await
         .to_string();
-    app.submit(
-        "/engajar/campanhas/nova",
-        "/engajar/campanhas/nova",
-        &compose_fields(&audience, BODY, "now", "agendar"),
-    )
-    .await;
+    submit_campaign(&app, &compose_fields(&audience, BODY, "now", "agendar")).await;
     let mail = smtp.wait_for(1).await;
     let url = mail[0]
         .header("List-Unsubscribe")
@@ -755,13 +724,7 @@ async fn a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(backen
     )
     .await
     .to_string();
-    let response = app
-        .submit(
-            "/engajar/campanhas/nova",
-            "/engajar/campanhas/nova",
-            &compose_fields(&audience, BODY, "now", "rascunho"),
-        )
-        .await;
+    let response = submit_campaign(&app, &compose_fields(&audience, BODY, "now", "rascunho")).await;
     let id = campaign_id(&response);
     let preview = format!("/engajar/campanhas/{id}/previa");
     let page = app
