@@ -381,6 +381,7 @@ async fn wait_until(app: &TestApp, id: i64, done: impl Fn(&str) -> bool) -> Stri
 }
 
 crate::on_both_backends!(
+    a_segment_target_takes_each_contacts_latest_row,
     the_command_line_speaks_the_documented_json,
     an_unknown_variable_is_refused_beside_its_field_and_nothing_is_saved,
     the_preview_counts_skips_and_empty_values_and_shows_any_recipient,
@@ -1036,4 +1037,65 @@ async fn the_channels_page_saves_tests_and_never_shows_the_password(backend: Bac
         texts(&html, ".field-error"),
         vec!["Informe um número de 1 a 10000."]
     );
+}
+
+/// A segment's contacts as they are at the run, each with the variables of its most recent
+/// row in an audience of that segment; contacts without an e-mail count as no channel.
+async fn a_segment_target_takes_each_contacts_latest_row(app: TestApp) {
+    app.login_staff().await;
+    import_rows(
+        &app,
+        &[("joao@exemplo.com.br", "JOÃO DA SILVA", "Rua Velha")],
+    )
+    .await;
+    let segment = app.add_segment("Clientes");
+    let mut file = layout(&[("joao@exemplo.com.br", "JOÃO DA SILVA", "Rua Nova")]);
+    file.extend_from_slice(b"TELEFONE;11987654321;;PEDRO;;;Loja Centro;x;;;;;\r\n");
+    app.import_bytes("segundo.csv", file, segment, &[]).await;
+    let (code, out) = cli(
+        &app,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "Segmento",
+            "--channel",
+            "email",
+            "--segment",
+            "clientes",
+            "--subject",
+            "Oi",
+            "--body",
+            "Olá, @PrimeiroNome: @Coringa1",
+            "--draft",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let id = json(&out)["id"].as_i64().unwrap().to_string();
+    let p = json(&cli(&app, &["campaign", "preview", &id, "--json"]).1);
+    assert_eq!(p["recipients"], 1);
+    assert_eq!(p["skipped"]["no_channel"], 1);
+    assert_eq!(p["sample"][0]["body"], "Olá, João: Rua Nova");
+    // An unknown segment is refused like any field.
+    let (code, out) = cli(
+        &app,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "X",
+            "--channel",
+            "email",
+            "--segment",
+            "Nenhum",
+            "--subject",
+            "Oi",
+            "--body",
+            "Olá",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 3);
+    assert_eq!(json(&out)["errors"][0]["field"], "segment");
 }
