@@ -56,6 +56,10 @@ pub struct Config {
     /// The first wait before a temporary sending failure is tried again, doubled each
     /// time (`ENGAJAR_RETRY_BASE_MS`, default 30 s).
     pub retry_base_ms: u64,
+    /// The first WhatsApp settings (`ENGAJAR_WHATSAPP_*`), until an admin saves them.
+    pub whatsapp: crate::models::provider_settings::WhatsAppSettings,
+    /// The first SMS settings (`ENGAJAR_SMS_*`, `ENGAJAR_ZENVIA_*`, `ENGAJAR_TWILIO_*`).
+    pub sms: crate::models::provider_settings::SmsSettings,
     /// The time campaign schedules follow (the system's, except in tests).
     pub clock: crate::time::Clock,
 }
@@ -120,6 +124,8 @@ impl Config {
             },
             retry_base_ms: positive_env("ENGAJAR_RETRY_BASE_MS", 30_000)?,
             clock: crate::time::Clock::system(),
+            whatsapp: crate::models::provider_settings::WhatsAppSettings::from_env(),
+            sms: crate::models::provider_settings::SmsSettings::from_env()?,
             database_url,
             bind,
             secure_cookies: env_flag("ENGAJAR_SECURE_COOKIES"),

@@ -335,3 +335,78 @@ pub mod channels {
         format!("Não foi possível conectar: {e}")
     }
 }
+
+/// WhatsApp templates, template campaigns and the provider settings.
+pub mod whatsapp {
+    pub const NAME_INVALID: &str = "Informe o nome do modelo como aprovado na Meta: letras minúsculas, números e _ (ex.: promo_loja).";
+    pub const LANGUAGE_INVALID: &str = "Informe o idioma do modelo, como pt_BR ou en_US.";
+    pub const BODY_REQUIRED: &str = "Informe o texto do modelo.";
+    pub const BODY_CONTROL: &str = "O texto do modelo tem caracteres de controle.";
+    pub const PARAMETER_UNCLOSED: &str = "Um parâmetro foi aberto com {{ e não fechado com }}.";
+    pub const PARAMETERS_NOT_SEQUENTIAL: &str =
+        "Os parâmetros devem ser numerados em sequência a partir de {{1}}, sem pular números.";
+    pub const TEMPLATE_REQUIRED: &str = "Escolha o modelo do WhatsApp.";
+    pub const TEMPLATE_NOT_FOUND: &str = "Modelo do WhatsApp não encontrado: cadastre ou sincronize os modelos em Configurações → Modelos do WhatsApp.";
+    pub const NOT_CONFIGURED: &str =
+        "O WhatsApp não está configurado: preencha Configurações → Canais → WhatsApp.";
+    pub const WABA_MISSING: &str =
+        "Informe o ID da conta do WhatsApp Business (WABA) para sincronizar os modelos.";
+    pub const SAVED: &str = "Configurações do WhatsApp salvas.";
+    pub const TEST_OK: &str = "A API do WhatsApp respondeu: o número e o token estão corretos.";
+
+    pub fn parameter_invalid(inside: &str) -> String {
+        format!("Parâmetro inválido: {{{{{inside}}}}}. Use {{{{1}}}}, {{{{2}}}}… (até {{{{10}}}}).")
+    }
+
+    pub fn body_too_long(max: usize) -> String {
+        format!("O texto do modelo pode ter até {max} caracteres.")
+    }
+
+    /// Meta refuses a send whose parameters do not match the template (error 132000).
+    pub fn parameter_count(template: &str, expected: usize, given: usize) -> String {
+        format!(
+            "O modelo {template} tem {expected} parâmetro(s) e foram informados {given}: preencha exatamente {{{{1}}}} a {{{{{expected}}}}} (a Meta recusaria o envio com o erro 132000)."
+        )
+    }
+
+    pub fn parameter_empty(n: usize) -> String {
+        format!("Informe o valor de {{{{{n}}}}}: uma variável (como @PrimeiroNome) ou um texto.")
+    }
+
+    pub fn template_saved(name: &str, language: &str, new: bool) -> String {
+        if new {
+            format!("Modelo {name} ({language}) cadastrado.")
+        } else {
+            format!("Modelo {name} ({language}) atualizado.")
+        }
+    }
+
+    pub fn synced(approved: usize, ignored: usize) -> String {
+        format!(
+            "Sincronização concluída: {approved} modelo(s) aprovado(s) gravado(s); {ignored} ignorado(s) (não aprovados ou com parâmetros fora do padrão)."
+        )
+    }
+
+    pub fn api_failed(e: &str) -> String {
+        format!("A API do WhatsApp não aceitou o pedido: {e}")
+    }
+}
+
+/// The SMS channel's settings and composer.
+pub mod sms {
+    pub const NOT_CONFIGURED: &str =
+        "O SMS não está configurado: preencha Configurações → Canais → SMS.";
+    pub const PROVIDER_INVALID: &str = "Escolha o provedor de SMS: Zenvia ou Twilio.";
+    pub const FROM_REQUIRED: &str =
+        "Informe o remetente (o número, o ID de remetente ou o Messaging Service SID).";
+    pub const CREDENTIALS_REQUIRED: &str = "Informe as credenciais do provedor escolhido.";
+    pub const BASE_URL_INVALID: &str = "Informe um endereço http:// ou https:// válido.";
+    pub const SAVED: &str = "Configurações de SMS salvas.";
+    pub const TEST_OK: &str = "O provedor de SMS respondeu: as credenciais estão corretas.";
+    pub const FALLBACK_HINT: &str =
+        "Com a MENSAGEM de cada linha, o texto acima vale para as linhas sem MENSAGEM.";
+
+    pub fn api_failed(e: &str) -> String {
+        format!("O provedor de SMS não aceitou o pedido: {e}")
+    }
+}

@@ -1,6 +1,20 @@
 //! Diesel table definitions, shared by the SQLite and PostgreSQL migrations.
 
 diesel::table! {
+    whatsapp_templates (id) {
+        id -> BigInt,
+        name -> Text,
+        language -> Text,
+        category -> Text,
+        body -> Text,
+        parameters -> Integer,
+        status -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> BigInt,
         email -> Text,
@@ -76,6 +90,8 @@ diesel::table! {
         kind -> Text,
         value -> Text,
         created_at -> BigInt,
+        whatsapp -> Nullable<Text>,
+        whatsapp_at -> Nullable<BigInt>,
     }
 }
 
@@ -151,6 +167,7 @@ diesel::table! {
         attended_at -> Nullable<BigInt>,
         attended_by -> Nullable<BigInt>,
         created_at -> BigInt,
+        external_id -> Nullable<Text>,
     }
 }
 
@@ -266,6 +283,9 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        template_id -> Nullable<BigInt>,
+        template_params -> Text,
+        options -> Text,
     }
 }
 
@@ -304,6 +324,7 @@ diesel::table! {
         claimed_by -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        parameters -> Nullable<Text>,
     }
 }
 
@@ -331,6 +352,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispatchers,
     channel_slots,
     users,
+    whatsapp_templates,
     segments,
     audiences,
     contacts,

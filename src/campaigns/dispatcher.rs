@@ -13,10 +13,12 @@ use futures_util::StreamExt;
 
 use super::ledger::{self, Claimed};
 use super::{CampaignChannel, Started};
+use crate::channels::{Outgoing, Provider};
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, Pool};
 use crate::models::campaign::Campaign;
 use crate::models::channel_settings::{CampaignSettings, EmailSettings};
+use crate::models::provider_settings::{SmsSettings, WhatsAppSettings};
 use crate::schema::dispatchers;
 use crate::time;
 
@@ -70,15 +72,30 @@ fn server_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A provider built for the settings it was built from (rebuilt when they change).
+#[derive(Clone, PartialEq, Eq)]
+enum ProviderKey {
+    Email(EmailSettings, u32),
+    WhatsApp(WhatsAppSettings),
+    Sms(SmsSettings),
+}
+
+/// How one channel sends now: its provider (or why there is none), its rate across every
+/// server and how many messages this server hands over at once.
+struct ChannelPlan {
+    provider: Result<Arc<Provider>, String>,
+    per_second: i64,
+    concurrency: usize,
+}
+
+/// HTTP providers take many requests at once; the rate limit is what holds them back.
+const HTTP_CONCURRENCY: usize = 16;
+
 struct Dispatcher {
     pool: Pool,
     config: Config,
     id: Arc<str>,
-    email: Option<(
-        EmailSettings,
-        u32,
-        Arc<crate::channels::email::EmailChannel>,
-    )>,
+    providers: std::collections::HashMap<&'static str, (ProviderKey, Arc<Provider>)>,
 }
 
 /// Runs blocking database work off the async threads.
@@ -101,7 +118,7 @@ impl Dispatcher {
             pool,
             config,
             id: id.into(),
-            email: None,
+            providers: Default::default(),
         }
     }
 
@@ -123,8 +140,8 @@ impl Dispatcher {
         let _ = beat.await;
     }
 
-    /// One round: due runs, finished runs, one batch of e-mail. Returns whether there was
-    /// something to send (then the next round starts at once).
+    /// One round: due runs, finished runs, one batch per channel. Returns whether there
+    /// was something to send (then the next round starts at once).
     async fn step(&mut self) -> Result<bool, String> {
         let settings = db(&self.pool, CampaignSettings::load).await?;
         let now = self.config.clock.now();
@@ -151,46 +168,126 @@ impl Dispatcher {
             Ok(())
         })
         .await?;
-        self.send_email_batch(settings).await
+        let mut busy = false;
+        for channel in [
+            CampaignChannel::Email,
+            CampaignChannel::Whatsapp,
+            CampaignChannel::Sms,
+        ] {
+            busy |= self.send_batch(channel, settings).await?;
+        }
+        Ok(busy)
     }
 
-    /// The e-mail channel for the current settings, rebuilt when they change.
-    async fn email_channel(
+    /// The channel's provider for the current settings, rebuilt when they change.
+    async fn plan(
         &mut self,
-        connections: u32,
-    ) -> Result<Option<Arc<crate::channels::email::EmailChannel>>, String> {
+        channel: CampaignChannel,
+        settings: CampaignSettings,
+    ) -> Result<ChannelPlan, String> {
         let config = self.config.clone();
-        let settings = db(&self.pool, move |conn| EmailSettings::load(conn, &config)).await?;
-        if !settings.is_configured() {
-            return Ok(None);
-        }
-        if let Some((current, n, channel)) = &self.email
-            && *current == settings
-            && *n == connections
+        let connections = settings.email_connections.clamp(1, 64) as u32;
+        let (key, per_second, concurrency) = db(&self.pool, move |conn| {
+            Ok(match channel {
+                CampaignChannel::Email => {
+                    let s = EmailSettings::load(conn, &config)?;
+                    let configured = s.is_configured();
+                    (
+                        configured.then_some(ProviderKey::Email(s, connections)),
+                        settings.email_per_second,
+                        connections as usize,
+                    )
+                }
+                CampaignChannel::Whatsapp => {
+                    let s = WhatsAppSettings::load(conn, &config.whatsapp)?;
+                    let per_second = s.per_second;
+                    (
+                        s.is_configured().then_some(ProviderKey::WhatsApp(s)),
+                        per_second,
+                        HTTP_CONCURRENCY,
+                    )
+                }
+                CampaignChannel::Sms => {
+                    let s = SmsSettings::load(conn, &config.sms)?;
+                    let per_second = s.per_second;
+                    (
+                        s.is_configured().then_some(ProviderKey::Sms(s)),
+                        per_second,
+                        HTTP_CONCURRENCY,
+                    )
+                }
+            })
+        })
+        .await?;
+        let per_second = per_second.max(1);
+        let Some(key) = key else {
+            let reason = match channel {
+                CampaignChannel::Email => crate::messages::campaign::SMTP_NOT_CONFIGURED,
+                CampaignChannel::Whatsapp => crate::messages::whatsapp::NOT_CONFIGURED,
+                CampaignChannel::Sms => crate::messages::sms::NOT_CONFIGURED,
+            };
+            return Ok(ChannelPlan {
+                provider: Err(reason.to_string()),
+                per_second,
+                concurrency,
+            });
+        };
+        if let Some((current, provider)) = self.providers.get(channel.code())
+            && *current == key
         {
-            return Ok(Some(channel.clone()));
+            return Ok(ChannelPlan {
+                provider: Ok(provider.clone()),
+                per_second,
+                concurrency,
+            });
         }
-        let channel = Arc::new(crate::channels::email::EmailChannel::new(
-            &settings,
-            connections,
-        )?);
-        self.email = Some((settings, connections, channel.clone()));
-        Ok(Some(channel))
+        let built = match &key {
+            ProviderKey::Email(s, n) => {
+                crate::channels::email::EmailChannel::new(s, *n).map(Provider::Email)
+            }
+            ProviderKey::WhatsApp(s) => {
+                crate::channels::whatsapp::WhatsAppChannel::new(s).map(Provider::WhatsApp)
+            }
+            ProviderKey::Sms(s) => {
+                crate::channels::sms::SmsChannel::new(s, &self.config.public_url).map(Provider::Sms)
+            }
+        };
+        let provider = built.map(Arc::new);
+        if let Ok(p) = &provider {
+            self.providers.insert(channel.code(), (key, p.clone()));
+        }
+        Ok(ChannelPlan {
+            provider,
+            per_second,
+            concurrency,
+        })
     }
 
-    async fn send_email_batch(&mut self, settings: CampaignSettings) -> Result<bool, String> {
-        let connections = settings.email_connections.clamp(1, 64) as u32;
-        let rate = settings.email_per_second.max(1);
+    async fn send_batch(
+        &mut self,
+        channel: CampaignChannel,
+        settings: CampaignSettings,
+    ) -> Result<bool, String> {
+        let has_work = db(&self.pool, move |conn| {
+            Campaign::has_sending_runs(conn, channel.code())
+        })
+        .await?;
+        if !has_work {
+            return Ok(false);
+        }
+        let plan = self.plan(channel, settings).await?;
+        let rate = plan.per_second;
+        let concurrency = plan.concurrency.max(1);
         // Short rounds (at most a second's worth at the rate, a few dozen per connection),
         // so new runs and pauses are seen soon.
-        let batch = rate.min(i64::from(connections) * 25).clamp(1, 500);
+        let batch = rate.min(concurrency as i64 * 25).clamp(1, 500);
         let id = self.id.clone();
         let claimed = db(&self.pool, move |conn| {
             ledger::claim(
                 conn,
                 &id,
-                CampaignChannel::Email.code(),
-                CampaignChannel::Email.record_type().as_str(),
+                channel.code(),
+                channel.record_type().as_str(),
                 batch,
                 time::now_ms(),
             )
@@ -199,15 +296,11 @@ impl Dispatcher {
         if claimed.is_empty() {
             return Ok(false);
         }
-        let channel = match self.email_channel(connections).await {
-            Ok(Some(c)) => c,
-            other => {
+        let provider = match plan.provider {
+            Ok(p) => p,
+            Err(reason) => {
                 // Not configured (or configured wrongly): give the messages back and
                 // let the runs wait, saying why.
-                let reason = match other {
-                    Err(e) => e,
-                    _ => crate::messages::campaign::SMTP_NOT_CONFIGURED.to_string(),
-                };
                 let id = self.id.clone();
                 let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
                 let runs: Vec<i64> = claimed.iter().map(|c| c.run_id).collect();
@@ -224,9 +317,23 @@ impl Dispatcher {
                 return Ok(false);
             }
         };
+        let templates = if channel == CampaignChannel::Whatsapp {
+            let mut runs: Vec<i64> = claimed.iter().map(|c| c.run_id).collect();
+            runs.sort_unstable();
+            runs.dedup();
+            db(&self.pool, move |conn| {
+                Campaign::templates_of_runs(conn, &runs)
+            })
+            .await?
+            .into_iter()
+            .map(|(run, name, language)| (run, (name, language)))
+            .collect()
+        } else {
+            std::collections::HashMap::new()
+        };
         let n = claimed.len() as i64;
         let start = db(&self.pool, move |conn| {
-            reserve_slots(conn, "email", n, rate)
+            reserve_slots(conn, channel.code(), n, rate)
         })
         .await?;
         let interval = 1000.0 / rate as f64;
@@ -235,17 +342,19 @@ impl Dispatcher {
             pool: self.pool.clone(),
             server: self.id.clone(),
             channel,
+            provider,
             settings,
             retry_base_ms: self.config.retry_base_ms as i64,
             public_url: self.config.public_url.clone(),
             secret,
+            templates,
         };
         // Groups of a few messages, each marked sending together right before the
         // provider gets them, sent in parallel, their results recorded together; several
-        // groups in flight at once so one group's commits overlap another's SMTP
-        // exchanges. Never more than `connections` messages of this server are sending.
-        let group_size = GROUP.min(connections as usize);
-        let lanes = (connections as usize / group_size).max(1);
+        // groups in flight at once so one group's commits overlap another's provider
+        // exchanges. Never more than `concurrency` messages of this server are sending.
+        let group_size = GROUP.min(concurrency);
+        let lanes = (concurrency / group_size).max(1);
         let groups: Vec<(i64, Vec<Claimed>)> = claimed
             .chunks(group_size)
             .enumerate()
@@ -282,11 +391,14 @@ impl Dispatcher {
 struct SendCtx {
     pool: Pool,
     server: Arc<str>,
-    channel: Arc<crate::channels::email::EmailChannel>,
+    channel: CampaignChannel,
+    provider: Arc<Provider>,
     settings: CampaignSettings,
     retry_base_ms: i64,
     public_url: String,
     secret: Arc<[u8]>,
+    /// WhatsApp: each run's template (name, language).
+    templates: std::collections::HashMap<i64, (String, String)>,
 }
 
 impl SendCtx {
@@ -330,13 +442,16 @@ impl SendCtx {
                                     time::now_ms() + backoff.min(3_600_000)
                                 });
                             ledger::failed(conn, id, &e.describe(), retry, now)?;
-                            Campaign::record_failure(
-                                conn,
-                                run,
-                                &e.describe(),
-                                settings.pause_after_failures,
-                                now,
-                            )?;
+                            // "Slow down" is the provider pacing us, not a failing run.
+                            if !(e.is_throttle() && retry.is_some()) {
+                                Campaign::record_failure(
+                                    conn,
+                                    run,
+                                    &e.describe(),
+                                    settings.pause_after_failures,
+                                    now,
+                                )?;
+                            }
                         }
                     }
                 }
@@ -346,26 +461,65 @@ impl SendCtx {
         .await
     }
 
-    /// Hands one message to the provider, with its opt-out link.
+    /// Hands one message to the provider: an e-mail with its opt-out link, a WhatsApp
+    /// template with its parameters, an SMS as rendered.
     async fn send_one(&self, message: &Claimed) -> Result<String, crate::channels::SendError> {
-        let url = format!(
-            "{}/descadastrar/{}",
-            self.public_url.trim_end_matches('/'),
-            super::unsubscribe::token(&self.secret, message.id)
-        );
-        let body = format!(
-            "{}{}",
-            message.body,
-            crate::messages::campaign::unsubscribe_footer(&url)
-        );
-        self.channel
-            .send(&crate::channels::Outgoing {
-                to: &message.channel_value,
-                subject: &message.subject,
-                body: &body,
-                unsubscribe_url: Some(&url),
-            })
-            .await
+        match self.channel {
+            CampaignChannel::Email => {
+                let url = format!(
+                    "{}/descadastrar/{}",
+                    self.public_url.trim_end_matches('/'),
+                    super::unsubscribe::token(&self.secret, message.id)
+                );
+                let body = format!(
+                    "{}{}",
+                    message.body,
+                    crate::messages::campaign::unsubscribe_footer(&url)
+                );
+                self.provider
+                    .send(&Outgoing {
+                        to: &message.channel_value,
+                        subject: &message.subject,
+                        body: &body,
+                        unsubscribe_url: Some(&url),
+                        template: None,
+                        parameters: &[],
+                    })
+                    .await
+            }
+            CampaignChannel::Whatsapp => {
+                let Some((name, language)) = self.templates.get(&message.run_id) else {
+                    return Err(crate::channels::SendError {
+                        temporary: false,
+                        code: "template".into(),
+                        message: crate::messages::whatsapp::TEMPLATE_NOT_FOUND.into(),
+                    });
+                };
+                let parameters = message.parameters();
+                self.provider
+                    .send(&Outgoing {
+                        to: &message.channel_value,
+                        subject: "",
+                        body: &message.body,
+                        unsubscribe_url: None,
+                        template: Some((name, language)),
+                        parameters: &parameters,
+                    })
+                    .await
+            }
+            CampaignChannel::Sms => {
+                self.provider
+                    .send(&Outgoing {
+                        to: &message.channel_value,
+                        subject: "",
+                        body: &message.body,
+                        unsubscribe_url: None,
+                        template: None,
+                        parameters: &[],
+                    })
+                    .await
+            }
+        }
     }
 }
 

@@ -25,6 +25,8 @@ pub struct NewMessage {
     pub skip_reason: Option<&'static str>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A WhatsApp message's template parameters, as a JSON array.
+    pub parameters: Option<String>,
 }
 
 impl NewMessage {
@@ -33,7 +35,7 @@ impl NewMessage {
         r: &super::recipients::Recipient,
         status: MessageStatus,
         reason: Option<SkipReason>,
-        (subject, body): (String, String),
+        (subject, body, parameters): (String, String, Option<Vec<String>>),
         now: i64,
     ) -> Self {
         NewMessage {
@@ -47,6 +49,7 @@ impl NewMessage {
             skip_reason: reason.map(SkipReason::code),
             created_at: now,
             updated_at: now,
+            parameters: parameters.map(|p| serde_json::Value::from(p).to_string()),
         }
     }
 
@@ -55,9 +58,11 @@ impl NewMessage {
         r: &super::recipients::Recipient,
         subject: String,
         body: String,
+        parameters: Option<Vec<String>>,
         now: i64,
     ) -> Self {
-        Self::new(run, r, MessageStatus::Pending, None, (subject, body), now)
+        let texts = (subject, body, parameters);
+        Self::new(run, r, MessageStatus::Pending, None, texts, now)
     }
 
     pub fn skipped(
@@ -66,7 +71,7 @@ impl NewMessage {
         reason: SkipReason,
         now: i64,
     ) -> Self {
-        let texts = (String::new(), String::new());
+        let texts = (String::new(), String::new(), None);
         Self::new(run, r, MessageStatus::Skipped, Some(reason), texts, now)
     }
 }
@@ -85,6 +90,17 @@ pub struct Claimed {
     pub subject: String,
     pub body: String,
     pub attempts: i32,
+    pub parameters: Option<String>,
+}
+
+impl Claimed {
+    /// A WhatsApp message's template parameters.
+    pub fn parameters(&self) -> Vec<String> {
+        self.parameters
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(QueryableByName)]
@@ -169,6 +185,7 @@ pub fn claim(
                 campaign_messages::subject,
                 campaign_messages::body,
                 campaign_messages::attempts,
+                campaign_messages::parameters,
             ))
             .load(conn)
     })
@@ -230,6 +247,104 @@ pub fn sent(conn: &mut DbConnection, id: i64, provider_id: &str, now: i64) -> Qu
     ))
     .execute(conn)
     .map(drop)
+}
+
+/// What a provider reported about a message it took (a delivery receipt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    Sent,
+    Delivered,
+    Read,
+    /// Final: the provider gave up on it, with its code and why.
+    Failed {
+        code: String,
+        error: String,
+    },
+}
+
+impl Report {
+    /// The statuses a message may be in for the report to change it: receipts only move
+    /// forward (sent → delivered → read); a failure is final and never overrides a read.
+    fn applies_to(&self) -> &'static [&'static str] {
+        match self {
+            Report::Sent => &[],
+            Report::Delivered => &["sent"],
+            Report::Read => &["sent", "delivered"],
+            Report::Failed { .. } => &["sent", "delivered"],
+        }
+    }
+
+    fn status(&self) -> MessageStatus {
+        match self {
+            Report::Sent => MessageStatus::Sent,
+            Report::Delivered => MessageStatus::Delivered,
+            Report::Read => MessageStatus::Read,
+            Report::Failed { .. } => MessageStatus::Failed,
+        }
+    }
+}
+
+/// The message a receipt changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub id: i64,
+    pub contact_id: Option<i64>,
+    pub channel_value: String,
+}
+
+/// Applies a provider's receipt to the message it names (by the provider's id), if it
+/// moves the message forward. A receipt for an unknown id, replayed, or arriving after a
+/// later one changes nothing and returns `None` — providers retry for days and do not
+/// keep order.
+pub fn report(
+    conn: &mut DbConnection,
+    provider_id: &str,
+    report: &Report,
+    now: i64,
+) -> QueryResult<Option<Reported>> {
+    let from = report.applies_to();
+    if from.is_empty() || provider_id.is_empty() {
+        return Ok(None);
+    }
+    crate::db::write_transaction(conn, |conn| {
+        let found: Option<(i64, Option<i64>, String)> = campaign_messages::table
+            .filter(campaign_messages::provider_id.eq(provider_id))
+            .filter(campaign_messages::status.eq_any(from))
+            .select((
+                campaign_messages::id,
+                campaign_messages::contact_id,
+                campaign_messages::channel_value,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((id, contact_id, channel_value)) = found else {
+            return Ok(None);
+        };
+        let target = campaign_messages::table
+            .filter(campaign_messages::id.eq(id))
+            .filter(campaign_messages::status.eq_any(from));
+        let status = report.status().code();
+        let changed = match report {
+            Report::Failed { code, error } => diesel::update(target)
+                .set((
+                    campaign_messages::status.eq(status),
+                    campaign_messages::error.eq(format!("{code} {error}").trim().to_string()),
+                    campaign_messages::updated_at.eq(now),
+                ))
+                .execute(conn)?,
+            _ => diesel::update(target)
+                .set((
+                    campaign_messages::status.eq(status),
+                    campaign_messages::updated_at.eq(now),
+                ))
+                .execute(conn)?,
+        };
+        Ok((changed == 1).then_some(Reported {
+            id,
+            contact_id,
+            channel_value,
+        }))
+    })
 }
 
 /// The provider refused it. With `retry_at_ms` it goes back to pending for a later
@@ -329,7 +444,11 @@ pub fn resend_uncertain(conn: &mut DbConnection, run: i64, now: i64) -> QueryRes
 pub struct Counts {
     pub pending: i64,
     pub sending: i64,
+    /// Taken by the provider (delivered and read ones included).
     pub sent: i64,
+    /// Delivered to the handset (read ones included), as the provider reported.
+    pub delivered: i64,
+    pub read: i64,
     pub failed: i64,
     pub skipped: i64,
     pub uncertain: i64,
@@ -365,6 +484,15 @@ pub fn counts(conn: &mut DbConnection, run: i64) -> QueryResult<Counts> {
             Some(MessageStatus::Pending | MessageStatus::Queued) => c.pending += r.n,
             Some(MessageStatus::Sending) => c.sending += r.n,
             Some(MessageStatus::Sent) => c.sent += r.n,
+            Some(MessageStatus::Delivered) => {
+                c.sent += r.n;
+                c.delivered += r.n;
+            }
+            Some(MessageStatus::Read) => {
+                c.sent += r.n;
+                c.delivered += r.n;
+                c.read += r.n;
+            }
             Some(MessageStatus::Failed) => c.failed += r.n,
             Some(MessageStatus::Skipped) => c.skipped += r.n,
             Some(MessageStatus::Uncertain) => c.uncertain += r.n,
@@ -469,6 +597,15 @@ fn status_codes(filter: MessageStatus) -> Vec<&'static str> {
         MessageStatus::Pending | MessageStatus::Queued => {
             vec![MessageStatus::Pending.code(), MessageStatus::Queued.code()]
         }
+        // Delivered and read messages were sent too.
+        MessageStatus::Sent => vec![
+            MessageStatus::Sent.code(),
+            MessageStatus::Delivered.code(),
+            MessageStatus::Read.code(),
+        ],
+        MessageStatus::Delivered => {
+            vec![MessageStatus::Delivered.code(), MessageStatus::Read.code()]
+        }
         s => vec![s.code()],
     }
 }
@@ -560,7 +697,7 @@ pub fn timeline(conn: &mut DbConnection, run: i64) -> QueryResult<Vec<(i64, i64,
     }
     let rows: Vec<Bucket> = diesel::sql_query(format!(
         "SELECT (updated_at / 60) * 60 AS minute, status, COUNT(*) AS n FROM campaign_messages \
-         WHERE run_id = {run} AND status IN ('sent', 'failed', 'skipped') \
+         WHERE run_id = {run} AND status IN ('sent', 'delivered', 'read', 'failed', 'skipped') \
          GROUP BY (updated_at / 60) * 60, status ORDER BY 1"
     ))
     .load(conn)?;
@@ -571,7 +708,7 @@ pub fn timeline(conn: &mut DbConnection, run: i64) -> QueryResult<Vec<(i64, i64,
         }
         let last = out.last_mut().expect("pushed");
         match b.status.as_str() {
-            "sent" => last.1 += b.n,
+            "sent" | "delivered" | "read" => last.1 += b.n,
             "failed" => last.2 += b.n,
             _ => last.3 += b.n,
         }

@@ -16,7 +16,9 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::domain::template::{Fallbacks, Template, Variable};
 use crate::domain::{AudienceStatus, RecordType, SegmentName};
+use crate::models::campaign::CampaignOptions;
 use crate::models::campaign::{Campaign, CampaignSpec};
+use crate::models::whatsapp_template::WhatsAppTemplate;
 use crate::models::{Audience, Segment};
 use schedule::{Schedule, ScheduleInput};
 
@@ -86,6 +88,14 @@ impl Target {
     }
 }
 
+/// A WhatsApp campaign's template as it is sent.
+#[derive(Debug, Clone)]
+pub struct TemplateUse {
+    pub name: String,
+    pub language: String,
+    pub body: String,
+}
+
 /// A campaign's texts ready to render.
 #[derive(Debug, Clone)]
 pub struct Composed {
@@ -93,28 +103,52 @@ pub struct Composed {
     pub subject: Template,
     pub body: Template,
     pub fallbacks: Fallbacks,
+    /// WhatsApp: the template and what each `{{n}}` takes.
+    pub template: Option<TemplateUse>,
+    pub params: Vec<Template>,
+    pub options: crate::models::campaign::CampaignOptions,
+}
+
+fn parse_saved(text: &str) -> Template {
+    Template::parse(text).unwrap_or_else(|_| {
+        Template::parse(&text.replace('@', "@@")).expect("escaped text has no variables")
+    })
 }
 
 impl Composed {
-    /// Reads a saved campaign's texts (validated when saved).
-    pub fn of(campaign: &Campaign) -> Composed {
-        let parse = |text: &str| {
-            Template::parse(text).unwrap_or_else(|_| {
-                Template::parse(&text.replace('@', "@@")).expect("escaped text has no variables")
-            })
+    /// Reads a saved campaign's texts (validated when saved) and, for WhatsApp, its
+    /// template.
+    pub fn load(conn: &mut DbConnection, campaign: &Campaign) -> QueryResult<Composed> {
+        let template = match campaign.template_id {
+            Some(id) => WhatsAppTemplate::find(conn, id)?.map(|t| TemplateUse {
+                name: t.name,
+                language: t.language,
+                body: t.body,
+            }),
+            None => None,
         };
-        Composed {
+        Ok(Composed {
             channel: campaign.channel,
-            subject: parse(&campaign.subject),
-            body: parse(&campaign.body),
+            subject: parse_saved(&campaign.subject),
+            body: parse_saved(&campaign.body),
             fallbacks: read_fallbacks(&campaign.fallbacks),
-        }
+            template,
+            params: campaign
+                .template_params
+                .iter()
+                .map(|p| parse_saved(p))
+                .collect(),
+            options: campaign.options,
+        })
     }
 
-    /// The variables either text uses, each once, in the order of [`Variable::ALL`].
+    /// The variables the texts use, each once, in the order of [`Variable::ALL`].
     pub fn variables(&self) -> Vec<Variable> {
         let mut used = self.subject.variables();
         used.extend(self.body.variables());
+        for p in &self.params {
+            used.extend(p.variables());
+        }
         Variable::ALL
             .into_iter()
             .filter(|v| used.contains(v))
@@ -166,6 +200,13 @@ pub struct CampaignInput {
     /// (variable as typed, text).
     pub fallbacks: Vec<(String, String)>,
     pub schedule: ScheduleInput,
+    /// WhatsApp: the template, by id or by name (`name` or `name:language`).
+    pub template: String,
+    /// WhatsApp: what `{{1}}`, `{{2}}`… take, in order.
+    pub params: Vec<String>,
+    /// SMS: send each row's MENSAGEM; `body` is then the text for rows without one.
+    pub per_row_message: bool,
+    pub options: CampaignOptions,
 }
 
 /// A field that cannot be saved, with a stable code and the pt-BR message.
@@ -190,6 +231,10 @@ const ANALYZE_AFTER_ROWS: i64 = 50_000;
 pub const NAME_MAX_CHARS: usize = 200;
 pub const SUBJECT_MAX_CHARS: usize = 500;
 pub const BODY_MAX_CHARS: usize = 20_000;
+/// Twilio's limit for one SMS body (ten parts of UCS-2 or so).
+pub const SMS_BODY_MAX_CHARS: usize = 1_600;
+/// Meta's limit for one template parameter.
+pub const PARAM_MAX_CHARS: usize = 1_024;
 
 /// Checks everything before anything is saved: every error found, not just the first.
 /// `now` decides whether a one-off time is still ahead.
@@ -207,15 +252,7 @@ pub fn validate(
         errors.push(field_error("name", "too_long", m::NAME_TOO_LONG));
     }
     let channel = match CampaignChannel::from_code(&input.channel) {
-        Some(CampaignChannel::Email) => Some(CampaignChannel::Email),
-        Some(_) => {
-            errors.push(field_error(
-                "channel",
-                "unavailable",
-                m::CHANNEL_UNAVAILABLE,
-            ));
-            None
-        }
+        Some(c) => Some(c),
         None => {
             errors.push(field_error("channel", "required", m::CHANNEL_REQUIRED));
             None
@@ -295,9 +332,37 @@ pub fn validate(
         }
     };
     let with_subject = channel.is_none_or(CampaignChannel::has_subject);
-    check_text("subject", &input.subject, SUBJECT_MAX_CHARS, with_subject);
-    check_text("body", &input.body, BODY_MAX_CHARS, true);
+    if with_subject {
+        check_text("subject", &input.subject, SUBJECT_MAX_CHARS, true);
+    }
+    let mut body = input.body.replace("\r\n", "\n");
+    let mut template = None;
+    let mut params = Vec::new();
+    let mut extra_fallback = None;
+    match channel {
+        Some(CampaignChannel::Whatsapp) => match whatsapp_params(conn, input, &mut errors)? {
+            Some((t, p)) => {
+                body = t.body.clone();
+                template = Some(t.id);
+                params = p;
+            }
+            None => body.clear(),
+        },
+        Some(CampaignChannel::Sms) if input.per_row_message => {
+            // Each row's MENSAGEM; what was typed is for rows without one.
+            check_text("body", &body, SMS_BODY_MAX_CHARS, false);
+            if !body.trim().is_empty() {
+                extra_fallback = Some(body.trim().to_string());
+            }
+            body = format!("@{}", Variable::Mensagem.name());
+        }
+        Some(CampaignChannel::Sms) => check_text("body", &body, SMS_BODY_MAX_CHARS, true),
+        _ => check_text("body", &body, BODY_MAX_CHARS, true),
+    }
     let mut fallbacks = Fallbacks::default();
+    if let Some(text) = &extra_fallback {
+        fallbacks.set(Variable::Mensagem, text);
+    }
     for (var, text) in &input.fallbacks {
         let word = var.trim().trim_start_matches('@');
         match Variable::parse(word) {
@@ -339,10 +404,74 @@ pub fn validate(
         } else {
             String::new()
         },
-        body: input.body.replace("\r\n", "\n"),
+        body,
         fallbacks: write_fallbacks(&fallbacks),
         schedule,
+        template_id: template,
+        template_params: params,
+        options: CampaignOptions {
+            strip_accents: channel == CampaignChannel::Sms && input.options.strip_accents,
+            exclude_no_whatsapp: channel == CampaignChannel::Whatsapp
+                && input.options.exclude_no_whatsapp,
+        },
     }))
+}
+
+/// A WhatsApp campaign's template and parameters: the template must exist and the
+/// parameters given must be exactly `{{1}}…{{n}}` of it (Meta refuses any other count
+/// with error 132000), each a variable or fixed text.
+fn whatsapp_params(
+    conn: &mut DbConnection,
+    input: &CampaignInput,
+    errors: &mut Vec<FieldError>,
+) -> QueryResult<Option<(WhatsAppTemplate, Vec<String>)>> {
+    use crate::messages::whatsapp as m;
+    let raw = input.template.trim();
+    if raw.is_empty() {
+        errors.push(field_error("template", "required", m::TEMPLATE_REQUIRED));
+        return Ok(None);
+    }
+    let found = match raw.parse::<i64>() {
+        Ok(id) => WhatsAppTemplate::find(conn, id)?,
+        Err(_) => match raw.split_once(':') {
+            Some((name, language)) => WhatsAppTemplate::find_by_name(conn, name, Some(language))?,
+            None => WhatsAppTemplate::find_by_name(conn, raw, None)?,
+        },
+    };
+    let Some(template) = found else {
+        errors.push(field_error("template", "not_found", m::TEMPLATE_NOT_FOUND));
+        return Ok(None);
+    };
+    let mut params: Vec<String> = input.params.iter().map(|p| p.trim().to_string()).collect();
+    while params.last().is_some_and(String::is_empty) {
+        params.pop();
+    }
+    let expected = template.parameters as usize;
+    let before = errors.len();
+    if params.len() != expected {
+        errors.push(field_error(
+            "params",
+            "param_count",
+            m::parameter_count(&template.name, expected, params.len()),
+        ));
+    }
+    for (i, p) in params.iter().enumerate() {
+        let field = format!("param_{}", i + 1);
+        if p.is_empty() {
+            errors.push(field_error(&field, "required", m::parameter_empty(i + 1)));
+        } else if p.chars().count() > PARAM_MAX_CHARS {
+            errors.push(field_error(
+                &field,
+                "too_long",
+                crate::messages::campaign::text_too_long(PARAM_MAX_CHARS),
+            ));
+        } else if let Err(unknown) = Template::parse(p) {
+            for u in unknown {
+                errors.push(field_error(&field, "unknown_variable", u.message()));
+            }
+        }
+    }
+    Ok((errors.len() == before).then_some((template, params)))
 }
 
 /// What starting a run did.
@@ -386,7 +515,7 @@ fn write_ledger(
     run: i64,
     now: i64,
 ) -> QueryResult<()> {
-    let composed = Composed::of(campaign);
+    let composed = Composed::load(conn, campaign)?;
     let no_channel = recipients::without_channel(conn, campaign.target, campaign.channel)?;
     let mut seen = recipients::Seen::default();
     let mut duplicates = 0i64;
@@ -399,9 +528,13 @@ fn write_ledger(
                 continue;
             }
             rows.push(match composed.decide(r).0 {
-                recipients::Decision::Send { subject, body } => {
+                recipients::Decision::Send {
+                    subject,
+                    body,
+                    parameters,
+                } => {
                     to_send += 1;
-                    ledger::NewMessage::to_send(run, r, subject, body, now)
+                    ledger::NewMessage::to_send(run, r, subject, body, parameters, now)
                 }
                 recipients::Decision::Skip(reason) => {
                     ledger::NewMessage::skipped(run, r, reason, now)

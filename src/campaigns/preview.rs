@@ -8,6 +8,7 @@ use super::recipients::{self, Decision, Recipient, Seen};
 use super::status::SkipReason;
 use super::{Composed, recipients::for_each_batch};
 use crate::db::DbConnection;
+use crate::domain::sms::{Encoding, SmsCost};
 use crate::domain::template::Variable;
 use crate::models::campaign::Campaign;
 
@@ -19,6 +20,19 @@ pub struct Sample {
     pub name: Option<String>,
     pub subject: String,
     pub body: String,
+    /// SMS: the message's encoding and parts.
+    pub sms: Option<SmsCost>,
+}
+
+/// What an SMS run costs: the encoding ("UCS-2" when any message needs it), the parts
+/// of all messages together and of the longest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsSummary {
+    pub encoding: Encoding,
+    pub parts_total: i64,
+    pub parts_max: i64,
+    /// Messages that need UCS-2.
+    pub ucs2_messages: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -31,6 +45,11 @@ pub struct Preview {
     pub sample: Vec<Sample>,
     /// The variables the texts use.
     pub used: Vec<Variable>,
+    /// SMS campaigns: what the messages cost.
+    pub sms: Option<SmsSummary>,
+    /// WhatsApp campaigns: recipients whose phone is known to lack WhatsApp (excluded
+    /// or not).
+    pub known_without_whatsapp: i64,
 }
 
 impl Preview {
@@ -52,9 +71,9 @@ impl Preview {
 }
 
 pub fn preview(conn: &mut DbConnection, campaign: &Campaign) -> QueryResult<Preview> {
-    let composed = Composed::of(campaign);
-    let mut skipped = [0i64; 5];
-    let count = |skipped: &mut [i64; 5], r: SkipReason| {
+    let composed = Composed::load(conn, campaign)?;
+    let mut skipped = [0i64; SkipReason::ALL.len()];
+    let count = |skipped: &mut [i64; SkipReason::ALL.len()], r: SkipReason| {
         let i = SkipReason::ALL
             .iter()
             .position(|x| *x == r)
@@ -66,6 +85,12 @@ pub fn preview(conn: &mut DbConnection, campaign: &Campaign) -> QueryResult<Prev
     let mut seen = Seen::default();
     let mut out = Preview {
         used: composed.variables(),
+        sms: (campaign.channel == super::CampaignChannel::Sms).then_some(SmsSummary {
+            encoding: Encoding::Gsm7,
+            parts_total: 0,
+            parts_max: 0,
+            ucs2_messages: 0,
+        }),
         ..Default::default()
     };
     for_each_batch(conn, campaign.target, campaign.channel, |_, batch| {
@@ -79,15 +104,29 @@ pub fn preview(conn: &mut DbConnection, campaign: &Campaign) -> QueryResult<Prev
                     empty[i] += 1;
                 }
             }
+            if r.whatsapp == Some(false) {
+                out.known_without_whatsapp += 1;
+            }
             match composed.decide(&r).0 {
-                Decision::Send { subject, body } => {
+                Decision::Send { subject, body, .. } => {
                     out.recipients += 1;
+                    let cost = out.sms.as_mut().map(|total| {
+                        let cost = crate::domain::sms::cost(&body);
+                        total.parts_total += cost.parts as i64;
+                        total.parts_max = total.parts_max.max(cost.parts as i64);
+                        if cost.encoding == Encoding::Ucs2 {
+                            total.encoding = Encoding::Ucs2;
+                            total.ucs2_messages += 1;
+                        }
+                        cost
+                    });
                     if out.sample.len() < SAMPLE_SIZE {
                         out.sample.push(Sample {
                             to: r.channel_value,
                             name: r.values.name,
                             subject,
                             body,
+                            sms: cost,
                         });
                     }
                 }
@@ -118,7 +157,7 @@ pub fn find(
     query: &str,
     limit: usize,
 ) -> QueryResult<Vec<Found>> {
-    let composed = Composed::of(campaign);
+    let composed = Composed::load(conn, campaign)?;
     let needle = crate::domain::text::search_key(query);
     let digits: String = query.chars().filter(char::is_ascii_digit).collect();
     let mut found = Vec::new();

@@ -21,6 +21,8 @@ pub struct Recipient {
     pub channel_value: String,
     pub values: Values,
     pub dnd: bool,
+    /// What WhatsApp's callbacks taught about this phone: `Some(false)` sem WhatsApp.
+    pub whatsapp: Option<bool>,
 }
 
 #[derive(QueryableByName)]
@@ -51,6 +53,8 @@ struct Row {
     message: Option<String>,
     #[diesel(sql_type = Integer)]
     dnd: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    whatsapp: Option<String>,
 }
 
 impl From<Row> for Recipient {
@@ -67,15 +71,29 @@ impl From<Row> for Recipient {
                 message: r.message,
             },
             dnd: r.dnd != 0,
+            whatsapp: match r.whatsapp.as_deref() {
+                Some("yes") => Some(true),
+                Some("no") => Some(false),
+                _ => None,
+            },
         }
     }
 }
 
 /// The query for the recipients after `after`, in order. Only integers and the channel's
 /// fixed kind are written into the text; nothing a user typed.
-fn batch_sql(target: Target, kind: &str, after: i64, limit: i64) -> String {
+fn batch_sql(target: Target, channel: CampaignChannel, after: i64, limit: i64) -> String {
+    let kind = channel.record_type().as_str();
     let dnd = format!(
-        "CASE WHEN EXISTS (SELECT 1 FROM dnd_entries d WHERE d.kind = '{kind}' AND d.value = {{v}}) THEN 1 ELSE 0 END"
+        "CASE WHEN EXISTS (SELECT 1 FROM dnd_entries d WHERE d.kind = '{kind}' AND d.value = {{v}}) THEN 1 ELSE 0 END, {}",
+        // Only WhatsApp campaigns ask what is known about WhatsApp.
+        if channel == CampaignChannel::Whatsapp {
+            format!(
+                "(SELECT w.whatsapp FROM contact_channels w WHERE w.kind = '{kind}' AND w.value = {{v}}) AS whatsapp"
+            )
+        } else {
+            "NULL AS whatsapp".to_string()
+        }
     );
     match target {
         Target::Audience(audience) => format!(
@@ -113,10 +131,10 @@ pub fn for_each_batch(
     channel: CampaignChannel,
     mut each: impl FnMut(&mut DbConnection, Vec<Recipient>) -> QueryResult<bool>,
 ) -> QueryResult<()> {
-    let kind = channel.record_type().as_str();
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<Row> = diesel::sql_query(batch_sql(target, kind, after, BATCH)).load(conn)?;
+        let rows: Vec<Row> =
+            diesel::sql_query(batch_sql(target, channel, after, BATCH)).load(conn)?;
         let Some(last) = rows.last() else {
             return Ok(());
         };
@@ -158,8 +176,20 @@ pub fn without_channel(
 /// What one recipient gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Send { subject: String, body: String },
+    /// `parameters`: a WhatsApp template's, as sent (`body` is then the template with
+    /// them filled in, for people to read).
+    Send {
+        subject: String,
+        body: String,
+        parameters: Option<Vec<String>>,
+    },
     Skip(SkipReason),
+}
+
+/// Meta refuses template parameters with line breaks, tabs or more than four spaces in a
+/// row: a value imported with them is sent on one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Composed {
@@ -177,12 +207,51 @@ impl Composed {
         if r.dnd {
             return (Decision::Skip(SkipReason::Dnd), None);
         }
+        if self.channel == CampaignChannel::Whatsapp
+            && self.options.exclude_no_whatsapp
+            && r.whatsapp == Some(false)
+        {
+            return (Decision::Skip(SkipReason::NoWhatsapp), None);
+        }
+        if let Some(template) = &self.template {
+            let mut parameters = Vec::with_capacity(self.params.len());
+            for p in &self.params {
+                match p.render(&r.values, &self.fallbacks) {
+                    Ok(text) if !text.trim().is_empty() => parameters.push(one_line(&text)),
+                    Ok(_) => return (Decision::Skip(SkipReason::EmptyVariable), None),
+                    Err(v) => return (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
+                }
+            }
+            let body = crate::models::whatsapp_template::fill(&template.body, &parameters);
+            return (
+                Decision::Send {
+                    subject: String::new(),
+                    body,
+                    parameters: Some(parameters),
+                },
+                None,
+            );
+        }
         let subject = match self.subject.render(&r.values, &self.fallbacks) {
             Ok(s) => s,
             Err(v) => return (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
         };
         match self.body.render(&r.values, &self.fallbacks) {
-            Ok(body) => (Decision::Send { subject, body }, None),
+            Ok(body) => {
+                let body = if self.options.strip_accents {
+                    crate::domain::sms::strip_accents(&body)
+                } else {
+                    body
+                };
+                (
+                    Decision::Send {
+                        subject,
+                        body,
+                        parameters: None,
+                    },
+                    None,
+                )
+            }
             Err(v) => (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
         }
     }

@@ -61,6 +61,8 @@ status_enum!(
         Queued => ("queued", "Na fila"),
         Sending => ("sending", "Enviando"),
         Sent => ("sent", "Enviada"),
+        Delivered => ("delivered", "Entregue"),
+        Read => ("read", "Lida"),
         Failed => ("failed", "Falhou"),
         Skipped => ("skipped", "Ignorada"),
         Uncertain => ("uncertain", "Incerta"),
@@ -75,15 +77,17 @@ pub enum SkipReason {
     EmptyVariable,
     Invalid,
     Duplicate,
+    NoWhatsapp,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 5] = [
+    pub const ALL: [SkipReason; 6] = [
         SkipReason::NoChannel,
         SkipReason::Dnd,
         SkipReason::EmptyVariable,
         SkipReason::Invalid,
         SkipReason::Duplicate,
+        SkipReason::NoWhatsapp,
     ];
 
     pub fn code(self) -> &'static str {
@@ -93,6 +97,7 @@ impl SkipReason {
             SkipReason::EmptyVariable => "empty_variable",
             SkipReason::Invalid => "invalid",
             SkipReason::Duplicate => "duplicate",
+            SkipReason::NoWhatsapp => "no_whatsapp",
         }
     }
 
@@ -103,6 +108,7 @@ impl SkipReason {
             SkipReason::EmptyVariable => "Variável vazia",
             SkipReason::Invalid => "Endereço inválido",
             SkipReason::Duplicate => "Repetido (mesmo endereço)",
+            SkipReason::NoWhatsapp => "Sem WhatsApp",
         }
     }
 

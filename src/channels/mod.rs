@@ -2,6 +2,8 @@
 //! either the provider's id for it or an error that tells whether trying again may help.
 
 pub mod email;
+pub mod sms;
+pub mod whatsapp;
 
 /// A rendered message on its way out.
 #[derive(Debug, Clone)]
@@ -11,21 +13,52 @@ pub struct Outgoing<'a> {
     pub body: &'a str,
     /// The one-click opt-out address (RFC 8058), for bulk messages.
     pub unsubscribe_url: Option<&'a str>,
+    /// A WhatsApp template's name and language.
+    pub template: Option<(&'a str, &'a str)>,
+    /// A WhatsApp template's body parameters, `{{1}}` first.
+    pub parameters: &'a [String],
 }
 
 /// Why a provider did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
-    /// Connection refused, a timeout, an SMTP 4xx, an HTTP 429 or 5xx: worth another try.
+    /// Connection refused, a timeout, an SMTP 4xx, an HTTP 429 or 5xx, a provider's
+    /// "slow down": worth another try.
     pub temporary: bool,
-    /// The provider's code ("421", "550"…) or a short word for what failed.
+    /// The provider's code ("421", "550", "130429"…) or a short word for what failed.
     pub code: String,
     pub message: String,
 }
 
+/// Codes that mean "too fast, try later": WhatsApp's throughput (130429) and pair rate
+/// (131056) limits, the app/account rate limits (4, 80007), HTTP 429.
+const THROTTLE_CODES: [&str; 5] = ["130429", "131056", "4", "80007", "429"];
+
 impl SendError {
+    /// The provider asked us to slow down.
+    pub fn is_throttle(&self) -> bool {
+        self.temporary && THROTTLE_CODES.contains(&self.code.as_str())
+    }
+
     /// As the ledger and the pages show it.
     pub fn describe(&self) -> String {
         format!("{} {}", self.code, self.message)
+    }
+}
+
+/// One configured provider of a campaign channel.
+pub enum Provider {
+    Email(email::EmailChannel),
+    WhatsApp(whatsapp::WhatsAppChannel),
+    Sms(sms::SmsChannel),
+}
+
+impl Provider {
+    pub async fn send(&self, message: &Outgoing<'_>) -> Result<String, SendError> {
+        match self {
+            Provider::Email(c) => c.send(message).await,
+            Provider::WhatsApp(c) => c.send(message).await,
+            Provider::Sms(c) => c.send(message).await,
+        }
     }
 }

@@ -48,7 +48,7 @@ pub enum CampaignCommand {
 pub struct CreateArgs {
     #[arg(long)]
     name: String,
-    /// email (whatsapp and sms come later).
+    /// email, whatsapp or sms.
     #[arg(long)]
     channel: String,
     /// Send to this audience's accepted rows.
@@ -59,8 +59,25 @@ pub struct CreateArgs {
     segment: Option<String>,
     #[arg(long, default_value = "")]
     subject: String,
-    #[arg(long)]
+    /// The message (e-mail, SMS); with --per-row-message, the text for rows without one.
+    #[arg(long, default_value = "")]
     body: String,
+    /// WhatsApp: the template, by name (name:language when several languages share it)
+    /// or id.
+    #[arg(long)]
+    template: Option<String>,
+    /// WhatsApp: N=TEXT, what {{N}} of the template takes (a variable or fixed text).
+    #[arg(long = "param", value_name = "N=TEXT")]
+    params: Vec<String>,
+    /// WhatsApp: skip phones known to lack WhatsApp.
+    #[arg(long)]
+    exclude_no_whatsapp: bool,
+    /// SMS: send each row's MENSAGEM (--body is then the text for rows without one).
+    #[arg(long)]
+    per_row_message: bool,
+    /// SMS: Remover acentos — map the text to GSM-7 so it costs fewer parts.
+    #[arg(long)]
+    strip_accents: bool,
     /// VAR=TEXT: used when the variable is empty (e.g. PrimeiroNome=cliente).
     #[arg(long = "fallback", value_name = "VAR=TEXT")]
     fallbacks: Vec<String>,
@@ -85,12 +102,29 @@ pub fn run(url: &DatabaseUrl, command: CampaignCommand) -> anyhow::Result<ExitCo
         CampaignCommand::Preview { id, json } => {
             let campaign = find(&mut conn, id)?;
             let p = preview::preview(&mut conn, &campaign)?;
-            let value = json!({
+            let mut value = json!({
                 "recipients": p.recipients,
                 "skipped": p.skipped.iter().map(|(r, n)| (r.code().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
                 "empty": p.empty.iter().map(|(v, n)| (v.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                "sample": p.sample.iter().map(|s| json!({"to": s.to, "subject": s.subject, "body": s.body})).collect::<Vec<_>>(),
+                "sample": p.sample.iter().map(|s| {
+                    let mut one = json!({"to": s.to, "subject": s.subject, "body": s.body});
+                    if let Some(c) = s.sms {
+                        one["encoding"] = json!(c.encoding.label());
+                        one["parts"] = json!(c.parts);
+                    }
+                    one
+                }).collect::<Vec<_>>(),
             });
+            if let Some(sms) = p.sms {
+                value["sms"] = json!({
+                    "encoding": sms.encoding.label(),
+                    "parts_total": sms.parts_total,
+                    "parts_max": sms.parts_max,
+                });
+            }
+            if campaign.channel == crate::campaigns::CampaignChannel::Whatsapp {
+                value["known_without_whatsapp"] = json!(p.known_without_whatsapp);
+            }
             if json {
                 println!("{value}");
             } else {
@@ -173,6 +207,19 @@ fn create(conn: &mut DbConnection, args: CreateArgs, cli: &Actor) -> anyhow::Res
             ..Default::default()
         },
     };
+    let mut params: Vec<String> = Vec::new();
+    for p in &args.params {
+        let parsed = p
+            .split_once('=')
+            .and_then(|(n, text)| Some((n.trim().parse::<usize>().ok()?, text)));
+        let Some((n, text)) = parsed.filter(|(n, _)| (1..=50).contains(n)) else {
+            bail!("--param must be N=TEXT with N from 1, not {p:?}");
+        };
+        if params.len() < n {
+            params.resize(n, String::new());
+        }
+        params[n - 1] = text.to_string();
+    }
     let input = CampaignInput {
         name: args.name,
         channel: args.channel,
@@ -181,6 +228,13 @@ fn create(conn: &mut DbConnection, args: CreateArgs, cli: &Actor) -> anyhow::Res
         body: args.body,
         fallbacks,
         schedule,
+        template: args.template.unwrap_or_default(),
+        params,
+        per_row_message: args.per_row_message,
+        options: crate::models::campaign::CampaignOptions {
+            strip_accents: args.strip_accents,
+            exclude_no_whatsapp: args.exclude_no_whatsapp,
+        },
     };
     let now = time::now();
     let campaign = match actions::create(conn, &input, args.draft, cli, now)? {

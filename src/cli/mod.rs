@@ -2,6 +2,7 @@
 
 mod campaign;
 mod data;
+mod whatsapp;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -75,6 +76,11 @@ enum Command {
     Campaign {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
+    },
+    /// WhatsApp: the approved message templates campaigns use.
+    Whatsapp {
+        #[command(subcommand)]
+        command: whatsapp::WhatsAppCommand,
     },
     /// The database itself.
     Db {
@@ -255,6 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Serve { bind }) => serve(url, bind).map(|()| ExitCode::SUCCESS),
         Some(Command::Import(args)) => data::import(&url, args.into()),
         Some(Command::Campaign { command }) => campaign::run(&url, command),
+        Some(Command::Whatsapp { command }) => whatsapp::run(&url, command),
         Some(Command::Contacts {
             command: ContactsCommand::Export { format },
         }) => {

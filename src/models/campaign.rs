@@ -31,6 +31,60 @@ pub struct CampaignRow {
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub template_id: Option<i64>,
+    pub template_params: String,
+    pub options: String,
+}
+
+/// A campaign's switches, stored as a comma-separated list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CampaignOptions {
+    /// SMS: Remover acentos — the text mapped to GSM-7 before sending.
+    pub strip_accents: bool,
+    /// WhatsApp: phones known to lack WhatsApp get no message.
+    pub exclude_no_whatsapp: bool,
+}
+
+impl CampaignOptions {
+    pub fn parse(text: &str) -> CampaignOptions {
+        let has = |w: &str| text.split(',').any(|x| x.trim() == w);
+        CampaignOptions {
+            strip_accents: has("strip_accents"),
+            exclude_no_whatsapp: has("exclude_no_whatsapp"),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = Vec::new();
+        if self.strip_accents {
+            out.push("strip_accents");
+        }
+        if self.exclude_no_whatsapp {
+            out.push("exclude_no_whatsapp");
+        }
+        out.join(",")
+    }
+}
+
+/// Stored template parameters: one `n=text` per line, `{{1}}` first.
+pub fn read_params(text: &str) -> Vec<String> {
+    let mut out: Vec<(usize, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let (n, v) = l.split_once('=')?;
+            Some((n.trim().parse().ok()?, v.to_string()))
+        })
+        .collect();
+    out.sort_by_key(|(n, _)| *n);
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+pub fn write_params(params: &[String]) -> String {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}={}\n", i + 1, p.replace('\n', " ")))
+        .collect()
 }
 
 /// A campaign with its columns read into types.
@@ -50,6 +104,11 @@ pub struct Campaign {
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A WhatsApp campaign's template.
+    pub template_id: Option<i64>,
+    /// What each `{{n}}` of the template takes (variables or fixed text).
+    pub template_params: Vec<String>,
+    pub options: CampaignOptions,
 }
 
 impl From<CampaignRow> for Campaign {
@@ -80,6 +139,9 @@ impl From<CampaignRow> for Campaign {
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            template_id: r.template_id,
+            template_params: read_params(&r.template_params),
+            options: CampaignOptions::parse(&r.options),
         }
     }
 }
@@ -94,6 +156,9 @@ pub struct CampaignSpec {
     pub body: String,
     pub fallbacks: String,
     pub schedule: Schedule,
+    pub template_id: Option<i64>,
+    pub template_params: Vec<String>,
+    pub options: CampaignOptions,
 }
 
 /// The columns the composer decides, written alike by a new campaign and a draft's edit.
@@ -114,6 +179,9 @@ struct SpecColumns<'a> {
     schedule_time: Option<String>,
     schedule_days: Option<String>,
     schedule_until: Option<i64>,
+    template_id: Option<i64>,
+    template_params: String,
+    options: String,
     updated_at: i64,
 }
 
@@ -135,6 +203,9 @@ impl<'a> SpecColumns<'a> {
             schedule_time,
             schedule_days,
             schedule_until,
+            template_id: spec.template_id,
+            template_params: write_params(&spec.template_params),
+            options: spec.options.text(),
             updated_at: now,
         }
     }
@@ -596,6 +667,38 @@ impl Campaign {
         campaign_runs::table
             .filter(campaign_runs::status.eq(RunStatus::Sending.code()))
             .select(campaign_runs::id)
+            .load(conn)
+    }
+
+    /// Whether any run of a campaign on this channel is sending.
+    pub fn has_sending_runs(conn: &mut DbConnection, channel: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            campaign_runs::table
+                .inner_join(campaigns::table)
+                .filter(campaign_runs::status.eq(RunStatus::Sending.code()))
+                .filter(campaigns::channel.eq(channel)),
+        ))
+        .get_result(conn)
+    }
+
+    /// The WhatsApp template (name, language) each of these runs sends.
+    pub fn templates_of_runs(
+        conn: &mut DbConnection,
+        runs: &[i64],
+    ) -> QueryResult<Vec<(i64, String, String)>> {
+        use crate::schema::whatsapp_templates;
+        campaign_runs::table
+            .inner_join(campaigns::table)
+            .inner_join(
+                whatsapp_templates::table
+                    .on(campaigns::template_id.eq(whatsapp_templates::id.nullable())),
+            )
+            .filter(campaign_runs::id.eq_any(runs))
+            .select((
+                campaign_runs::id,
+                whatsapp_templates::name,
+                whatsapp_templates::language,
+            ))
             .load(conn)
     }
 

@@ -9,6 +9,7 @@ pub mod dnd;
 pub mod document_conflict;
 pub mod erase;
 pub mod interaction;
+pub mod provider_settings;
 pub mod search;
 pub mod segment;
 pub mod session;
@@ -16,6 +17,7 @@ pub mod settings;
 pub mod token;
 pub mod upload;
 pub mod user;
+pub mod whatsapp_template;
 
 pub use audience::{
     Audience, AudienceListItem, AudienceMember, AudienceRowError, Counts, NewAudienceMember,

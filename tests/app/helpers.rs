@@ -219,6 +219,8 @@ pub async fn spawn_app_configured(
         public_url: "http://engajar.test".into(),
         retry_base_ms: 50,
         clock: engajar::time::Clock::system(),
+        whatsapp: Default::default(),
+        sms: Default::default(),
     };
     configure(&mut config);
     let app = engajar::startup::build(config).expect("app starts");

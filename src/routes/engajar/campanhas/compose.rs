@@ -14,6 +14,7 @@ use crate::campaigns::{CampaignInput, FieldError, TargetInput};
 use crate::domain::AudienceStatus;
 use crate::domain::template::Variable;
 use crate::models::campaign::Campaign;
+use crate::models::whatsapp_template::WhatsAppTemplate;
 use crate::models::{AudienceListItem, Segment};
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
@@ -82,7 +83,40 @@ pub struct ComposeForm {
     pub until: String,
     #[serde(default)]
     pub acao: String,
+    /// WhatsApp: the template's id and what each `{{n}}` takes.
+    #[serde(default)]
+    pub template: String,
+    #[serde(default)]
+    param_1: String,
+    #[serde(default)]
+    param_2: String,
+    #[serde(default)]
+    param_3: String,
+    #[serde(default)]
+    param_4: String,
+    #[serde(default)]
+    param_5: String,
+    #[serde(default)]
+    param_6: String,
+    #[serde(default)]
+    param_7: String,
+    #[serde(default)]
+    param_8: String,
+    #[serde(default)]
+    param_9: String,
+    #[serde(default)]
+    param_10: String,
+    #[serde(default)]
+    pub exclude_no_whatsapp: Option<String>,
+    /// SMS: each row's MENSAGEM (the body then for rows without one), Remover acentos.
+    #[serde(default)]
+    pub per_row_message: Option<String>,
+    #[serde(default)]
+    pub strip_accents: Option<String>,
 }
+
+/// Template parameters the composer offers.
+pub const FORM_PARAMS: usize = 10;
 
 impl ComposeForm {
     fn fallbacks_mut(&mut self) -> [&mut String; 10] {
@@ -112,6 +146,36 @@ impl ComposeForm {
             &self.f_c4,
             &self.f_c5,
             &self.f_mensagem,
+        ]
+    }
+
+    fn params(&self) -> [&String; FORM_PARAMS] {
+        [
+            &self.param_1,
+            &self.param_2,
+            &self.param_3,
+            &self.param_4,
+            &self.param_5,
+            &self.param_6,
+            &self.param_7,
+            &self.param_8,
+            &self.param_9,
+            &self.param_10,
+        ]
+    }
+
+    fn params_mut(&mut self) -> [&mut String; FORM_PARAMS] {
+        [
+            &mut self.param_1,
+            &mut self.param_2,
+            &mut self.param_3,
+            &mut self.param_4,
+            &mut self.param_5,
+            &mut self.param_6,
+            &mut self.param_7,
+            &mut self.param_8,
+            &mut self.param_9,
+            &mut self.param_10,
         ]
     }
 
@@ -158,6 +222,13 @@ impl ComposeForm {
                 day: self.day.clone(),
                 until: self.until.clone(),
             },
+            template: self.template.clone(),
+            params: self.params().into_iter().cloned().collect(),
+            per_row_message: self.per_row_message.is_some(),
+            options: crate::models::campaign::CampaignOptions {
+                strip_accents: self.strip_accents.is_some(),
+                exclude_no_whatsapp: self.exclude_no_whatsapp.is_some(),
+            },
         }
     }
 
@@ -190,6 +261,23 @@ impl ComposeForm {
         }
         for (slot, v) in form.fallbacks_mut().into_iter().zip(Variable::ALL) {
             *slot = fallbacks.get(v).unwrap_or_default().to_string();
+        }
+        let on = |b: bool| b.then(|| "on".to_string());
+        form.strip_accents = on(c.options.strip_accents);
+        form.exclude_no_whatsapp = on(c.options.exclude_no_whatsapp);
+        if c.channel == crate::campaigns::CampaignChannel::Sms
+            && c.body.trim() == format!("@{}", Variable::Mensagem.name())
+        {
+            // Each row's MENSAGEM: the body field holds the text for rows without one.
+            form.per_row_message = on(true);
+            form.body = std::mem::take(&mut form.f_mensagem);
+        }
+        if c.channel == crate::campaigns::CampaignChannel::Whatsapp {
+            form.body.clear();
+            form.template = c.template_id.map(|t| t.to_string()).unwrap_or_default();
+            for (slot, p) in form.params_mut().into_iter().zip(&c.template_params) {
+                *slot = p.clone();
+            }
         }
         if kind == "weekly" {
             let chosen: Vec<String> = days
@@ -248,9 +336,36 @@ pub struct ComposePage {
     errors: Vec<FieldError>,
     audiences: Vec<Choice>,
     segments: Vec<Choice>,
+    templates: Vec<WhatsAppTemplate>,
 }
 
 impl ComposePage {
+    /// One field per parameter of the largest template (at least one).
+    fn param_fields(&self) -> Vec<(usize, String)> {
+        let n = self
+            .templates
+            .iter()
+            .map(|t| t.parameters as usize)
+            .max()
+            .unwrap_or(1)
+            .clamp(1, FORM_PARAMS);
+        self.form
+            .params()
+            .into_iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, v)| (i + 1, v.clone()))
+            .collect()
+    }
+
+    fn checked(&self, field: &str) -> bool {
+        match field {
+            "per_row_message" => self.form.per_row_message.is_some(),
+            "strip_accents" => self.form.strip_accents.is_some(),
+            _ => self.form.exclude_no_whatsapp.is_some(),
+        }
+    }
+
     fn error(&self, field: &str) -> Option<String> {
         let all: Vec<&str> = self
             .errors
@@ -292,6 +407,7 @@ impl ComposePage {
             "audience" => &self.form.audience_id,
             "segment" => &self.form.segment_id,
             "day" => &self.form.day,
+            "template" => &self.form.template,
             _ => &self.form.channel,
         };
         current == value
@@ -302,7 +418,9 @@ impl ComposePage {
     }
 }
 
-async fn choices(state: &AppState) -> Result<(Vec<Choice>, Vec<Choice>), AppError> {
+type Choices = (Vec<Choice>, Vec<Choice>, Vec<WhatsAppTemplate>);
+
+async fn choices(state: &AppState) -> Result<Choices, AppError> {
     state
         .db(|conn| {
             let audiences = AudienceListItem::page(conn, None, 0, 500)?
@@ -325,7 +443,7 @@ async fn choices(state: &AppState) -> Result<(Vec<Choice>, Vec<Choice>), AppErro
                     label: s.name,
                 })
                 .collect();
-            Ok((audiences, segments))
+            Ok((audiences, segments, WhatsAppTemplate::all(conn)?))
         })
         .await
 }
@@ -341,7 +459,7 @@ pub async fn new_form(
     state: web::Data<AppState>,
     query: web::Query<NewQuery>,
 ) -> Result<ComposePage, AppError> {
-    let (audiences, segments) = choices(&state).await?;
+    let (audiences, segments, templates) = choices(&state).await?;
     let mut form = ComposeForm {
         channel: "email".into(),
         schedule: "now".into(),
@@ -358,6 +476,7 @@ pub async fn new_form(
         errors: Vec::new(),
         audiences,
         segments,
+        templates,
     })
 }
 
@@ -388,7 +507,7 @@ pub async fn create(
             c.id
         )))),
         Err(errors) => {
-            let (audiences, segments) = choices(&state).await?;
+            let (audiences, segments, templates) = choices(&state).await?;
             Ok(Either::Left(ComposePage {
                 ctx,
                 editing: None,
@@ -396,6 +515,7 @@ pub async fn create(
                 errors,
                 audiences,
                 segments,
+                templates,
             }))
         }
     }
@@ -416,7 +536,7 @@ pub async fn edit_form(
             "/engajar/campanhas/{id}"
         ))));
     }
-    let (audiences, segments) = choices(&state).await?;
+    let (audiences, segments, templates) = choices(&state).await?;
     Ok(Either::Left(ComposePage {
         ctx,
         editing: Some(id),
@@ -424,6 +544,7 @@ pub async fn edit_form(
         errors: Vec::new(),
         audiences,
         segments,
+        templates,
     }))
 }
 
@@ -468,7 +589,7 @@ pub async fn update(
             crate::messages::campaign::ONLY_DRAFTS_CHANGE.into(),
         )),
         Err(errors) => {
-            let (audiences, segments) = choices(&state).await?;
+            let (audiences, segments, templates) = choices(&state).await?;
             Ok(Either::Left(ComposePage {
                 ctx,
                 editing: Some(id),
@@ -476,6 +597,7 @@ pub async fn update(
                 errors,
                 audiences,
                 segments,
+                templates,
             }))
         }
     }

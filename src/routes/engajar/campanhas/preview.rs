@@ -64,7 +64,7 @@ impl PreviewPage {
 
     fn message_of<'a>(&self, f: &'a Found) -> Option<(&'a str, &'a str)> {
         match &f.decision {
-            Decision::Send { subject, body } => Some((subject, body)),
+            Decision::Send { subject, body, .. } => Some((subject, body)),
             Decision::Skip(_) => None,
         }
     }
@@ -98,9 +98,13 @@ async fn build(
                 searched: !search.trim().is_empty(),
                 q: search,
                 found,
-                footer: crate::messages::campaign::unsubscribe_footer(&format!(
-                    "{public_url}/descadastrar/…"
-                )),
+                footer: if campaign.channel == crate::campaigns::CampaignChannel::Email {
+                    crate::messages::campaign::unsubscribe_footer(&format!(
+                        "{public_url}/descadastrar/…"
+                    ))
+                } else {
+                    String::new()
+                },
                 test_to: String::new(),
                 test_recipient: String::new(),
                 notice: None,
@@ -161,7 +165,9 @@ pub async fn test_send(
             .map(|s| (s.to.clone(), s.subject.clone(), s.body.clone()))
     } else {
         page.found.iter().find_map(|f| match &f.decision {
-            Decision::Send { subject, body } => Some((f.to.clone(), subject.clone(), body.clone())),
+            Decision::Send { subject, body, .. } => {
+                Some((f.to.clone(), subject.clone(), body.clone()))
+            }
             Decision::Skip(_) => None,
         })
     };
@@ -181,6 +187,8 @@ pub async fn test_send(
                 subject: &format!("[TESTE] {subject}"),
                 body: &body,
                 unsubscribe_url: None,
+                template: None,
+                parameters: &[],
             })
             .await
             .map_err(|e| e.describe()),

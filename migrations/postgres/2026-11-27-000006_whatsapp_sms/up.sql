@@ -1,0 +1,35 @@
+-- WhatsApp and SMS on the campaign pipeline: approved WhatsApp templates, a template
+-- campaign's parameters, what providers report after sending, what a WhatsApp callback
+-- taught about a phone, and replies recorded once however often a provider retries.
+
+CREATE TABLE whatsapp_templates (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    category TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL,
+    parameters INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (name, language)
+);
+
+ALTER TABLE campaigns ADD COLUMN template_id BIGINT;
+-- One "n=text" per line: what each {{n}} of the template takes.
+ALTER TABLE campaigns ADD COLUMN template_params TEXT NOT NULL DEFAULT '';
+-- Comma-separated: strip_accents, exclude_no_whatsapp.
+ALTER TABLE campaigns ADD COLUMN options TEXT NOT NULL DEFAULT '';
+
+-- A WhatsApp message's template parameters as sent (a JSON array of texts).
+ALTER TABLE campaign_messages ADD COLUMN parameters TEXT;
+CREATE INDEX campaign_messages_provider ON campaign_messages (provider_id) WHERE provider_id IS NOT NULL;
+
+-- 'yes' after a delivered or read WhatsApp message, 'no' after a failure that means the
+-- number cannot receive WhatsApp; with when it was learnt.
+ALTER TABLE contact_channels ADD COLUMN whatsapp TEXT;
+ALTER TABLE contact_channels ADD COLUMN whatsapp_at BIGINT;
+
+-- The provider's id of an incoming message: a retried callback is recorded once.
+ALTER TABLE interactions ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX interactions_external ON interactions (external_id) WHERE external_id IS NOT NULL;

@@ -1,0 +1,10 @@
+DROP INDEX interactions_external;
+ALTER TABLE interactions DROP COLUMN external_id;
+ALTER TABLE contact_channels DROP COLUMN whatsapp_at;
+ALTER TABLE contact_channels DROP COLUMN whatsapp;
+DROP INDEX campaign_messages_provider;
+ALTER TABLE campaign_messages DROP COLUMN parameters;
+ALTER TABLE campaigns DROP COLUMN options;
+ALTER TABLE campaigns DROP COLUMN template_params;
+ALTER TABLE campaigns DROP COLUMN template_id;
+DROP TABLE whatsapp_templates;
