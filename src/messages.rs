@@ -410,3 +410,29 @@ pub mod sms {
         format!("O provedor de SMS não aceitou o pedido: {e}")
     }
 }
+
+/// What the providers' callbacks record.
+pub mod webhooks {
+    /// An incoming WhatsApp message that is not text (a photo, an audio…).
+    pub fn non_text(kind: &str) -> String {
+        let what = match kind {
+            "image" => "uma imagem",
+            "audio" => "um áudio",
+            "video" => "um vídeo",
+            "document" => "um documento",
+            "sticker" => "uma figurinha",
+            "location" => "uma localização",
+            "contacts" => "um contato",
+            "reaction" => "uma reação",
+            _ => "uma mensagem sem texto",
+        };
+        format!("[O cliente enviou {what} pelo WhatsApp.]")
+    }
+
+    pub fn twilio_failed(status: &str) -> String {
+        match status {
+            "undelivered" => "não entregue pela operadora".into(),
+            _ => "falhou no provedor".into(),
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod dispatcher;
 pub mod ledger;
 pub mod preview;
 pub mod recipients;
+pub mod replies;
 pub mod schedule;
 pub mod status;
 pub mod unsubscribe;

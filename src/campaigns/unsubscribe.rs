@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::db::DbConnection;
-use crate::schema::{dnd_entries, settings};
+use crate::schema::settings;
 
 const SECRET_KEY: &str = "unsubscribe_secret";
 const MAC_BYTES: usize = 16;
@@ -85,19 +85,8 @@ pub fn opt_out(
     } else {
         crate::domain::RecordType::Telefone
     };
-    let added = crate::insert_ignoring_duplicates!(
-        conn,
-        dnd_entries::table,
-        (
-            dnd_entries::kind.eq(kind.as_str()),
-            dnd_entries::value.eq(&m.channel_value),
-            dnd_entries::created_by.eq(None::<i64>),
-            dnd_entries::created_at.eq(now),
-            dnd_entries::source.eq(source),
-        ),
-        (dnd_entries::kind, dnd_entries::value)
-    )?;
-    Ok(Some((m.channel_value, added == 1)))
+    let added = crate::models::dnd::opt_out(conn, kind, &m.channel_value, source, now)?;
+    Ok(Some((m.channel_value, added)))
 }
 
 #[cfg(test)]

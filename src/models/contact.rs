@@ -505,3 +505,96 @@ impl ContactProfile {
         }
     }
 }
+
+/// What WhatsApp's delivery receipts taught about a phone — the only writer of
+/// `contact_channels.whatsapp`. A receipt older than what is known changes nothing, so
+/// receipts replayed or out of order leave the newest verdict. Returns the phones changed.
+pub fn set_whatsapp(
+    conn: &mut DbConnection,
+    phone: &str,
+    has_whatsapp: bool,
+    at: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        contact_channels::table
+            .filter(contact_channels::kind.eq(crate::domain::RecordType::Telefone.as_str()))
+            .filter(contact_channels::value.eq(phone))
+            .filter(
+                contact_channels::whatsapp_at
+                    .is_null()
+                    .or(contact_channels::whatsapp_at.le(at)),
+            ),
+    )
+    .set((
+        contact_channels::whatsapp.eq(if has_whatsapp { "yes" } else { "no" }),
+        contact_channels::whatsapp_at.eq(at),
+    ))
+    .execute(conn)
+}
+
+/// A phone's WhatsApp verdict: com or sem WhatsApp, since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppKnown {
+    pub phone: String,
+    pub has_whatsapp: bool,
+    pub at: i64,
+}
+
+impl WhatsAppKnown {
+    pub fn label(&self) -> &'static str {
+        if self.has_whatsapp {
+            "com WhatsApp"
+        } else {
+            "sem WhatsApp"
+        }
+    }
+
+    /// A contact's phones with a verdict.
+    pub fn of_contact(conn: &mut DbConnection, contact: i64) -> QueryResult<Vec<WhatsAppKnown>> {
+        let rows: Vec<(String, Option<String>, Option<i64>)> = contact_channels::table
+            .filter(contact_channels::contact_id.eq(contact))
+            .filter(contact_channels::whatsapp.is_not_null())
+            .order(contact_channels::id)
+            .select((
+                contact_channels::value,
+                contact_channels::whatsapp,
+                contact_channels::whatsapp_at,
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(phone, w, at)| WhatsAppKnown {
+                phone,
+                has_whatsapp: w.as_deref() == Some("yes"),
+                at: at.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// An audience's phones by verdict: (com WhatsApp, sem WhatsApp, not known).
+    pub fn split_of_audience(
+        conn: &mut DbConnection,
+        audience: i64,
+    ) -> QueryResult<(i64, i64, i64)> {
+        #[derive(QueryableByName)]
+        struct Split {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            yes: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            no: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            unknown: i64,
+        }
+        let kind = crate::domain::RecordType::Telefone.as_str();
+        let s: Split = diesel::sql_query(format!(
+            "SELECT COALESCE(SUM(CASE WHEN ch.whatsapp = 'yes' THEN 1 ELSE 0 END), 0) AS yes, \
+             COALESCE(SUM(CASE WHEN ch.whatsapp = 'no' THEN 1 ELSE 0 END), 0) AS no, \
+             COALESCE(SUM(CASE WHEN ch.whatsapp IS NULL THEN 1 ELSE 0 END), 0) AS unknown \
+             FROM (SELECT DISTINCT channel_value FROM audience_members \
+                   WHERE audience_id = {audience} AND channel_kind = '{kind}') m \
+             JOIN contact_channels ch ON ch.kind = '{kind}' AND ch.value = m.channel_value"
+        ))
+        .get_result(conn)?;
+        Ok((s.yes, s.no, s.unknown))
+    }
+}

@@ -44,6 +44,30 @@ impl NewDndEntry {
     }
 }
 
+/// Lists one value that opted out on its own (an unsubscribe link, a stop-word reply),
+/// saying how; returns whether it was new.
+pub fn opt_out(
+    conn: &mut DbConnection,
+    kind: RecordType,
+    value: &str,
+    source: &str,
+    now: i64,
+) -> QueryResult<bool> {
+    let added = crate::insert_ignoring_duplicates!(
+        conn,
+        dnd_entries::table,
+        (
+            dnd_entries::kind.eq(kind.as_str()),
+            dnd_entries::value.eq(value),
+            dnd_entries::created_by.eq(None::<i64>),
+            dnd_entries::created_at.eq(now),
+            dnd_entries::source.eq(source),
+        ),
+        (dnd_entries::kind, dnd_entries::value)
+    )?;
+    Ok(added == 1)
+}
+
 /// One listed value as the admin page shows it.
 #[derive(Debug, Clone, Queryable)]
 pub struct DndEntryView {

@@ -12,6 +12,8 @@ pub struct NewInteraction<'a> {
     pub value: &'a str,
     pub body: &'a str,
     pub occurred_at: i64,
+    /// The provider's id of an incoming message: the same id is recorded once.
+    pub external_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -62,6 +64,33 @@ fn priority_rank() -> diesel::expression::SqlLiteral<Integer> {
 }
 
 impl NewInteraction<'_> {
+    /// Records an incoming message once however often its provider delivers it:
+    /// `None` when its external id is already recorded.
+    pub fn insert_once(
+        &self,
+        conn: &mut DbConnection,
+        now: i64,
+    ) -> QueryResult<Option<(i64, Option<i64>)>> {
+        if let Some(id) = self.external_id {
+            let known = diesel::select(diesel::dsl::exists(
+                interactions::table.filter(interactions::external_id.eq(id)),
+            ))
+            .get_result::<bool>(conn)?;
+            if known {
+                return Ok(None);
+            }
+        }
+        match self.insert(conn, now) {
+            Ok(r) => Ok(Some(r)),
+            // The same callback delivered twice at once: the other one recorded it.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) if self.external_id.is_some() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Records the interaction against whoever has that channel now; returns its id
     /// and the contact's id, if any.
     pub fn insert(&self, conn: &mut DbConnection, now: i64) -> QueryResult<(i64, Option<i64>)> {
@@ -82,6 +111,7 @@ impl NewInteraction<'_> {
                         interactions::body.eq(self.body),
                         interactions::occurred_at.eq(self.occurred_at),
                         interactions::created_at.eq(now),
+                        interactions::external_id.eq(self.external_id),
                     ))
                     .returning(interactions::id)
             )?;

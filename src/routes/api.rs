@@ -265,6 +265,7 @@ async fn create_interaction_inner(
                 value: &value,
                 body: &text,
                 occurred_at,
+                external_id: None,
             }
             .insert(conn, now)?;
             let contact = match contact_id {

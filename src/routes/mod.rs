@@ -13,6 +13,7 @@ mod login;
 mod logout;
 mod setup;
 mod static_files;
+pub mod webhooks;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -102,6 +103,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/descadastrar/{token}",
             web::post().to(descadastrar::unsubscribe),
+        )
+        .service(
+            web::scope("/webhooks")
+                .app_data(web::PayloadConfig::new(webhooks::MAX_BODY_BYTES))
+                .route("/whatsapp", web::get().to(webhooks::whatsapp_handshake))
+                .route("/whatsapp", web::post().to(webhooks::whatsapp_event))
+                .route("/twilio", web::post().to(webhooks::twilio_event))
+                .route("/zenvia", web::post().to(webhooks::zenvia_event)),
         )
         .route("/contatos", web::get().to(contatos::contact_list))
         .route(
