@@ -326,6 +326,9 @@ pub mod channels {
     pub const REPLY_TO_INVALID: &str = "O endereço de resposta não é um e-mail válido.";
     pub const SAVED: &str = "Configurações de canais salvas.";
     pub const TEST_OK: &str = "Conexão com o servidor SMTP bem-sucedida.";
+    pub const STOP_WORDS_REQUIRED: &str =
+        "Informe ao menos uma palavra de descadastro (por exemplo: SAIR, PARAR).";
+    pub const DIGITS_ONLY: &str = "Use só os dígitos do ID, como aparece no painel da Meta.";
 
     pub fn out_of_range(min: i64, max: i64) -> String {
         format!("Informe um número de {min} a {max}.")

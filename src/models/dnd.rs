@@ -76,6 +76,29 @@ pub struct DndEntryView {
     pub value: String,
     pub created_at: i64,
     pub created_by: Option<String>,
+    /// How a value that opted out on its own got here (a link, a reply).
+    pub source: Option<String>,
+}
+
+impl DndEntryView {
+    /// "Por" on the page: the person, or how the customer opted out.
+    pub fn origin(&self) -> String {
+        if let Some(n) = &self.created_by {
+            return n.clone();
+        }
+        match self.source.as_deref() {
+            Some(s) if s.starts_with("whatsapp_reply") => format!(
+                "Resposta no WhatsApp: {}",
+                s.split_once(": ").map(|x| x.1).unwrap_or_default()
+            ),
+            Some(s) if s.starts_with("sms_reply") => format!(
+                "Resposta por SMS: {}",
+                s.split_once(": ").map(|x| x.1).unwrap_or_default()
+            ),
+            Some(_) => "Link de descadastro".to_string(),
+            None => "Linha de comando".to_string(),
+        }
+    }
 }
 
 type DndFilter = Box<
@@ -142,6 +165,7 @@ impl DndEntryView {
                 dnd_entries::value,
                 dnd_entries::created_at,
                 crate::schema::users::name.nullable(),
+                dnd_entries::source,
             ))
             .load(conn)
     }

@@ -128,9 +128,18 @@ pub struct ContactPage {
     interactions: Vec<InteractionView>,
     repeated_documents: Vec<DocumentConflict>,
     campaign_messages: Vec<crate::campaigns::ledger::MessageView>,
+    whatsapp: Vec<crate::models::contact::WhatsAppKnown>,
 }
 
 impl ContactPage {
+    /// "com WhatsApp desde 27/11/2026 14:05" beside a phone, when a callback taught it.
+    fn whatsapp_of(&self, phone: &str) -> Option<String> {
+        self.whatsapp
+            .iter()
+            .find(|w| w.phone == phone)
+            .map(|w| format!("{} (informado em {})", w.label(), time::format_br(w.at)))
+    }
+
     /// Messages as the contact's page shows them: the start of long ones.
     fn excerpt(text: &str) -> String {
         crate::domain::text::excerpt(text, 500)
@@ -160,7 +169,7 @@ pub async fn show_contact(
     path: web::Path<i64>,
 ) -> Result<ContactPage, AppError> {
     let id = path.into_inner();
-    let (contact, audiences, interactions, repeated_documents, campaign_messages) = state
+    let (contact, audiences, interactions, repeated_documents, campaign_messages, whatsapp) = state
         .db(move |conn| {
             let contact = ContactProfile::find(conn, id)?.ok_or(AppError::NotFound)?;
             Ok((
@@ -169,6 +178,7 @@ pub async fn show_contact(
                 InteractionView::of_contact(conn, id)?,
                 DocumentConflict::of_contact(conn, id)?,
                 crate::campaigns::ledger::for_contact(conn, id, 100)?,
+                crate::models::contact::WhatsAppKnown::of_contact(conn, id)?,
             ))
         })
         .await?;
@@ -179,6 +189,7 @@ pub async fn show_contact(
         interactions,
         repeated_documents,
         campaign_messages,
+        whatsapp,
     })
 }
 

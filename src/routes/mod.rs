@@ -20,7 +20,9 @@ use actix_web::web;
 
 use crate::web::AppError;
 use crate::web::auth::require_admin;
-use admin::{auditoria, canais, configuracoes, nao_perturbe, segmentos, tokens, usuarios};
+use admin::{
+    auditoria, canais, configuracoes, nao_perturbe, provedores, segmentos, tokens, usuarios,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
@@ -197,6 +199,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/configuracoes/canais",
                     web::post().to(canais::save_channels),
+                )
+                .route(
+                    "/configuracoes/canais/whatsapp",
+                    web::get().to(provedores::whatsapp_form),
+                )
+                .route(
+                    "/configuracoes/canais/whatsapp",
+                    web::post().to(provedores::save_whatsapp),
+                )
+                .route(
+                    "/configuracoes/canais/sms",
+                    web::get().to(provedores::sms_form),
+                )
+                .route(
+                    "/configuracoes/canais/sms",
+                    web::post().to(provedores::save_sms),
+                )
+                .route(
+                    "/configuracoes/whatsapp/modelos",
+                    web::get().to(provedores::templates_list),
+                )
+                .route(
+                    "/configuracoes/whatsapp/modelos",
+                    web::post().to(provedores::templates_save),
                 )
                 .route("/tokens", web::get().to(tokens::token_list))
                 .route("/tokens", web::post().to(tokens::create_token))

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::models::audit;
 use crate::models::channel_settings::{CAMPAIGN_LIMITS, CampaignSettings, EmailSettings, TlsMode};
+use crate::models::provider_settings::StopWords;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip};
@@ -76,13 +77,15 @@ pub struct ChannelsForm {
     #[serde(default)]
     pause_after_failures: String,
     #[serde(default)]
+    stop_words: String,
+    #[serde(default)]
     acao: String,
     #[serde(skip)]
     limits: Vec<String>,
 }
 
 impl ChannelsForm {
-    fn of(e: &EmailSettings, c: &CampaignSettings) -> ChannelsForm {
+    fn of(e: &EmailSettings, c: &CampaignSettings, words: &StopWords) -> ChannelsForm {
         ChannelsForm {
             host: e.host.clone(),
             port: if e.port == 0 {
@@ -96,6 +99,7 @@ impl ChannelsForm {
             from_address: e.from_address.clone(),
             reply_to: e.reply_to.clone(),
             limits: c.values().iter().map(i64::to_string).collect(),
+            stop_words: words.text(),
             ..Default::default()
         }
     }
@@ -111,13 +115,16 @@ impl ChannelsForm {
     }
 }
 
-async fn current(state: &AppState) -> Result<(EmailSettings, CampaignSettings), AppError> {
+async fn current(
+    state: &AppState,
+) -> Result<(EmailSettings, CampaignSettings, StopWords), AppError> {
     let config = state.config.clone();
     state
         .db(move |conn| {
             Ok((
                 EmailSettings::load(conn, &config)?,
                 CampaignSettings::load(conn)?,
+                StopWords::load(conn)?,
             ))
         })
         .await
@@ -128,10 +135,10 @@ pub async fn channels_form(
     ctx: PageCtx,
     state: web::Data<AppState>,
 ) -> Result<ChannelsPage, AppError> {
-    let (email, limits) = current(&state).await?;
+    let (email, limits, words) = current(&state).await?;
     Ok(ChannelsPage {
         ctx,
-        form: ChannelsForm::of(&email, &limits),
+        form: ChannelsForm::of(&email, &limits, &words),
         password_set: !email.password.is_empty(),
         notice: None,
         errors: Vec::new(),
@@ -147,7 +154,7 @@ pub async fn save_channels(
     CsrfForm(mut form): CsrfForm<ChannelsForm>,
 ) -> Result<ChannelsPage, AppError> {
     use crate::messages::channels as m;
-    let (saved, _) = current(&state).await?;
+    let (saved, _, saved_words) = current(&state).await?;
     let mut errors = Vec::new();
     let port = form.port.trim().parse::<u16>().ok().filter(|p| *p > 0);
     if port.is_none() {
@@ -184,6 +191,16 @@ pub async fn save_channels(
             _ => errors.push((key, m::out_of_range(*min, *max))),
         }
     }
+    // Left empty (or not on the form), the words stay as they were.
+    let words = if form.stop_words.trim().is_empty() {
+        saved_words
+    } else {
+        StopWords::parse(&form.stop_words)
+    };
+    if words.text().is_empty() {
+        errors.push(("stop_words", m::STOP_WORDS_REQUIRED.to_string()));
+    }
+    form.stop_words = words.text();
     form.limits = form.limit_texts().iter().map(|s| s.to_string()).collect();
     form.password.clear();
     let password_set = !email.password.is_empty();
@@ -229,6 +246,7 @@ pub async fn save_channels(
             let now = crate::time::now();
             email.save(conn, now)?;
             limits.save(conn, now)?;
+            words.save(conn, now)?;
             audit(conn, Some(by), "channel_settings", &detail, ip.as_deref())?;
             Ok(())
         })

@@ -4,6 +4,7 @@ pub mod auditoria;
 pub mod canais;
 pub mod configuracoes;
 pub mod nao_perturbe;
+pub mod provedores;
 pub mod segmentos;
 pub mod tokens;
 pub mod usuarios;

@@ -36,6 +36,8 @@ pub struct AudiencePage {
     member_total: i64,
     page: i64,
     pages: i64,
+    /// After a WhatsApp campaign to it: its phones com / sem WhatsApp / not known yet.
+    whatsapp_split: Option<(i64, i64, i64)>,
 }
 
 impl AudiencePage {
@@ -58,6 +60,7 @@ struct Loaded {
     member_total: i64,
     page: i64,
     pages: i64,
+    whatsapp_split: Option<(i64, i64, i64)>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +94,7 @@ pub async fn show_audience(
         member_total,
         page,
         pages,
+        whatsapp_split,
     } = state
         .db(move |conn| {
             let audience = Audience::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -113,6 +117,16 @@ pub async fn show_audience(
             let page = requested.min(pages);
             let members =
                 AudienceMember::page(conn, id, (page - 1) * MEMBERS_PER_PAGE, MEMBERS_PER_PAGE)?;
+            let whatsapp_campaign = crate::models::campaign::Campaign::for_audience(conn, id)?
+                .iter()
+                .any(|c| c.channel == crate::campaigns::CampaignChannel::Whatsapp);
+            let whatsapp_split = if whatsapp_campaign {
+                Some(crate::models::contact::WhatsAppKnown::split_of_audience(
+                    conn, id,
+                )?)
+            } else {
+                None
+            };
             Ok(Loaded {
                 audience,
                 segment,
@@ -123,6 +137,7 @@ pub async fn show_audience(
                 member_total,
                 page,
                 pages,
+                whatsapp_split,
             })
         })
         .await?;
@@ -163,6 +178,7 @@ pub async fn show_audience(
         member_total,
         page,
         pages,
+        whatsapp_split,
         audience,
     })
 }
