@@ -85,7 +85,7 @@ impl From<Row> for Recipient {
 fn batch_sql(target: Target, channel: CampaignChannel, after: i64, limit: i64) -> String {
     let kind = channel.record_type().as_str();
     let dnd = format!(
-        "CASE WHEN EXISTS (SELECT 1 FROM dnd_entries d WHERE d.kind = '{kind}' AND d.value = {{v}}) THEN 1 ELSE 0 END, {}",
+        "CASE WHEN EXISTS (SELECT 1 FROM dnd_entries d WHERE d.kind = '{kind}' AND d.value = {{v}}) THEN 1 ELSE 0 END AS dnd, {}",
         // Only WhatsApp campaigns ask what is known about WhatsApp.
         if channel == CampaignChannel::Whatsapp {
             format!(
@@ -98,7 +98,7 @@ fn batch_sql(target: Target, channel: CampaignChannel, after: i64, limit: i64) -
     match target {
         Target::Audience(audience) => format!(
             "SELECT m.line AS position, m.contact_id, m.channel_value, c.name, c.customer_code, \
-             m.tag, m.coringa1, m.coringa2, m.coringa3, m.coringa4, m.coringa5, m.message, {} AS dnd \
+             m.tag, m.coringa1, m.coringa2, m.coringa3, m.coringa4, m.coringa5, m.message, {} \
              FROM audience_members m JOIN contacts c ON c.id = m.contact_id \
              WHERE m.audience_id = {audience} AND m.channel_kind = '{kind}' AND m.line > {after} \
              ORDER BY m.line LIMIT {limit}",
@@ -109,7 +109,7 @@ fn batch_sql(target: Target, channel: CampaignChannel, after: i64, limit: i64) -
         Target::Segment(segment) => format!(
             "SELECT ch.id AS position, c.id AS contact_id, ch.value AS channel_value, c.name, \
              c.customer_code, m.tag, m.coringa1, m.coringa2, m.coringa3, m.coringa4, m.coringa5, \
-             m.message, {} AS dnd \
+             m.message, {} \
              FROM contact_segments cs \
              JOIN contacts c ON c.id = cs.contact_id \
              JOIN contact_channels ch ON ch.contact_id = c.id AND ch.kind = '{kind}' \

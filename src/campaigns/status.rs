@@ -115,4 +115,9 @@ impl SkipReason {
     pub fn from_code(code: &str) -> Option<SkipReason> {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
+
+    /// Whether a campaign on this channel can skip for this reason.
+    pub fn applies_to(self, channel: super::CampaignChannel) -> bool {
+        self != SkipReason::NoWhatsapp || channel == super::CampaignChannel::Whatsapp
+    }
 }

@@ -104,7 +104,7 @@ pub fn run(url: &DatabaseUrl, command: CampaignCommand) -> anyhow::Result<ExitCo
             let p = preview::preview(&mut conn, &campaign)?;
             let mut value = json!({
                 "recipients": p.recipients,
-                "skipped": p.skipped.iter().map(|(r, n)| (r.code().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "skipped": p.skipped.iter().filter(|(r, _)| r.applies_to(campaign.channel)).map(|(r, n)| (r.code().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
                 "empty": p.empty.iter().map(|(v, n)| (v.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
                 "sample": p.sample.iter().map(|s| {
                     let mut one = json!({"to": s.to, "subject": s.subject, "body": s.body});

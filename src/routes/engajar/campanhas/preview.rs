@@ -39,6 +39,7 @@ impl PreviewPage {
     fn skipped_lines(&self) -> Vec<(&'static str, i64)> {
         SkipReason::ALL
             .iter()
+            .filter(|r| r.applies_to(self.campaign.channel))
             .map(|r| (r.label(), self.preview.skipped(*r)))
             .collect()
     }

@@ -1,0 +1,674 @@
+//! WhatsApp template campaigns and SMS campaigns, end to end: the app sends to a local
+//! server speaking Meta's, Zenvia's and Twilio's wire formats (every request checked
+//! field by field there), and the test plays back the providers' callbacks signed as they
+//! sign them — out of order, replayed and forged.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use engajar::models::provider_settings::{SmsProvider, SmsSettings, WhatsAppSettings};
+use engajar::schema::{campaign_messages, contact_channels, dnd_entries, interactions};
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::providers::*;
+
+/// An app whose WhatsApp and SMS go to `fake` (SMS through `sms`).
+async fn app_with(backend: Backend, fake: &FakeProviders, sms: SmsProvider) -> Option<TestApp> {
+    app_with_rate(backend, fake, sms, 80).await
+}
+
+async fn app_with_rate(
+    backend: Backend,
+    fake: &FakeProviders,
+    sms: SmsProvider,
+    whatsapp_per_second: i64,
+) -> Option<TestApp> {
+    let whatsapp = WhatsAppSettings {
+        base_url: fake.whatsapp_base(),
+        phone_number_id: PHONE_NUMBER_ID.into(),
+        waba_id: WABA_ID.into(),
+        token: WA_TOKEN.into(),
+        app_secret: APP_SECRET.into(),
+        verify_token: VERIFY_TOKEN.into(),
+        per_second: whatsapp_per_second,
+    };
+    let sms = SmsSettings {
+        provider: sms,
+        base_url: fake.address.clone(),
+        from: match sms {
+            SmsProvider::Twilio => TWILIO_FROM.into(),
+            _ => ZENVIA_FROM.into(),
+        },
+        zenvia_token: ZENVIA_TOKEN.into(),
+        twilio_account_sid: TWILIO_SID.into(),
+        twilio_auth_token: TWILIO_TOKEN.into(),
+        webhook_secret: ZENVIA_SECRET.into(),
+        per_second: 30,
+    };
+    spawn_app_configured(
+        backend,
+        |_, _| {},
+        move |c| {
+            c.whatsapp = whatsapp;
+            c.sms = sms;
+        },
+    )
+    .await
+}
+
+/// A layout file of phones: (phone, MENSAGEM, name, coringa1).
+fn phones(rows: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    let rows: Vec<[&str; 13]> = rows
+        .iter()
+        .map(|(phone, message, name, c1)| {
+            [
+                "TELEFONE",
+                phone,
+                message,
+                name,
+                "",
+                "",
+                "Loja Centro",
+                c1,
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        })
+        .collect();
+    layout_csv(&rows)
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"))
+        .arg("--database-url")
+        .arg(&app.database_url)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn json_of(text: &str) -> serde_json::Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:?}"))
+}
+
+async fn wait_done(app: &TestApp, id: i64) {
+    let started = Instant::now();
+    loop {
+        let html = app
+            .get(&format!("/engajar/campanhas/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        if html.contains("Concluída") {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let errors: Vec<(String, Option<String>)> = engajar::schema::campaigns::table
+                .select((
+                    engajar::schema::campaigns::status,
+                    engajar::schema::campaigns::last_error,
+                ))
+                .load(&mut app.db())
+                .unwrap();
+            panic!("campaign {id} never finished: {errors:?} {:?}", ledger(app));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+fn campaign_from(response: &reqwest::Response) -> i64 {
+    location(response)
+        .trim_start_matches("/engajar/campanhas/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// (phone, status, provider id, attempts) of every ledger row of a campaign's runs.
+fn ledger(app: &TestApp) -> Vec<(String, String, Option<String>, i32, Option<String>)> {
+    campaign_messages::table
+        .order(campaign_messages::id)
+        .select((
+            campaign_messages::channel_value,
+            campaign_messages::status,
+            campaign_messages::provider_id,
+            campaign_messages::attempts,
+            campaign_messages::skip_reason,
+        ))
+        .load(&mut app.db())
+        .unwrap()
+}
+
+fn status_of(app: &TestApp, phone: &str) -> String {
+    ledger(app)
+        .into_iter()
+        .rev()
+        .find(|r| r.0 == phone)
+        .map(|r| r.1)
+        .unwrap_or_else(|| panic!("no message to {phone}"))
+}
+
+async fn post_signed(app: &TestApp, path: &str, body: &[u8], signature: Option<&str>) -> u16 {
+    let mut request = new_client()
+        .post(app.url(path))
+        .header("Content-Type", "application/json")
+        .body(body.to_vec());
+    if let Some(s) = signature {
+        request = request.header("X-Hub-Signature-256", s);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+async fn whatsapp_callback(app: &TestApp, body: &[u8]) -> u16 {
+    let signature = meta_signature(APP_SECRET, body);
+    post_signed(app, "/webhooks/whatsapp", body, Some(&signature)).await
+}
+
+const JOAO: &str = "+5511987650001";
+const MARIA: &str = "+5511987650002";
+const ANA: &str = "+5511987650003";
+const PEDRO: &str = "+5511987650004";
+
+async fn a_whatsapp_template_campaign_goes_out_and_its_receipts_come_back(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let Some(app) = app_with(backend, &fake, SmsProvider::Zenvia).await else {
+        return;
+    };
+    app.login_admin().await;
+    // Modelos do WhatsApp: a template registered as Meta approved it.
+    let response = app
+        .submit(
+            "/admin/configuracoes/whatsapp/modelos",
+            "/admin/configuracoes/whatsapp/modelos",
+            &[
+                ("name", "promo_sabado"),
+                ("language", "pt_BR"),
+                ("category", "MARKETING"),
+                ("body", "Olá {{1}}! A promoção de sábado é na {{2}}."),
+                ("acao", "cadastrar"),
+            ],
+        )
+        .await;
+    let page = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert_eq!(texts(&page, "tr.template td.name"), vec!["promo_sabado"]);
+    fake.approve("promo_sabado", 2);
+    let template: i64 = engajar::schema::whatsapp_templates::table
+        .select(engajar::schema::whatsapp_templates::id)
+        .first(&mut app.db())
+        .unwrap();
+    let segment = app.add_segment("Clientes");
+    let (audience, _) = app
+        .import_bytes(
+            "publico.csv",
+            phones(&[
+                ("11987650001", "", "JOÃO DA SILVA", "Av. Santos Dumont, 500"),
+                ("11987650002", "", "MARIA", ""),
+                ("11987650003", "", "ANA DE SOUZA", "Rua das Flores, 10"),
+                ("11987650004", "", "PEDRO", "Rua B, 2"),
+            ]),
+            segment,
+            &[],
+        )
+        .await;
+    let audience = audience.to_string();
+    let template = template.to_string();
+    let fields = |params: &'static [(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("name", "Sábado no WhatsApp"),
+            ("channel", "whatsapp"),
+            ("target", "audience"),
+            ("audience_id", audience.as_str()),
+            ("template", template.as_str()),
+            ("fallback_Coringa1", "loja mais perto de você"),
+            ("schedule", "now"),
+            ("acao", "agendar"),
+        ];
+        f.extend_from_slice(params);
+        f
+    };
+    // One parameter for a template of two: refused before sending, nothing saved.
+    let response = app
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &fields(&[("param_1", "@PrimeiroNome")]),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let page = scraper::Html::parse_document(&response.text().await.unwrap());
+    let errors = texts(&page, ".field-error").join(" ");
+    assert!(
+        errors.contains("2 parâmetro(s)") && errors.contains("132000"),
+        "{errors}"
+    );
+    let saved: i64 = engajar::schema::campaigns::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(saved, 0);
+
+    // Meta's throughput limit answers the first send: it is retried and goes out.
+    fake.refuse_next(
+        400,
+        json!({"error": {"code": 130429, "message": "(#130429) Rate limit hit", "type": "OAuthException"}}),
+    );
+    let response = app
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &fields(&[("param_1", "@PrimeiroNome"), ("param_2", "@Coringa1")]),
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let id = campaign_from(&response);
+    wait_done(&app, id).await;
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    assert_eq!(fake.requests(), 5, "four messages and one throttled try");
+    let joao = fake.to("5511987650001");
+    assert_eq!(joao.len(), 1, "sent once");
+    assert_eq!(
+        joao[0].template,
+        Some(("promo_sabado".to_string(), "pt_BR".to_string()))
+    );
+    assert_eq!(joao[0].texts, vec!["João", "Av. Santos Dumont, 500"]);
+    assert_eq!(
+        fake.to("5511987650002")[0].texts,
+        vec!["Maria", "loja mais perto de você"]
+    );
+    let rows = ledger(&app);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.1 == "sent"), "{rows:?}");
+    assert_eq!(
+        rows.iter().filter(|r| r.3 == 2).count(),
+        1,
+        "the throttled one took two attempts"
+    );
+    let wamid = |phone: &str| {
+        rows.iter()
+            .find(|r| r.0 == phone)
+            .and_then(|r| r.2.clone())
+            .unwrap()
+    };
+    assert_eq!(wamid(JOAO), joao[0].id);
+    // The preview showed the body with the values filled in; the ledger keeps it so.
+    let body: String = campaign_messages::table
+        .filter(campaign_messages::channel_value.eq(JOAO))
+        .select(campaign_messages::body)
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(
+        body,
+        "Olá João! A promoção de sábado é na Av. Santos Dumont, 500."
+    );
+
+    // Receipts: read before delivered ends read; 131026 marks sem WhatsApp.
+    let (j, m, a) = (wamid(JOAO), wamid(MARIA), wamid(ANA));
+    assert_eq!(
+        whatsapp_callback(&app, &wa_statuses(&[(&j, "read", 1_800_000_100, None)])).await,
+        200
+    );
+    assert_eq!(
+        whatsapp_callback(
+            &app,
+            &wa_statuses(&[
+                (&j, "delivered", 1_800_000_050, None),
+                (&m, "failed", 1_800_000_060, Some(131026)),
+                ("wamid.DESCONHECIDO", "delivered", 1_800_000_060, None),
+            ])
+        )
+        .await,
+        200
+    );
+    assert_eq!(status_of(&app, JOAO), "read");
+    assert_eq!(status_of(&app, MARIA), "failed");
+    // Replayed: nothing changes.
+    let before = ledger(&app);
+    let verdicts_before: Vec<(String, Option<String>, Option<i64>)> = contact_channels::table
+        .order(contact_channels::id)
+        .select((
+            contact_channels::value,
+            contact_channels::whatsapp,
+            contact_channels::whatsapp_at,
+        ))
+        .load(&mut app.db())
+        .unwrap();
+    whatsapp_callback(&app, &wa_statuses(&[(&j, "read", 1_800_000_100, None)])).await;
+    whatsapp_callback(
+        &app,
+        &wa_statuses(&[(&m, "failed", 1_800_000_060, Some(131026))]),
+    )
+    .await;
+    assert_eq!(ledger(&app), before);
+    let verdicts_after: Vec<(String, Option<String>, Option<i64>)> = contact_channels::table
+        .order(contact_channels::id)
+        .select((
+            contact_channels::value,
+            contact_channels::whatsapp,
+            contact_channels::whatsapp_at,
+        ))
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(verdicts_after, verdicts_before);
+    assert!(verdicts_after.contains(&(JOAO.into(), Some("yes".into()), Some(1_800_000_100))));
+    assert!(verdicts_after.contains(&(MARIA.into(), Some("no".into()), Some(1_800_000_060))));
+    // Forged, unsigned and malformed callbacks change nothing.
+    let delivered_ana = wa_statuses(&[(&a, "delivered", 1_800_000_200, None)]);
+    let forged = meta_signature("outro-segredo", &delivered_ana);
+    assert_eq!(
+        post_signed(&app, "/webhooks/whatsapp", &delivered_ana, Some(&forged)).await,
+        403
+    );
+    assert_eq!(
+        post_signed(&app, "/webhooks/whatsapp", &delivered_ana, None).await,
+        403
+    );
+    assert_eq!(whatsapp_callback(&app, b"{\"entry\": 7").await, 400);
+    assert_eq!(status_of(&app, ANA), "sent");
+    assert_eq!(whatsapp_callback(&app, &delivered_ana).await, 200);
+    assert_eq!(status_of(&app, ANA), "delivered");
+
+    // The pages: counts, the contact's verdict, the audience's split.
+    let page = app.get_html(&format!("/engajar/campanhas/{id}")).await;
+    assert_eq!(texts(&page, "[data-count=sent]"), vec!["3"]);
+    assert_eq!(texts(&page, "[data-count=delivered]"), vec!["2"]);
+    assert_eq!(texts(&page, "[data-count=read]"), vec!["1"]);
+    assert_eq!(texts(&page, "[data-count=failed]"), vec!["1"]);
+    let contact_of = |phone: &str| -> i64 {
+        contact_channels::table
+            .filter(contact_channels::value.eq(phone))
+            .select(contact_channels::contact_id)
+            .first(&mut app.db())
+            .unwrap()
+    };
+    let page = app
+        .get_html(&format!("/contatos/{}", contact_of(JOAO)))
+        .await;
+    assert!(texts(&page, ".whatsapp-status")[0].contains("com WhatsApp"));
+    let page = app
+        .get_html(&format!("/contatos/{}", contact_of(MARIA)))
+        .await;
+    assert!(texts(&page, ".whatsapp-status")[0].contains("sem WhatsApp"));
+    let page = app.get_html(&format!("/engajar/publicos/{audience}")).await;
+    assert_eq!(texts(&page, "[data-whatsapp=yes]"), vec!["2"]);
+    assert_eq!(texts(&page, "[data-whatsapp=no]"), vec!["1"]);
+    assert_eq!(texts(&page, "[data-whatsapp=unknown]"), vec!["1"]);
+
+    // The handshake.
+    let anonymous = new_client();
+    let ok = anonymous
+        .get(app.url(&format!(
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let wrong = anonymous
+        .get(app.url(
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=errado&hub.challenge=1158201444",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+
+    // Customers writing in: "Sair" opts Pedro out (recorded once however often it
+    // comes); a question from someone unknown reaches the Fila; Ana's thanks lets Verify
+    // discard her unchanged row.
+    let sair = wa_message("5511987650004", "wamid.IN.SAIR", "Sair", 1_800_000_300);
+    assert_eq!(whatsapp_callback(&app, &sair).await, 200);
+    assert_eq!(whatsapp_callback(&app, &sair).await, 200);
+    let listed: Vec<(String, Option<String>)> = dnd_entries::table
+        .select((dnd_entries::value, dnd_entries::source))
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, PEDRO);
+    assert_eq!(listed[0].1.as_deref(), Some("whatsapp_reply: Sair"));
+    let page = app.get_html("/admin/nao-perturbe").await;
+    assert!(texts(&page, "td.origin")[0].contains("Resposta no WhatsApp"));
+    // A Brazilian wa_id without the ninth digit still finds the number.
+    let question = wa_message(
+        "558591112222",
+        "wamid.IN.Q",
+        "Quero saber mais da promoção",
+        1_800_000_310,
+    );
+    assert_eq!(whatsapp_callback(&app, &question).await, 200);
+    let thanks = wa_message("5511987650003", "wamid.IN.OBG", "Obrigada!", 1_800_000_320);
+    assert_eq!(whatsapp_callback(&app, &thanks).await, 200);
+    let recorded: Vec<(String, String)> = interactions::table
+        .order(interactions::id)
+        .select((interactions::channel_value, interactions::body))
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(
+        recorded,
+        vec![
+            (PEDRO.to_string(), "Sair".to_string()),
+            (
+                "+5585991112222".to_string(),
+                "Quero saber mais da promoção".to_string()
+            ),
+            (ANA.to_string(), "Obrigada!".to_string()),
+        ]
+    );
+    let fila = app.get("/fila").await.text().await.unwrap();
+    assert!(fila.contains("Quero saber mais da promoção"));
+    let (_, html) = app
+        .import_bytes(
+            "de-novo.csv",
+            phones(&[("11987650003", "", "ANA DE SOUZA", "Rua das Flores, 10")]),
+            segment,
+            &["verify"],
+        )
+        .await;
+    assert_eq!(texts(&html, "#count-verify"), vec!["1"]);
+
+    // The command line: counts with delivered and read; a draft that leaves out phones
+    // without WhatsApp, previewed.
+    let (code, out) = cli(&app, &["campaign", "show", &id.to_string(), "--json"]);
+    assert_eq!(code, 0);
+    let shown = json_of(&out);
+    assert_eq!(shown["runs"][0]["counts"]["delivered"], 2);
+    assert_eq!(shown["runs"][0]["counts"]["read"], 1);
+    let (code, out) = cli(
+        &app,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "Sábado de novo",
+            "--channel",
+            "whatsapp",
+            "--audience",
+            &audience,
+            "--template",
+            "promo_sabado",
+            "--param",
+            "1=@PrimeiroNome",
+            "--param",
+            "2=@Coringa1",
+            "--fallback",
+            "Coringa1=loja",
+            "--exclude-no-whatsapp",
+            "--draft",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let draft = json_of(&out)["id"].as_i64().unwrap().to_string();
+    let (_, out) = cli(&app, &["campaign", "preview", &draft, "--json"]);
+    let preview = json_of(&out);
+    assert_eq!(preview["known_without_whatsapp"], 1);
+    assert_eq!(preview["skipped"]["no_whatsapp"], 1);
+    assert_eq!(preview["skipped"]["dnd"], 1);
+    assert_eq!(preview["recipients"], 2);
+    assert_eq!(
+        preview["sample"][0]["body"],
+        "Olá João! A promoção de sábado é na Av. Santos Dumont, 500."
+    );
+    // A wrong count from the command line is refused the same way.
+    let (code, out) = cli(
+        &app,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "x",
+            "--channel",
+            "whatsapp",
+            "--audience",
+            &audience,
+            "--template",
+            "promo_sabado",
+            "--param",
+            "1=@PrimeiroNome",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 3);
+    assert_eq!(json_of(&out)["errors"][0]["code"], "param_count");
+}
+
+async fn templates_sync_from_the_cloud_api_and_the_settings_keep_secrets(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let Some(app) = app_with(backend, &fake, SmsProvider::Zenvia).await else {
+        return;
+    };
+    app.login_admin().await;
+    let response = app
+        .submit(
+            "/admin/configuracoes/whatsapp/modelos",
+            "/admin/configuracoes/whatsapp/modelos",
+            &[("acao", "sincronizar")],
+        )
+        .await;
+    let page = scraper::Html::parse_document(&response.text().await.unwrap());
+    // Two pages; only approved ones, their BODY component as the text.
+    assert_eq!(
+        texts(&page, "tr.template td.name"),
+        vec!["boas_vindas", "lembrete_pagamento"]
+    );
+    assert!(texts(&page, ".alert-ok")[0].contains("2 modelo(s)"));
+    let (code, out) = cli(&app, &["whatsapp", "template", "list", "--json"]);
+    assert_eq!(code, 0);
+    let first = json_of(out.lines().next().unwrap());
+    assert_eq!(first["body"], "Olá {{1}}! Sua loja: {{2}}.");
+    assert_eq!(first["parameters"], 2);
+    // The command line adds one; a bad body is refused with exit 3.
+    let (code, out) = cli(
+        &app,
+        &[
+            "whatsapp",
+            "template",
+            "add",
+            "--name",
+            "aviso",
+            "--language",
+            "pt_BR",
+            "--body",
+            "Olá {{1}}, seu pedido {{2}} chegou.",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json_of(&out)["parameters"], 2);
+    let (code, _) = cli(
+        &app,
+        &[
+            "whatsapp",
+            "template",
+            "add",
+            "--name",
+            "aviso2",
+            "--body",
+            "Olá {{2}}",
+        ],
+    );
+    assert_eq!(code, 3);
+    let (code, out) = cli(&app, &["whatsapp", "template", "sync", "--json"]);
+    // The command line reads the environment's settings; the test's app has them in
+    // its own configuration only, so there is nothing to reach.
+    assert_eq!(code, 1, "{out}");
+
+    // Settings: saved, tested, secrets never shown back.
+    let page = app.get("/admin/configuracoes/canais/whatsapp").await;
+    let html = page.text().await.unwrap();
+    assert!(!html.contains(WA_TOKEN) && !html.contains(APP_SECRET) && !html.contains(VERIFY_TOKEN));
+    let base = fake.whatsapp_base();
+    let response = app
+        .submit(
+            "/admin/configuracoes/canais/whatsapp",
+            "/admin/configuracoes/canais/whatsapp",
+            &[
+                ("base_url", base.as_str()),
+                ("phone_number_id", PHONE_NUMBER_ID),
+                ("waba_id", WABA_ID),
+                ("token", ""),
+                ("app_secret", ""),
+                ("verify_token", ""),
+                ("per_second", "40"),
+                ("acao", "testar"),
+            ],
+        )
+        .await;
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("+55 11 94000-1000"),
+        "the test reached the API"
+    );
+    let response = app
+        .submit(
+            "/admin/configuracoes/canais/whatsapp",
+            "/admin/configuracoes/canais/whatsapp",
+            &[
+                ("base_url", base.as_str()),
+                ("phone_number_id", PHONE_NUMBER_ID),
+                ("waba_id", WABA_ID),
+                ("token", ""),
+                ("app_secret", "novo-segredo"),
+                ("verify_token", ""),
+                ("per_second", "40"),
+                ("acao", "salvar"),
+            ],
+        )
+        .await;
+    let html = response.text().await.unwrap();
+    assert!(html.contains("salvas") && !html.contains("novo-segredo"));
+    let saved = {
+        let mut conn = app.db();
+        WhatsAppSettings::load(&mut conn, &WhatsAppSettings::default()).unwrap()
+    };
+    assert_eq!(saved.token, WA_TOKEN, "a blank token keeps the saved one");
+    assert_eq!(saved.app_secret, "novo-segredo");
+    assert_eq!(saved.per_second, 40);
+    // Callbacks are now checked with the new secret.
+    let body = wa_statuses(&[("wamid.X", "delivered", 1, None)]);
+    assert_eq!(whatsapp_callback(&app, &body).await, 403);
+    let signed = meta_signature("novo-segredo", &body);
+    assert_eq!(
+        post_signed(&app, "/webhooks/whatsapp", &body, Some(&signed)).await,
+        200
+    );
+    let audit = app.get("/admin/auditoria").await.text().await.unwrap();
+    assert!(!audit.contains("novo-segredo") && !audit.contains(WA_TOKEN));
+}
+
+crate::for_both_backends!(
+    a_whatsapp_template_campaign_goes_out_and_its_receipts_come_back,
+    templates_sync_from_the_cloud_api_and_the_settings_keep_secrets,
+);
