@@ -78,6 +78,7 @@ impl FakeProviders {
                     "/2010-04-01/Accounts/{sid}/Messages.json",
                     web::post().to(twilio_send),
                 )
+                .route("/2010-04-01/Accounts/{file}", web::get().to(twilio_account))
         })
         .workers(2)
         .bind("127.0.0.1:0")
@@ -423,6 +424,21 @@ async fn twilio_send(
         extra: get("StatusCallback").unwrap_or_default(),
     });
     HttpResponse::Created().json(json!({"sid": id, "status": "queued", "to": to}))
+}
+
+async fn twilio_account(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
+    );
+    if path.as_str() != format!("{TWILIO_SID}.json")
+        || req.headers().get("Authorization").and_then(|h| h.to_str().ok())
+            != Some(expected.as_str())
+    {
+        return HttpResponse::Unauthorized()
+            .json(json!({"code": 20003, "message": "Authenticate", "status": 401}));
+    }
+    HttpResponse::Ok().json(json!({"sid": TWILIO_SID, "status": "active"}))
 }
 
 /// `X-Hub-Signature-256` as Meta computes it.

@@ -668,7 +668,363 @@ async fn templates_sync_from_the_cloud_api_and_the_settings_keep_secrets(backend
     assert!(!audit.contains("novo-segredo") && !audit.contains(WA_TOKEN));
 }
 
+const LONG_UCS2: &str = "Olá, João! Sua fatura de março já está disponível no aplicativo; pague até sexta-feira e evite juros.";
+const FALLBACK: &str = "Temos novidades para você na Loja Centro!";
+
+async fn zenvia_callback(app: &TestApp, secret: Option<&str>, body: serde_json::Value) -> u16 {
+    let mut request = new_client()
+        .post(app.url("/webhooks/zenvia"))
+        .header("Content-Type", "application/json")
+        .body(body.to_string());
+    if let Some(s) = secret {
+        request = request.header("X-Engajar-Webhook-Secret", s);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+async fn twilio_callback(app: &TestApp, params: &[(&str, &str)], token: &str) -> u16 {
+    let signature = twilio_signature(token, "http://engajar.test/webhooks/twilio", params);
+    new_client()
+        .post(app.url("/webhooks/twilio"))
+        .header("X-Twilio-Signature", signature)
+        .form(params)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn sms_draft(app: &TestApp, audience: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "campaign",
+        "create",
+        "--name",
+        "Fatura",
+        "--channel",
+        "sms",
+        "--audience",
+        audience,
+        "--per-row-message",
+        "--body",
+        FALLBACK,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out) = cli(app, &args);
+    assert_eq!(code, 0, "{out}");
+    json_of(&out)["id"].as_i64().unwrap().to_string()
+}
+
+async fn sms_campaigns_count_their_parts_and_speak_zenvia_and_twilio(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let Some(app) = app_with(backend, &fake, SmsProvider::Zenvia).await else {
+        return;
+    };
+    app.login_admin().await;
+    let segment = app.add_segment("Clientes");
+    let (audience, _) = app
+        .import_bytes(
+            "publico.csv",
+            phones(&[
+                ("11987650001", LONG_UCS2, "JOÃO DA SILVA", ""),
+                ("11987650002", "", "MARIA", ""),
+                (
+                    "11987650003",
+                    "Cupom {VERAO} vale 10€ hoje na Loja Centro",
+                    "ANA",
+                    "",
+                ),
+                ("11987650004", "Seu pedido saiu para entrega.", "PEDRO", ""),
+            ]),
+            segment,
+            &[],
+        )
+        .await;
+    let audience = audience.to_string();
+    // Each row's MENSAGEM, the fallback for the row without one: the cost before sending.
+    let plain = sms_draft(&app, &audience, &["--draft"]);
+    let (_, out) = cli(&app, &["campaign", "preview", &plain, "--json"]);
+    let preview = json_of(&out);
+    assert_eq!(
+        preview["sms"],
+        json!({"encoding": "UCS-2", "parts_total": 5, "parts_max": 2})
+    );
+    assert_eq!(preview["sample"][0]["body"], LONG_UCS2);
+    assert_eq!(preview["sample"][0]["encoding"], "UCS-2");
+    assert_eq!(preview["sample"][0]["parts"], 2);
+    assert_eq!(preview["sample"][1]["body"], FALLBACK);
+    assert_eq!(preview["sample"][2]["encoding"], "GSM-7");
+    let stripped = sms_draft(&app, &audience, &["--draft", "--strip-accents"]);
+    let (_, out) = cli(&app, &["campaign", "preview", &stripped, "--json"]);
+    let preview = json_of(&out);
+    assert_eq!(
+        preview["sms"],
+        json!({"encoding": "GSM-7", "parts_total": 4, "parts_max": 1})
+    );
+    assert_eq!(
+        preview["sample"][0]["body"],
+        "Ola, Joao! Sua fatura de marco ja esta disponivel no aplicativo; pague até sexta-feira e evite juros."
+    );
+    // The page shows the same.
+    let page = app
+        .get_html(&format!("/engajar/campanhas/{plain}/previa"))
+        .await;
+    assert_eq!(texts(&page, "#sms-parts-total"), vec!["5"]);
+    assert_eq!(texts(&page, "#sms-encoding"), vec!["UCS-2"]);
+
+    // Sent through Zenvia.
+    let sent = sms_draft(&app, &audience, &[]);
+    let sent: i64 = sent.parse().unwrap();
+    wait_done(&app, sent).await;
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    let joao = fake.to("5511987650001");
+    assert_eq!(joao.len(), 1);
+    assert_eq!(joao[0].provider, "zenvia");
+    assert_eq!(joao[0].texts, vec![LONG_UCS2]);
+    assert_eq!(fake.to("5511987650002")[0].texts, vec![FALLBACK]);
+    let id_of = |phone: &str| {
+        ledger(&app)
+            .into_iter()
+            .find(|r| r.0 == phone)
+            .and_then(|r| r.2)
+            .unwrap()
+    };
+    let (j, m) = (id_of(JOAO), id_of(MARIA));
+    assert_eq!(j, joao[0].id);
+    let delivered = json!({"id": "ev-1", "type": "MESSAGE_STATUS", "messageId": j,
+        "messageStatus": {"timestamp": "2026-11-28T10:00:00Z", "code": "DELIVERED", "description": "Delivered"}});
+    assert_eq!(zenvia_callback(&app, None, delivered.clone()).await, 403);
+    assert_eq!(
+        zenvia_callback(&app, Some("segredo-errado"), delivered.clone()).await,
+        403
+    );
+    assert_eq!(status_of(&app, JOAO), "sent");
+    assert_eq!(
+        zenvia_callback(&app, Some(ZENVIA_SECRET), delivered.clone()).await,
+        200
+    );
+    assert_eq!(status_of(&app, JOAO), "delivered");
+    let failed = json!({"id": "ev-2", "type": "MESSAGE_STATUS", "messageId": m,
+        "messageStatus": {"code": "NOT_DELIVERED", "description": "Not delivered",
+                          "causes": [{"reason": "Número inexistente", "details": "carrier"}]}});
+    assert_eq!(zenvia_callback(&app, Some(ZENVIA_SECRET), failed).await, 200);
+    let before = ledger(&app);
+    assert_eq!(
+        zenvia_callback(&app, Some(ZENVIA_SECRET), delivered).await,
+        200
+    );
+    assert_eq!(ledger(&app), before, "a replay changes nothing");
+    let error: Option<String> = campaign_messages::table
+        .filter(campaign_messages::provider_id.eq(&m))
+        .select(campaign_messages::error)
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(error.as_deref(), Some("NOT_DELIVERED Número inexistente"));
+    assert_eq!(
+        zenvia_callback(&app, Some(ZENVIA_SECRET), json!({"type": "OUTRO"})).await,
+        400
+    );
+    let parar = json!({"id": "ev-3", "type": "MESSAGE", "message": {"id": "zin-1",
+        "from": "5511987650004", "to": ZENVIA_FROM, "direction": "IN", "channel": "sms",
+        "contents": [{"type": "text", "text": "PARAR"}]}});
+    assert_eq!(zenvia_callback(&app, Some(ZENVIA_SECRET), parar).await, 200);
+    let listed: Vec<(String, Option<String>)> = dnd_entries::table
+        .select((dnd_entries::value, dnd_entries::source))
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(
+        listed,
+        vec![(PEDRO.to_string(), Some("sms_reply: PARAR".to_string()))]
+    );
+
+    // Switched to Twilio on the settings page.
+    let html = app
+        .get("/admin/configuracoes/canais/sms")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(ZENVIA_TOKEN) && !html.contains(ZENVIA_SECRET));
+    let base = fake.address.clone();
+    let twilio = |acao: &'static str| {
+        vec![
+            ("provider", "twilio"),
+            ("base_url", base.as_str()),
+            ("from", TWILIO_FROM),
+            ("twilio_account_sid", TWILIO_SID),
+            ("twilio_auth_token", TWILIO_TOKEN),
+            ("per_second", "30"),
+            ("acao", acao),
+        ]
+    };
+    let html = app
+        .submit(
+            "/admin/configuracoes/canais/sms",
+            "/admin/configuracoes/canais/sms",
+            &twilio("testar"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("as credenciais estão corretas"), "{html}");
+    let html = app
+        .submit(
+            "/admin/configuracoes/canais/sms",
+            "/admin/configuracoes/canais/sms",
+            &twilio("salvar"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("salvas") && !html.contains(TWILIO_TOKEN));
+    // A campaign from the composer, accents removed; Pedro said PARAR and gets nothing.
+    let response = app
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &[
+                ("name", "Verão"),
+                ("channel", "sms"),
+                ("target", "audience"),
+                ("audience_id", audience.as_str()),
+                (
+                    "body",
+                    "Oi @PrimeiroNome, a promoção de verão começou na Loja Centro!",
+                ),
+                ("strip_accents", "on"),
+                ("schedule", "now"),
+                ("acao", "agendar"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let verao = campaign_from(&response);
+    wait_done(&app, verao).await;
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    let by_twilio: Vec<Accepted> = fake
+        .accepted()
+        .into_iter()
+        .filter(|a| a.provider == "twilio")
+        .collect();
+    assert_eq!(by_twilio.len(), 3);
+    let to_joao = by_twilio.iter().find(|a| a.to == "5511987650001").unwrap();
+    assert_eq!(
+        to_joao.texts,
+        vec!["Oi Joao, a promocao de verao comecou na Loja Centro!"]
+    );
+    assert_eq!(to_joao.extra, "http://engajar.test/webhooks/twilio");
+    assert!(!by_twilio.iter().any(|a| a.to == "5511987650004"));
+    assert_eq!(status_of(&app, PEDRO), "skipped");
+    let sid = to_joao.id.clone();
+    let receipt = [
+        ("AccountSid", TWILIO_SID),
+        ("MessageSid", sid.as_str()),
+        ("MessageStatus", "delivered"),
+        ("To", "+5511987650001"),
+    ];
+    assert_eq!(twilio_callback(&app, &receipt, "outro-token").await, 403);
+    assert_eq!(status_of(&app, JOAO), "sent");
+    assert_eq!(twilio_callback(&app, &receipt, TWILIO_TOKEN).await, 200);
+    assert_eq!(status_of(&app, JOAO), "delivered");
+    let sair = [
+        ("AccountSid", TWILIO_SID),
+        ("MessageSid", "SMin0001"),
+        ("SmsStatus", "received"),
+        ("From", "+5511987650003"),
+        ("To", TWILIO_FROM),
+        ("Body", "Sair"),
+    ];
+    assert_eq!(twilio_callback(&app, &sair, TWILIO_TOKEN).await, 200);
+    assert_eq!(twilio_callback(&app, &sair, TWILIO_TOKEN).await, 200);
+    let listed: i64 = dnd_entries::table
+        .filter(dnd_entries::value.eq(ANA))
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(listed, 1);
+    let recorded: i64 = interactions::table
+        .filter(interactions::channel_value.eq(ANA))
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(recorded, 1, "a retried reply is one interaction");
+}
+
+async fn a_stop_word_mid_run_spares_the_phone_at_the_next_batch(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    // One message a second: the run lasts long enough for a reply to arrive mid-way.
+    let Some(app) = app_with_rate(backend, &fake, SmsProvider::Zenvia, 1).await else {
+        return;
+    };
+    app.login_admin().await;
+    fake.approve("aviso", 1);
+    let (code, out) = cli(
+        &app,
+        &[
+            "whatsapp",
+            "template",
+            "add",
+            "--name",
+            "aviso",
+            "--body",
+            "Olá {{1}}, temos novidades.",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let segment = app.add_segment("Clientes");
+    let (audience, _) = app
+        .import_bytes(
+            "publico.csv",
+            phones(&[
+                ("11987650001", "", "JOÃO", ""),
+                ("11987650002", "", "MARIA", ""),
+                ("11987650003", "", "ANA", ""),
+                ("11987650004", "", "PEDRO", ""),
+            ]),
+            segment,
+            &[],
+        )
+        .await;
+    let (code, out) = cli(
+        &app,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "Devagar",
+            "--channel",
+            "whatsapp",
+            "--audience",
+            &audience.to_string(),
+            "--template",
+            "aviso",
+            "--param",
+            "1=@PrimeiroNome",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let id = json_of(&out)["id"].as_i64().unwrap();
+    let started = Instant::now();
+    while fake.accepted().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sair = wa_message("5511987650004", "wamid.IN.1", "SAIR", 1_800_000_000);
+    assert_eq!(whatsapp_callback(&app, &sair).await, 200);
+    wait_done(&app, id).await;
+    assert!(fake.to("5511987650004").is_empty(), "opted out mid-run");
+    assert_eq!(fake.accepted().len(), 3);
+    let pedro = ledger(&app).into_iter().find(|r| r.0 == PEDRO).unwrap();
+    assert_eq!((pedro.1.as_str(), pedro.4.as_deref()), ("skipped", Some("dnd")));
+}
+
 crate::for_both_backends!(
+    sms_campaigns_count_their_parts_and_speak_zenvia_and_twilio,
+    a_stop_word_mid_run_spares_the_phone_at_the_next_batch,
     a_whatsapp_template_campaign_goes_out_and_its_receipts_come_back,
     templates_sync_from_the_cloud_api_and_the_settings_keep_secrets,
 );
