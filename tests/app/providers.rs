@@ -432,7 +432,10 @@ async fn twilio_account(req: HttpRequest, path: web::Path<String>) -> HttpRespon
         base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
     );
     if path.as_str() != format!("{TWILIO_SID}.json")
-        || req.headers().get("Authorization").and_then(|h| h.to_str().ok())
+        || req
+            .headers()
+            .get("Authorization")
+            .and_then(|h| h.to_str().ok())
             != Some(expected.as_str())
     {
         return HttpResponse::Unauthorized()

@@ -808,7 +808,10 @@ async fn sms_campaigns_count_their_parts_and_speak_zenvia_and_twilio(backend: Ba
     let failed = json!({"id": "ev-2", "type": "MESSAGE_STATUS", "messageId": m,
         "messageStatus": {"code": "NOT_DELIVERED", "description": "Not delivered",
                           "causes": [{"reason": "Número inexistente", "details": "carrier"}]}});
-    assert_eq!(zenvia_callback(&app, Some(ZENVIA_SECRET), failed).await, 200);
+    assert_eq!(
+        zenvia_callback(&app, Some(ZENVIA_SECRET), failed).await,
+        200
+    );
     let before = ledger(&app);
     assert_eq!(
         zenvia_callback(&app, Some(ZENVIA_SECRET), delivered).await,
@@ -1019,7 +1022,10 @@ async fn a_stop_word_mid_run_spares_the_phone_at_the_next_batch(backend: Backend
     assert!(fake.to("5511987650004").is_empty(), "opted out mid-run");
     assert_eq!(fake.accepted().len(), 3);
     let pedro = ledger(&app).into_iter().find(|r| r.0 == PEDRO).unwrap();
-    assert_eq!((pedro.1.as_str(), pedro.4.as_deref()), ("skipped", Some("dnd")));
+    assert_eq!(
+        (pedro.1.as_str(), pedro.4.as_deref()),
+        ("skipped", Some("dnd"))
+    );
 }
 
 crate::for_both_backends!(
