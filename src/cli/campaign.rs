@@ -18,7 +18,7 @@ use crate::time;
 pub enum CampaignCommand {
     /// Create a campaign. Without --at or --draft its run starts now (a running server's
     /// dispatcher sends it). Refused fields exit 3 with {"errors":[{"field","code","message"}]}.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// What a run started now would send: {"recipients","skipped","empty","sample"}.
     Preview {
         id: i64,
@@ -98,7 +98,7 @@ pub fn run(url: &DatabaseUrl, command: CampaignCommand) -> anyhow::Result<ExitCo
         ip: None,
     };
     match command {
-        CampaignCommand::Create(args) => create(&mut conn, args, &cli),
+        CampaignCommand::Create(args) => create(&mut conn, *args, &cli),
         CampaignCommand::Preview { id, json } => {
             let campaign = find(&mut conn, id)?;
             let p = preview::preview(&mut conn, &campaign)?;

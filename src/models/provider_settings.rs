@@ -342,7 +342,7 @@ impl StopWords {
             .trim()
             .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
         let key = crate::domain::text::search_key(cleaned);
-        !key.is_empty() && self.0.iter().any(|w| *w == key)
+        !key.is_empty() && self.0.contains(&key)
     }
 }
 

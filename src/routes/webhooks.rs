@@ -110,7 +110,7 @@ fn whatsapp_signed(secret: &str, signature: Option<&str>, body: &[u8]) -> bool {
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())

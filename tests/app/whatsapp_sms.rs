@@ -136,8 +136,11 @@ fn campaign_from(response: &reqwest::Response) -> i64 {
         .unwrap()
 }
 
-/// (phone, status, provider id, attempts) of every ledger row of a campaign's runs.
-fn ledger(app: &TestApp) -> Vec<(String, String, Option<String>, i32, Option<String>)> {
+/// One ledger row: (phone, status, provider id, attempts, skip reason).
+type Row = (String, String, Option<String>, i32, Option<String>);
+
+/// Every ledger row, in order.
+fn ledger(app: &TestApp) -> Vec<Row> {
     campaign_messages::table
         .order(campaign_messages::id)
         .select((
@@ -1028,7 +1031,60 @@ async fn a_stop_word_mid_run_spares_the_phone_at_the_next_batch(backend: Backend
     );
 }
 
+/// Hostile callbacks: control characters, bytes that are not UTF-8, bodies too large.
+/// Each gets a clear status and nothing is stored but what is valid.
+async fn hostile_callbacks_never_break_anything(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let Some(app) = app_with(backend, &fake, SmsProvider::Twilio).await else {
+        return;
+    };
+    // A NUL and an ESC in a customer's text: kept out, the rest recorded.
+    let body = wa_message(
+        "5511987650001",
+        "wamid.IN.NUL",
+        "oi\u{0}\u{1b}[2J tudo bem?",
+        1,
+    );
+    assert_eq!(whatsapp_callback(&app, &body).await, 200);
+    let stored: Vec<String> = interactions::table
+        .select(interactions::body)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(stored, vec!["oi[2J tudo bem?"]);
+    // Not UTF-8, signed: malformed.
+    let bytes = b"{\"entry\": \"\xff\xfe\"}".to_vec();
+    assert_eq!(whatsapp_callback(&app, &bytes).await, 400);
+    let response = new_client()
+        .post(app.url("/webhooks/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", "x")
+        .body(b"Body=%FF%FE&From=%2B5511987650001".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(response.status().as_u16(), 400 | 403));
+    // Larger than any real callback: refused before it is read whole.
+    let huge = vec![b'a'; 2 * 1024 * 1024];
+    let status = new_client()
+        .post(app.url("/webhooks/whatsapp"))
+        .header("X-Hub-Signature-256", meta_signature(APP_SECRET, &huge))
+        .body(huge)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(413);
+    assert_eq!(status, 413);
+    // A Twilio status with no message id and a signed empty form: malformed.
+    assert_eq!(twilio_callback(&app, &[], TWILIO_TOKEN).await, 400);
+    let count: i64 = interactions::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
 crate::for_both_backends!(
+    hostile_callbacks_never_break_anything,
     sms_campaigns_count_their_parts_and_speak_zenvia_and_twilio,
     a_stop_word_mid_run_spares_the_phone_at_the_next_batch,
     a_whatsapp_template_campaign_goes_out_and_its_receipts_come_back,
