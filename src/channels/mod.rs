@@ -35,6 +35,20 @@ pub struct SendError {
 const THROTTLE_CODES: [&str; 5] = ["130429", "131056", "4", "80007", "429"];
 
 impl SendError {
+    /// An HTTP provider that could not be reached or did not answer in time: temporary.
+    pub fn transport(e: &reqwest::Error) -> SendError {
+        SendError {
+            temporary: true,
+            code: if e.is_timeout() {
+                "timeout"
+            } else {
+                "connection"
+            }
+            .into(),
+            message: e.to_string(),
+        }
+    }
+
     /// The provider asked us to slow down.
     pub fn is_throttle(&self) -> bool {
         self.temporary && THROTTLE_CODES.contains(&self.code.as_str())

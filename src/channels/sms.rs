@@ -17,19 +17,6 @@ pub struct SmsChannel {
     status_callback: String,
 }
 
-fn transport_error(e: &reqwest::Error) -> SendError {
-    SendError {
-        temporary: true,
-        code: if e.is_timeout() {
-            "timeout"
-        } else {
-            "connection"
-        }
-        .into(),
-        message: e.to_string(),
-    }
-}
-
 /// A refusal: 429 and 5xx are worth another try, other 4xx are not. The provider's own
 /// code and message when the body has them (Twilio `code`/`message`; Zenvia
 /// `code`/`message`).
@@ -132,9 +119,12 @@ impl SmsChannel {
                 });
             }
         };
-        let response = request.send().await.map_err(|e| transport_error(&e))?;
+        let response = request.send().await.map_err(|e| SendError::transport(&e))?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| transport_error(&e))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| SendError::transport(&e))?;
         if !status.is_success() {
             return Err(http_error(status, &body));
         }
@@ -172,7 +162,7 @@ impl SmsChannel {
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(&e).describe())?;
+            .map_err(|e| SendError::transport(&e).describe())?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

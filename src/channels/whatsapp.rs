@@ -87,19 +87,6 @@ fn api_error(status: reqwest::StatusCode, body: &str) -> SendError {
     }
 }
 
-fn transport_error(e: &reqwest::Error) -> SendError {
-    SendError {
-        temporary: true,
-        code: if e.is_timeout() {
-            "timeout"
-        } else {
-            "connection"
-        }
-        .into(),
-        message: e.to_string(),
-    }
-}
-
 impl WhatsAppChannel {
     pub fn new(settings: &WhatsAppSettings) -> Result<WhatsAppChannel, String> {
         if !settings.is_configured() {
@@ -145,9 +132,12 @@ impl WhatsAppChannel {
             .json(&Self::payload(message))
             .send()
             .await
-            .map_err(|e| transport_error(&e))?;
+            .map_err(|e| SendError::transport(&e))?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| transport_error(&e))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| SendError::transport(&e))?;
         if !status.is_success() {
             return Err(api_error(status, &body));
         }
@@ -171,21 +161,28 @@ impl WhatsAppChannel {
             })
     }
 
-    /// Testar: reads the phone number's record (`GET {base}/{PHONE_NUMBER_ID}`).
-    pub async fn test(&self) -> Result<String, String> {
+    /// A Graph API GET with the token: the JSON answer, or the error as people read it.
+    async fn get_json(&self, url: &str) -> Result<Value, String> {
         let response = self
             .client
-            .get(self.url(&self.settings.phone_number_id))
+            .get(url)
             .bearer_auth(&self.settings.token)
             .send()
             .await
-            .map_err(|e| transport_error(&e).describe())?;
+            .map_err(|e| SendError::transport(&e).describe())?;
         let status = response.status();
         let body = response.text().await.map_err(|e| e.to_string())?;
         if !status.is_success() {
             return Err(api_error(status, &body).describe());
         }
-        let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        serde_json::from_str(&body).map_err(|e| e.to_string())
+    }
+
+    /// Testar: reads the phone number's record (`GET {base}/{PHONE_NUMBER_ID}`).
+    pub async fn test(&self) -> Result<String, String> {
+        let parsed = self
+            .get_json(&self.url(&self.settings.phone_number_id))
+            .await?;
         Ok(parsed
             .get("display_phone_number")
             .and_then(Value::as_str)
@@ -214,19 +211,7 @@ impl WhatsAppChannel {
             if pages > 100 {
                 break;
             }
-            let response = self
-                .client
-                .get(&next)
-                .bearer_auth(&self.settings.token)
-                .send()
-                .await
-                .map_err(|e| transport_error(&e).describe())?;
-            let status = response.status();
-            let body = response.text().await.map_err(|e| e.to_string())?;
-            if !status.is_success() {
-                return Err(api_error(status, &body).describe());
-            }
-            let parsed: Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+            let parsed = self.get_json(&next).await?;
             for t in parsed
                 .get("data")
                 .and_then(Value::as_array)

@@ -48,14 +48,16 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|h| h.to_str().ok())
 }
 
-async fn whatsapp_settings(state: &AppState) -> Result<WhatsAppSettings, AppError> {
+/// The WhatsApp settings in force (the saved ones, or the environment's).
+pub async fn whatsapp_settings(state: &AppState) -> Result<WhatsAppSettings, AppError> {
     let initial = state.config.whatsapp.clone();
     state
         .db(move |conn| Ok(WhatsAppSettings::load(conn, &initial)?))
         .await
 }
 
-async fn sms_settings(state: &AppState) -> Result<SmsSettings, AppError> {
+/// The SMS settings in force (the saved ones, or the environment's).
+pub async fn sms_settings(state: &AppState) -> Result<SmsSettings, AppError> {
     let initial = state.config.sms.clone();
     state
         .db(move |conn| Ok(SmsSettings::load(conn, &initial)?))

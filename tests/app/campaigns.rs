@@ -360,7 +360,7 @@ async fn a_composed_campaign_is_sent_once_per_address_as_a_person_would_write_it
     assert_eq!(r.status(), 404);
 }
 
-async fn wait_until(app: &TestApp, id: i64, done: impl Fn(&str) -> bool) -> String {
+pub async fn wait_until(app: &TestApp, id: i64, done: impl Fn(&str) -> bool) -> String {
     let started = Instant::now();
     loop {
         let html = app
@@ -795,7 +795,7 @@ async fn a_test_send_goes_to_the_typed_address_and_is_not_a_campaign_send(backen
     app.wait_for_audit("campaign_export", 1).await;
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
+pub fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"))
         .arg("--database-url")
         .arg(&app.database_url)
@@ -809,7 +809,7 @@ fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
     )
 }
 
-fn json(text: &str) -> serde_json::Value {
+pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:?}"))
 }
 

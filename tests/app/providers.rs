@@ -373,25 +373,31 @@ async fn zenvia_subscriptions(req: HttpRequest) -> HttpResponse {
     HttpResponse::Ok().json(json!([]))
 }
 
+/// HTTP basic auth with the Account SID and the Auth Token.
+fn twilio_authorized(req: &HttpRequest) -> bool {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
+    );
+    req.headers()
+        .get("Authorization")
+        .and_then(|h| h.to_str().ok())
+        == Some(expected.as_str())
+}
+
+fn twilio_unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .json(json!({"code": 20003, "message": "Authenticate", "status": 401}))
+}
+
 async fn twilio_send(
     req: HttpRequest,
     state: Shared,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
-    );
-    if path.as_str() != TWILIO_SID
-        || req
-            .headers()
-            .get("Authorization")
-            .and_then(|h| h.to_str().ok())
-            != Some(expected.as_str())
-    {
-        return HttpResponse::Unauthorized()
-            .json(json!({"code": 20003, "message": "Authenticate", "status": 401}));
+    if path.as_str() != TWILIO_SID || !twilio_authorized(&req) {
+        return twilio_unauthorized();
     }
     if !req
         .headers()
@@ -427,19 +433,8 @@ async fn twilio_send(
 }
 
 async fn twilio_account(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
-    );
-    if path.as_str() != format!("{TWILIO_SID}.json")
-        || req
-            .headers()
-            .get("Authorization")
-            .and_then(|h| h.to_str().ok())
-            != Some(expected.as_str())
-    {
-        return HttpResponse::Unauthorized()
-            .json(json!({"code": 20003, "message": "Authenticate", "status": 401}));
+    if path.as_str() != format!("{TWILIO_SID}.json") || !twilio_authorized(&req) {
+        return twilio_unauthorized();
     }
     HttpResponse::Ok().json(json!({"sid": TWILIO_SID, "status": "active"}))
 }

@@ -82,48 +82,10 @@ fn phones(rows: &[(&str, &str, &str, &str)]) -> Vec<u8> {
     layout_csv(&rows)
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_engajar"))
-        .arg("--database-url")
-        .arg(&app.database_url)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-    )
-}
-
-fn json_of(text: &str) -> serde_json::Value {
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:?}"))
-}
+use crate::campaigns::{cli, json as json_of};
 
 async fn wait_done(app: &TestApp, id: i64) {
-    let started = Instant::now();
-    loop {
-        let html = app
-            .get(&format!("/engajar/campanhas/{id}"))
-            .await
-            .text()
-            .await
-            .unwrap();
-        if html.contains("Concluída") {
-            return;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let errors: Vec<(String, Option<String>)> = engajar::schema::campaigns::table
-                .select((
-                    engajar::schema::campaigns::status,
-                    engajar::schema::campaigns::last_error,
-                ))
-                .load(&mut app.db())
-                .unwrap();
-            panic!("campaign {id} never finished: {errors:?} {:?}", ledger(app));
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    crate::campaigns::wait_until(app, id, |page| page.contains("Concluída")).await;
 }
 
 fn campaign_from(response: &reqwest::Response) -> i64 {

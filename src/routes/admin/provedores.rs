@@ -12,6 +12,7 @@ use crate::models::provider_settings::{
     PER_SECOND_RANGE, SmsProvider, SmsSettings, WhatsAppSettings,
 };
 use crate::models::whatsapp_template::{self, STATUS_MANUAL, TemplateInput, WhatsAppTemplate};
+use crate::routes::webhooks::{sms_settings, whatsapp_settings};
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip};
@@ -54,6 +55,26 @@ fn per_second(text: &str, errors: &mut Errors) -> i64 {
     }
 }
 
+/// Saves a section of settings and audits it (without its secrets) in one transaction.
+async fn save_audited(
+    state: &AppState,
+    req: &HttpRequest,
+    by: i64,
+    detail: String,
+    save: impl FnOnce(&mut crate::db::DbConnection, i64) -> diesel::QueryResult<()> + Send + 'static,
+) -> Result<(), AppError> {
+    let ip = client_ip(req);
+    state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                save(conn, crate::time::now())?;
+                audit(conn, Some(by), "channel_settings", &detail, ip.as_deref())
+            })?;
+            Ok(())
+        })
+        .await
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/whatsapp.html")]
 pub struct WhatsAppPage {
@@ -93,13 +114,6 @@ pub struct WhatsAppForm {
     acao: String,
 }
 
-async fn saved_whatsapp(state: &AppState) -> Result<WhatsAppSettings, AppError> {
-    let initial = state.config.whatsapp.clone();
-    state
-        .db(move |conn| Ok(WhatsAppSettings::load(conn, &initial)?))
-        .await
-}
-
 fn whatsapp_page(
     ctx: PageCtx,
     state: &AppState,
@@ -130,7 +144,7 @@ pub async fn whatsapp_form(
     ctx: PageCtx,
     state: web::Data<AppState>,
 ) -> Result<WhatsAppPage, AppError> {
-    let s = saved_whatsapp(&state).await?;
+    let s = whatsapp_settings(&state).await?;
     Ok(whatsapp_page(ctx, &state, &s, None, Vec::new()))
 }
 
@@ -141,7 +155,7 @@ pub async fn save_whatsapp(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<WhatsAppForm>,
 ) -> Result<WhatsAppPage, AppError> {
-    let saved = saved_whatsapp(&state).await?;
+    let saved = whatsapp_settings(&state).await?;
     let mut errors = Vec::new();
     let settings = WhatsAppSettings {
         base_url: form.base_url.trim().trim_end_matches('/').to_string(),
@@ -215,18 +229,11 @@ pub async fn save_whatsapp(
             "definido"
         },
     );
-    let by = ctx.user.id;
-    let ip = client_ip(&req);
     let to_save = settings.clone();
-    state
-        .db(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                to_save.save(conn, crate::time::now())?;
-                audit(conn, Some(by), "channel_settings", &detail, ip.as_deref())
-            })?;
-            Ok(())
-        })
-        .await?;
+    save_audited(&state, &req, ctx.user.id, detail, move |conn, now| {
+        to_save.save(conn, now)
+    })
+    .await?;
     Ok(shown(
         Some(crate::messages::whatsapp::SAVED.to_string()),
         Vec::new(),
@@ -274,13 +281,6 @@ pub struct SmsForm {
     acao: String,
 }
 
-async fn saved_sms(state: &AppState) -> Result<SmsSettings, AppError> {
-    let initial = state.config.sms.clone();
-    state
-        .db(move |conn| Ok(SmsSettings::load(conn, &initial)?))
-        .await
-}
-
 fn sms_page(
     ctx: PageCtx,
     state: &AppState,
@@ -309,7 +309,7 @@ fn sms_page(
 
 /// `GET /admin/configuracoes/canais/sms`.
 pub async fn sms_form(ctx: PageCtx, state: web::Data<AppState>) -> Result<SmsPage, AppError> {
-    let s = saved_sms(&state).await?;
+    let s = sms_settings(&state).await?;
     Ok(sms_page(ctx, &state, &s, None, Vec::new()))
 }
 
@@ -321,7 +321,7 @@ pub async fn save_sms(
     CsrfForm(form): CsrfForm<SmsForm>,
 ) -> Result<SmsPage, AppError> {
     use crate::messages::sms as m;
-    let saved = saved_sms(&state).await?;
+    let saved = sms_settings(&state).await?;
     let mut errors = Vec::new();
     let provider = match SmsProvider::from_code(&form.provider) {
         Some(p) if p != SmsProvider::None => p,
@@ -384,18 +384,11 @@ pub async fn save_sms(
         settings.from,
         settings.per_second
     );
-    let by = ctx.user.id;
-    let ip = client_ip(&req);
     let to_save = settings.clone();
-    state
-        .db(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                to_save.save(conn, crate::time::now())?;
-                audit(conn, Some(by), "channel_settings", &detail, ip.as_deref())
-            })?;
-            Ok(())
-        })
-        .await?;
+    save_audited(&state, &req, ctx.user.id, detail, move |conn, now| {
+        to_save.save(conn, now)
+    })
+    .await?;
     Ok(shown(Some(m::SAVED.to_string()), Vec::new()))
 }
 
@@ -471,7 +464,7 @@ pub async fn templates_save(
     let by = ctx.user.id;
     let ip = client_ip(&req);
     if form.acao == "sincronizar" {
-        let settings = saved_whatsapp(&state).await?;
+        let settings = whatsapp_settings(&state).await?;
         let fetched = match crate::channels::whatsapp::WhatsAppChannel::new(&settings) {
             Ok(c) => c.approved_templates().await,
             Err(e) => Err(e),
