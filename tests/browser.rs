@@ -1,7 +1,10 @@
 //! A person's whole path through the app in a real browser (Chromium, through WebDriver):
 //! first-run setup, a segment, a staff user, the Layout download, an import with every
 //! option through the form's file input, its progress to "Concluída com rejeições", the
-//! rejected rows and their download, the contact in Contatos, and logging out.
+//! rejected rows and their download, the contact in Contatos, and logging out. And a
+//! WhatsApp template campaign and an SMS campaign composed, previewed and sent from the
+//! pages to a local server speaking Meta's and Zenvia's formats, a signed read receipt
+//! showing on the campaign's and the contact's pages.
 //!
 //! Needs `chromium` and `chromedriver` (Debian's `chromium` and `chromium-driver`, which
 //! `.ci/run` installs). Without them the test says so and passes, except under CI, where
@@ -10,6 +13,9 @@
 #[allow(dead_code)]
 #[path = "app/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
+#[path = "app/providers.rs"]
+mod providers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -267,79 +273,317 @@ async fn whole_path(c: &Client, base: &str, downloads: &Path) -> Step {
     )
 }
 
+/// A headless Chromium driven through chromedriver; `None` (and a note) when they are
+/// not installed, outside CI.
+struct Browser {
+    client: Client,
+    driver: Driver,
+    _profile: tempfile::TempDir,
+    downloads: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Option<Browser> {
+        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must install chromium and chromium-driver"
+            );
+            eprintln!("chromium/chromedriver not installed: browser test not run");
+            return None;
+        }
+        let port = helpers::free_port();
+        let driver = Driver(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver"),
+        );
+        let driver_url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while reqwest::get(format!("{driver_url}/status")).await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let downloads = tempfile::tempdir().unwrap();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                    "--window-size=1280,1000",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "prefs": {
+                    "download.default_directory": downloads.path().to_str().unwrap(),
+                    "download.prompt_for_download": false,
+                },
+            }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&driver_url)
+            .await
+            .expect("a WebDriver session");
+        Some(Browser {
+            client,
+            driver,
+            _profile: profile,
+            downloads,
+        })
+    }
+
+    /// Closes the browser; on failure first saves a screenshot named `shot`.
+    async fn finish(self, outcome: Step, shot: &str) {
+        if let Err(problem) = outcome {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/{shot}.png"));
+            let saved = match self.client.screenshot().await {
+                Ok(png) => std::fs::write(&path, png).map(|()| path.display().to_string()),
+                Err(e) => Ok(format!("(no screenshot: {e})")),
+            };
+            let _ = self.client.close().await;
+            drop(self.driver);
+            panic!(
+                "{problem}; screenshot: {}",
+                saved.unwrap_or_else(|e| e.to_string())
+            );
+        }
+        self.client.close().await.expect("close the browser");
+        drop(self.driver);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_goes_the_whole_way_in_a_real_browser() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must install chromium and chromium-driver"
-        );
-        eprintln!("chromium/chromedriver not installed: browser test not run");
+    let Some(browser) = Browser::start().await else {
         return;
-    }
+    };
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let port = helpers::free_port();
-    let driver = Driver(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let driver_url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{driver_url}/status")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "chromedriver did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let profile = tempfile::tempdir().unwrap();
-    let downloads = tempfile::tempdir().unwrap();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert("browserName".into(), json!("chrome"));
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-            "prefs": {
-                "download.default_directory": downloads.path().to_str().unwrap(),
-                "download.prompt_for_download": false,
-            },
-        }),
-    );
-    let client = ClientBuilder::native()
-        .capabilities(capabilities)
-        .connect(&driver_url)
+    let outcome = whole_path(&browser.client, &app.address, browser.downloads.path()).await;
+    browser.finish(outcome, "browser-failure").await;
+}
+
+async fn choose(c: &Client, css: &str, value: &str) -> Step {
+    find(c, css)
+        .await?
+        .select_by_value(value)
         .await
-        .expect("a WebDriver session");
-    let outcome = whole_path(&client, &app.address, downloads.path()).await;
-    if let Err(problem) = outcome {
-        let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-failure.png");
-        let saved = match client.screenshot().await {
-            Ok(png) => std::fs::write(&shot, png).map(|()| shot.display().to_string()),
-            Err(e) => Ok(format!("(no screenshot: {e})")),
-        };
-        let _ = client.close().await;
-        drop(driver);
-        panic!(
-            "{problem}; screenshot: {}",
-            saved.unwrap_or_else(|e| e.to_string())
-        );
+        .map_err(|e| fail(css, e))
+}
+
+/// Waits on a campaign's page (it refreshes itself) until it is Concluída.
+async fn until_done(c: &Client) -> Step {
+    let started = Instant::now();
+    loop {
+        let status = text_of(c, ".page-head span.status")
+            .await
+            .unwrap_or_default();
+        if status == "Concluída" {
+            return Ok(());
+        }
+        expect(
+            started.elapsed() < Duration::from_secs(60),
+            format!("the campaign never finished ({status:?})"),
+        )?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        c.refresh().await.map_err(|e| fail("refresh", e))?;
     }
-    client.close().await.expect("close the browser");
-    drop(driver);
+}
+
+/// An admin registers a WhatsApp template and sends a template campaign and an SMS
+/// campaign from the composer, to local servers speaking Meta's and Zenvia's formats; a
+/// signed read receipt then shows on the contact's page.
+async fn campaigns_path(
+    c: &Client,
+    app: &helpers::TestApp,
+    fake: &providers::FakeProviders,
+    audience: i64,
+) -> Step {
+    let base = &app.address;
+    c.goto(&format!("{base}/login"))
+        .await
+        .map_err(|e| fail("open", e))?;
+    fill(c, "#email", helpers::ADMIN_EMAIL).await?;
+    fill(c, "#password", helpers::ADMIN_PASSWORD).await?;
+    click(c, "form button[type=submit]").await?;
+    expect_path(c, |p| p == "/engajar", "the admin logs in").await?;
+
+    c.goto(&format!("{base}/admin/configuracoes/whatsapp/modelos"))
+        .await
+        .map_err(|e| fail("modelos", e))?;
+    fill(c, "#name", "promo_sabado").await?;
+    fill(c, "#body", "Olá {{1}}! A promoção de sábado é na {{2}}.").await?;
+    click(c, "button[value=cadastrar]").await?;
+    expect_text(c, "tr.template td.name", "promo_sabado").await?;
+    fake.approve("promo_sabado", 2);
+
+    // WhatsApp: the template's parameters mapped to variables; the preview first.
+    c.goto(&format!("{base}/engajar/campanhas/nova?publico={audience}"))
+        .await
+        .map_err(|e| fail("nova", e))?;
+    fill(c, "#name", "Sábado no WhatsApp").await?;
+    choose(c, "#channel", "whatsapp").await?;
+    let template = find(c, "#template").await?;
+    template
+        .select_by_label("promo_sabado (pt_BR) · 2 parâmetro(s)")
+        .await
+        .map_err(|e| fail("template", e))?;
+    fill(c, "#param_1", "@PrimeiroNome").await?;
+    fill(c, "#param_2", "@Coringa1").await?;
+    fill(c, "#fallback_Coringa1", "loja mais perto de você").await?;
+    click(c, "button[value=rascunho]").await?;
+    expect_path(c, |p| p.ends_with("/previa"), "the draft's preview").await?;
+    expect_text(
+        c,
+        "article.sample pre.body",
+        "Olá João! A promoção de sábado é na Av. Santos Dumont, 500.",
+    )
+    .await?;
+    click(c, ".actions form button.primary").await?;
+    until_done(c).await?;
+    let joao = fake.to("5511987650001");
+    expect(
+        joao.len() == 1 && joao[0].texts == ["João", "Av. Santos Dumont, 500"],
+        format!("João's WhatsApp: {joao:?}"),
+    )?;
+    // Meta reports it read; the contact's page says com WhatsApp.
+    let body = providers::wa_statuses(&[(&joao[0].id, "read", 1_800_000_000, None)]);
+    let status = reqwest::Client::new()
+        .post(format!("{base}/webhooks/whatsapp"))
+        .header(
+            "X-Hub-Signature-256",
+            providers::meta_signature(providers::APP_SECRET, &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| fail("webhook", e))?
+        .status();
+    expect(status == 200, format!("the receipt: {status}"))?;
+    c.refresh().await.map_err(|e| fail("refresh", e))?;
+    expect_text(c, "[data-count=read]", "1").await?;
+    c.goto(&format!("{base}/contatos?q=joao"))
+        .await
+        .map_err(|e| fail("contatos", e))?;
+    click_link(c, "JOÃO DA SILVA").await?;
+    let verdict = text_of(c, ".whatsapp-status").await?;
+    expect(
+        verdict.contains("com WhatsApp"),
+        format!("the contact's phone: {verdict:?}"),
+    )?;
+
+    // SMS with accents removed: the preview shows GSM-7 and one part each.
+    c.goto(&format!("{base}/engajar/campanhas/nova?publico={audience}"))
+        .await
+        .map_err(|e| fail("nova", e))?;
+    fill(c, "#name", "Verão por SMS").await?;
+    choose(c, "#channel", "sms").await?;
+    fill(c, "#body", "Oi @PrimeiroNome, a promoção de verão começou!").await?;
+    click(c, "input[name=strip_accents]").await?;
+    click(c, "button[value=rascunho]").await?;
+    expect_path(c, |p| p.ends_with("/previa"), "the SMS preview").await?;
+    expect_text(c, "#sms-encoding", "GSM-7").await?;
+    expect_text(c, "#sms-parts-total", "2").await?;
+    click(c, ".actions form button.primary").await?;
+    until_done(c).await?;
+    let sms: Vec<_> = fake
+        .to("5511987650002")
+        .into_iter()
+        .filter(|a| a.provider == "zenvia")
+        .collect();
+    expect(
+        sms.len() == 1 && sms[0].texts == ["Oi Maria, a promocao de verao comecou!"],
+        format!("Maria's SMS: {sms:?}"),
+    )?;
+    expect(
+        fake.violations().is_empty(),
+        format!("{:?}", fake.violations()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_and_sms_campaigns_from_a_real_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let fake = providers::FakeProviders::start().await;
+    let base = fake.address.clone();
+    let app = helpers::spawn_app_configured(
+        Backend::Sqlite,
+        |_, _| {},
+        move |c| {
+            c.whatsapp = engajar::models::provider_settings::WhatsAppSettings {
+                base_url: format!("{base}/v23.0"),
+                phone_number_id: providers::PHONE_NUMBER_ID.into(),
+                waba_id: providers::WABA_ID.into(),
+                token: providers::WA_TOKEN.into(),
+                app_secret: providers::APP_SECRET.into(),
+                verify_token: providers::VERIFY_TOKEN.into(),
+                per_second: 80,
+            };
+            c.sms = engajar::models::provider_settings::SmsSettings {
+                provider: engajar::models::provider_settings::SmsProvider::Zenvia,
+                base_url: base,
+                from: providers::ZENVIA_FROM.into(),
+                zenvia_token: providers::ZENVIA_TOKEN.into(),
+                webhook_secret: providers::ZENVIA_SECRET.into(),
+                per_second: 30,
+                ..Default::default()
+            };
+        },
+    )
+    .await
+    .unwrap();
+    app.login_admin().await;
+    let segment = app.add_segment("Clientes");
+    let file = helpers::layout_csv(&[
+        [
+            "TELEFONE",
+            "11987650001",
+            "",
+            "JOÃO DA SILVA",
+            "",
+            "",
+            "Loja",
+            "Av. Santos Dumont, 500",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "TELEFONE",
+            "11987650002",
+            "",
+            "MARIA",
+            "",
+            "",
+            "Loja",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+    ]);
+    let (audience, _) = app.import_bytes("publico.csv", file, segment, &[]).await;
+    let outcome = campaigns_path(&browser.client, &app, &fake, audience).await;
+    browser.finish(outcome, "browser-campaigns-failure").await;
 }

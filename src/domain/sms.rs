@@ -134,6 +134,56 @@ mod tests {
     }
 
     #[test]
+    fn real_portuguese_messages_cost_what_the_operators_charge() {
+        use Encoding::{Gsm7, Ucs2};
+        let table = [
+            ("Sua fatura vence amanhã. Evite juros!", Ucs2, 37, 1),
+            ("Café entregue à portaria às 14h.", Gsm7, 32, 1),
+            (
+                "Você ganhou 10% de desconto na próxima compra.",
+                Ucs2,
+                46,
+                1,
+            ),
+            ("Cupom {VERAO}: 10€ de desconto", Gsm7, 33, 1),
+            ("Ação válida só hoje", Ucs2, 19, 1),
+            (
+                "Prezado cliente, informamos que a sua solicitação de portabilidade foi concluída com sucesso. Em caso de dúvidas, ligue 0800 123 4567.",
+                Ucs2,
+                134,
+                2,
+            ),
+            (
+                "Prezado cliente, informamos que a sua solicitacao de portabilidade foi concluida com sucesso. Em caso de duvidas, ligue para a central 0800 123 4567 ou responda SAIR.",
+                Gsm7,
+                166,
+                2,
+            ),
+            (
+                "Promoção de verão na Loja Centro: até 50% de desconto em toda a linha de eletrônicos, eletrodomésticos e móveis!",
+                Ucs2,
+                112,
+                2,
+            ),
+        ];
+        for (text, encoding, units, parts) in table {
+            assert_eq!(
+                cost(text),
+                SmsCost {
+                    encoding,
+                    units,
+                    parts
+                },
+                "{text}"
+            );
+            // Without accents every one of them is GSM-7 in a single part.
+            let plain = cost(&strip_accents(text));
+            assert_eq!(plain.encoding, Gsm7, "{text}");
+            assert_eq!(plain.parts, if units > 160 { 2 } else { 1 }, "{text}");
+        }
+    }
+
+    #[test]
     fn removing_accents_brings_portuguese_back_to_gsm7() {
         let text = "Olá, João! Promoção “especial” — só hoje, às 10h… Até já, Ângela.";
         let plain = strip_accents(text);
