@@ -1,6 +1,19 @@
 //! Diesel table definitions, shared by the SQLite and PostgreSQL migrations.
 
 diesel::table! {
+    unmatched_receipts (id) {
+        id -> BigInt,
+        channel -> Text,
+        provider_id -> Text,
+        status -> Text,
+        code -> Text,
+        error -> Text,
+        at -> BigInt,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
     whatsapp_templates (id) {
         id -> BigInt,
         name -> Text,
@@ -353,6 +366,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     channel_slots,
     users,
     whatsapp_templates,
+    unmatched_receipts,
     segments,
     audiences,
     contacts,

@@ -419,6 +419,7 @@ impl SendCtx {
         let sends = going.iter().map(|m| self.send_one(m));
         let results = futures_util::future::join_all(sends).await;
         let settings = self.settings;
+        let channel = self.channel;
         let base = self.retry_base_ms.max(1);
         let outcomes: Vec<(i64, i64, i64, Result<String, crate::channels::SendError>)> = going
             .iter()
@@ -432,6 +433,9 @@ impl SendCtx {
                     match result {
                         Ok(provider_id) => {
                             ledger::sent(conn, id, &provider_id, now)?;
+                            if channel != CampaignChannel::Email {
+                                super::replies::apply_unmatched(conn, channel, &provider_id, now)?;
+                            }
                             Campaign::record_success(conn, run)?;
                         }
                         Err(e) => {
@@ -553,6 +557,7 @@ fn heartbeat_and_recover(conn: &mut DbConnection, me: &str, now_ms: i64) -> Quer
         .filter(dispatchers::seen_ms.lt(now_ms - STALE_MS))
         .select(dispatchers::id)
         .load(conn)?;
+    super::replies::prune_unmatched(conn, now_ms / 1000)?;
     for server in dead {
         let (released, uncertain) = ledger::recover(conn, &server, now_ms / 1000)?;
         if released + uncertain > 0 {

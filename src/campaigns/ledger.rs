@@ -347,6 +347,14 @@ pub fn report(
     })
 }
 
+/// Whether any message carries this provider id.
+pub fn knows_provider_id(conn: &mut DbConnection, provider_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        campaign_messages::table.filter(campaign_messages::provider_id.eq(provider_id)),
+    ))
+    .get_result(conn)
+}
+
 /// The provider refused it. With `retry_at_ms` it goes back to pending for a later
 /// attempt; otherwise it has failed for good.
 pub fn failed(

@@ -18,6 +18,7 @@ use crate::db::DbConnection;
 use crate::domain::RecordType;
 use crate::models::NewInteraction;
 use crate::models::provider_settings::StopWords;
+use crate::schema::unmatched_receipts;
 
 /// What applying a receipt did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,8 +29,13 @@ pub struct ReceiptOutcome {
     pub learnt: bool,
 }
 
+/// How long a receipt for a message id not recorded yet is kept, in seconds.
+pub const UNMATCHED_KEEP_SECS: i64 = 3_600;
+
 /// Applies one delivery receipt for the message the provider knows as `provider_id`;
-/// `at` is when the provider says it happened.
+/// `at` is when the provider says it happened. A receipt for an id the ledger does not
+/// hold yet — the provider answered the send and called back before the answer was
+/// committed — is kept for [`UNMATCHED_KEEP_SECS`] and applied when the id is recorded.
 pub fn receipt(
     conn: &mut DbConnection,
     channel: CampaignChannel,
@@ -40,7 +46,10 @@ pub fn receipt(
 ) -> QueryResult<ReceiptOutcome> {
     crate::db::write_transaction(conn, |conn| {
         let Some(reported) = ledger::report(conn, provider_id, report, now)? else {
-            tracing::debug!(provider_id, ?report, "receipt for no message it could move");
+            if *report != Report::Sent && !ledger::knows_provider_id(conn, provider_id)? {
+                tracing::debug!(provider_id, ?report, "receipt for an unknown message kept");
+                keep_unmatched(conn, channel, provider_id, report, at, now)?;
+            }
             return Ok(ReceiptOutcome::default());
         };
         let verdict = match (channel, report) {
@@ -65,6 +74,81 @@ pub fn receipt(
             learnt,
         })
     })
+}
+
+fn keep_unmatched(
+    conn: &mut DbConnection,
+    channel: CampaignChannel,
+    provider_id: &str,
+    report: &Report,
+    at: i64,
+    now: i64,
+) -> QueryResult<()> {
+    let (status, code, error) = match report {
+        Report::Failed { code, error } => ("failed", code.as_str(), error.as_str()),
+        Report::Read => ("read", "", ""),
+        _ => ("delivered", "", ""),
+    };
+    diesel::insert_into(unmatched_receipts::table)
+        .values((
+            unmatched_receipts::channel.eq(channel.code()),
+            unmatched_receipts::provider_id.eq(provider_id),
+            unmatched_receipts::status.eq(status),
+            unmatched_receipts::code.eq(code),
+            unmatched_receipts::error.eq(error),
+            unmatched_receipts::at.eq(at),
+            unmatched_receipts::received_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Applies the receipts that arrived before this message's id was recorded; called in
+/// the transaction that records it. Returns how many there were.
+pub fn apply_unmatched(
+    conn: &mut DbConnection,
+    channel: CampaignChannel,
+    provider_id: &str,
+    now: i64,
+) -> QueryResult<usize> {
+    let waiting: Vec<(i64, String, String, String, i64)> = unmatched_receipts::table
+        .filter(unmatched_receipts::provider_id.eq(provider_id))
+        .order(unmatched_receipts::at.asc())
+        .select((
+            unmatched_receipts::id,
+            unmatched_receipts::status,
+            unmatched_receipts::code,
+            unmatched_receipts::error,
+            unmatched_receipts::at,
+        ))
+        .load(conn)?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = waiting.iter().map(|w| w.0).collect();
+    diesel::delete(unmatched_receipts::table.filter(unmatched_receipts::id.eq_any(&ids)))
+        .execute(conn)?;
+    for (_, status, code, error, at) in &waiting {
+        let report = match status.as_str() {
+            "read" => Report::Read,
+            "failed" => Report::Failed {
+                code: code.clone(),
+                error: error.clone(),
+            },
+            _ => Report::Delivered,
+        };
+        receipt(conn, channel, provider_id, &report, *at, now)?;
+    }
+    Ok(waiting.len())
+}
+
+/// Forgets receipts that never found their message (another system's, or too old).
+pub fn prune_unmatched(conn: &mut DbConnection, now: i64) -> QueryResult<usize> {
+    diesel::delete(
+        unmatched_receipts::table
+            .filter(unmatched_receipts::received_at.lt(now - UNMATCHED_KEEP_SECS)),
+    )
+    .execute(conn)
 }
 
 /// A customer's message that arrived through a provider.

@@ -1045,7 +1045,83 @@ async fn hostile_callbacks_never_break_anything(backend: Backend) {
     assert_eq!(count, 1);
 }
 
+/// Meta may call back before the send's own answer is committed: the receipt waits for
+/// the message's id and is applied when it is recorded.
+async fn a_receipt_ahead_of_its_send_is_applied_once_the_send_is_recorded(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let Some(app) = app_with(backend, &fake, SmsProvider::Zenvia).await else {
+        return;
+    };
+    app.login_admin().await;
+    fake.approve("aviso", 1);
+    let (code, _) = cli(
+        &app,
+        &[
+            "whatsapp",
+            "template",
+            "add",
+            "--name",
+            "aviso",
+            "--body",
+            "Olá {{1}}!",
+        ],
+    );
+    assert_eq!(code, 0);
+    let segment = app.add_segment("Clientes");
+    let (audience, _) = app
+        .import_bytes(
+            "publico.csv",
+            phones(&[("11987650001", "", "JOÃO", "")]),
+            segment,
+            &[],
+        )
+        .await;
+    // The local Cloud API numbers its wamids in order: the first send gets this one.
+    let wamid = "wamid.HBgNNTUxMTk000001";
+    let early = wa_statuses(&[(wamid, "read", 1_800_000_000, None)]);
+    assert_eq!(whatsapp_callback(&app, &early).await, 200);
+    let waiting: i64 = engajar::schema::unmatched_receipts::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(waiting, 1);
+    let (code, out) = cli(
+        &app,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "Aviso",
+            "--channel",
+            "whatsapp",
+            "--audience",
+            &audience.to_string(),
+            "--template",
+            "aviso",
+            "--param",
+            "1=@PrimeiroNome",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    wait_done(&app, json_of(&out)["id"].as_i64().unwrap()).await;
+    assert_eq!(fake.accepted()[0].id, wamid);
+    assert_eq!(status_of(&app, JOAO), "read");
+    let waiting: i64 = engajar::schema::unmatched_receipts::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(waiting, 0);
+    let verdict: Option<String> = contact_channels::table
+        .filter(contact_channels::value.eq(JOAO))
+        .select(contact_channels::whatsapp)
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(verdict.as_deref(), Some("yes"));
+}
+
 crate::for_both_backends!(
+    a_receipt_ahead_of_its_send_is_applied_once_the_send_is_recorded,
     hostile_callbacks_never_break_anything,
     sms_campaigns_count_their_parts_and_speak_zenvia_and_twilio,
     a_stop_word_mid_run_spares_the_phone_at_the_next_batch,

@@ -33,3 +33,17 @@ ALTER TABLE contact_channels ADD COLUMN whatsapp_at BIGINT;
 -- The provider's id of an incoming message: a retried callback is recorded once.
 ALTER TABLE interactions ADD COLUMN external_id TEXT;
 CREATE UNIQUE INDEX interactions_external ON interactions (external_id) WHERE external_id IS NOT NULL;
+
+-- Receipts that came before the send's own answer was recorded (the provider is fast, the
+-- commit a moment later): kept briefly and applied when the message's id is recorded.
+CREATE TABLE unmatched_receipts (
+    id BIGSERIAL PRIMARY KEY,
+    channel TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    code TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL
+);
+CREATE INDEX unmatched_receipts_provider ON unmatched_receipts (provider_id);

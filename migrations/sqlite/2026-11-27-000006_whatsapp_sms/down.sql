@@ -1,3 +1,4 @@
+DROP TABLE unmatched_receipts;
 DROP INDEX interactions_external;
 ALTER TABLE interactions DROP COLUMN external_id;
 ALTER TABLE contact_channels DROP COLUMN whatsapp_at;
