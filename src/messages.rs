@@ -299,6 +299,8 @@ pub mod campaign {
     }
 
     pub const TEST_ADDRESS_INVALID: &str = "Informe um e-mail válido para o envio de teste.";
+    pub const TEST_PHONE_INVALID: &str =
+        "Informe um telefone válido (com DDD) para o envio de teste.";
     pub const TEST_NO_RECIPIENT: &str =
         "Nenhum destinatário com mensagem encontrado: busque por outro telefone, e-mail ou nome.";
 

@@ -20,6 +20,8 @@ pub struct Sample {
     pub name: Option<String>,
     pub subject: String,
     pub body: String,
+    /// WhatsApp: the template parameters, as sent.
+    pub parameters: Option<Vec<String>>,
     /// SMS: the message's encoding and parts.
     pub sms: Option<SmsCost>,
 }
@@ -108,7 +110,11 @@ pub fn preview(conn: &mut DbConnection, campaign: &Campaign) -> QueryResult<Prev
                 out.known_without_whatsapp += 1;
             }
             match composed.decide(&r).0 {
-                Decision::Send { subject, body, .. } => {
+                Decision::Send {
+                    subject,
+                    body,
+                    parameters,
+                } => {
                     out.recipients += 1;
                     let cost = out.sms.as_mut().map(|total| {
                         let cost = crate::domain::sms::cost(&body);
@@ -126,6 +132,7 @@ pub fn preview(conn: &mut DbConnection, campaign: &Campaign) -> QueryResult<Prev
                             name: r.values.name,
                             subject,
                             body,
+                            parameters,
                             sms: cost,
                         });
                     }

@@ -486,6 +486,47 @@ async fn a_whatsapp_template_campaign_goes_out_and_its_receipts_come_back(backen
         preview["sample"][0]["body"],
         "Olá João! A promoção de sábado é na Av. Santos Dumont, 500."
     );
+    // Enviar teste: the first recipient's message to a typed phone, audited, not counted.
+    let preview_path = format!("/engajar/campanhas/{draft}/previa");
+    let test_path = format!("/engajar/campanhas/{draft}/teste");
+    let html = app
+        .submit(
+            &preview_path,
+            &test_path,
+            &[("to", "123"), ("recipient", "")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Informe um telefone válido"));
+    let before = fake.accepted().len();
+    let html = app
+        .submit(
+            &preview_path,
+            &test_path,
+            &[("to", "(85) 99111-2222"), ("recipient", "")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Mensagem de teste"), "{html}");
+    let test = fake.to("5585991112222");
+    assert_eq!(test.len(), 1);
+    assert_eq!(
+        test[0].template,
+        Some(("promo_sabado".to_string(), "pt_BR".to_string()))
+    );
+    assert_eq!(test[0].texts, vec!["João", "Av. Santos Dumont, 500"]);
+    assert_eq!(fake.accepted().len(), before + 1);
+    let in_ledger: i64 = campaign_messages::table
+        .filter(campaign_messages::channel_value.eq("+5585991112222"))
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(in_ledger, 0, "a test is never a campaign send");
+    app.wait_for_audit("campaign_test_send", 1).await;
     // A wrong count from the command line is refused the same way.
     let (code, out) = cli(
         &app,
@@ -730,6 +771,22 @@ async fn sms_campaigns_count_their_parts_and_speak_zenvia_and_twilio(backend: Ba
     assert_eq!(
         preview["sample"][0]["body"],
         "Ola, Joao! Sua fatura de marco ja esta disponivel no aplicativo; pague até sexta-feira e evite juros."
+    );
+    // Enviar teste through Zenvia: "[TESTE]" first, to the typed phone.
+    let html = app
+        .submit(
+            &format!("/engajar/campanhas/{plain}/previa"),
+            &format!("/engajar/campanhas/{plain}/teste"),
+            &[("to", "11 98888-7777"), ("recipient", "")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Mensagem de teste"), "{html}");
+    assert_eq!(
+        fake.to("5511988887777")[0].texts,
+        vec![format!("[TESTE] {LONG_UCS2}")]
     );
     // The page shows the same.
     let page = app

@@ -1,18 +1,22 @@
 //! `GET /engajar/campanhas/{id}/previa`: what a run started now would send, any one
 //! recipient's message, and `POST …/teste`, which sends one recipient's message to an
-//! address the user types (recorded in the audit log, never counted as a send).
+//! address (e-mail) or phone (WhatsApp, SMS) the user types (recorded in the audit log,
+//! never counted as a send).
 
 use actix_web::{HttpRequest, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::campaigns::CampaignChannel;
 use crate::campaigns::preview::{self, Found, Preview};
 use crate::campaigns::recipients::Decision;
 use crate::campaigns::status::SkipReason;
+use crate::channels::Provider;
 use crate::models::audit;
 use crate::models::campaign::Campaign;
 use crate::models::channel_settings::EmailSettings;
+use crate::models::whatsapp_template::WhatsAppTemplate;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip};
@@ -131,6 +135,46 @@ pub async fn preview_page(
     .await
 }
 
+/// The campaign channel's provider as now configured, and a WhatsApp campaign's template
+/// (name, language); or why there is none.
+async fn test_provider(
+    state: &AppState,
+    campaign: &Campaign,
+) -> Result<Result<(Provider, Option<(String, String)>), String>, AppError> {
+    Ok(match campaign.channel {
+        CampaignChannel::Email => {
+            let config = state.config.clone();
+            let settings = state
+                .db(move |conn| Ok(EmailSettings::load(conn, &config)?))
+                .await?;
+            crate::channels::email::EmailChannel::new(&settings, 1)
+                .map(|c| (Provider::Email(c), None))
+        }
+        CampaignChannel::Sms => {
+            let settings = crate::routes::webhooks::sms_settings(state).await?;
+            crate::channels::sms::SmsChannel::new(&settings, &state.config.public_url)
+                .map(|c| (Provider::Sms(c), None))
+        }
+        CampaignChannel::Whatsapp => {
+            let settings = crate::routes::webhooks::whatsapp_settings(state).await?;
+            let template = campaign.template_id;
+            let template = state
+                .db(move |conn| {
+                    Ok(match template {
+                        Some(t) => WhatsAppTemplate::find(conn, t)?.map(|t| (t.name, t.language)),
+                        None => None,
+                    })
+                })
+                .await?;
+            match template {
+                None => Err(crate::messages::whatsapp::TEMPLATE_NOT_FOUND.to_string()),
+                Some(t) => crate::channels::whatsapp::WhatsAppChannel::new(&settings)
+                    .map(|c| (Provider::WhatsApp(c), Some(t))),
+            }
+        }
+    })
+}
+
 #[derive(Deserialize)]
 pub struct TestForm {
     #[serde(default)]
@@ -152,47 +196,73 @@ pub async fn test_send(
     let mut page = build(ctx.clone(), &state, id, form.recipient.clone()).await?;
     page.test_to = form.to.clone();
     page.test_recipient = form.recipient.clone();
-    let to = match crate::domain::Email::parse(form.to.trim()) {
-        Ok(e) => e.into_inner(),
-        Err(_) => {
-            page.error = Some(crate::messages::campaign::TEST_ADDRESS_INVALID.into());
-            return Ok(page);
-        }
+    let channel = page.campaign.channel;
+    let to = match channel {
+        CampaignChannel::Email => crate::domain::Email::parse(form.to.trim())
+            .map(crate::domain::Email::into_inner)
+            .ok(),
+        _ => crate::domain::Phone::parse(form.to.trim())
+            .map(crate::domain::Phone::into_inner)
+            .ok(),
+    };
+    let Some(to) = to else {
+        page.error = Some(match channel {
+            CampaignChannel::Email => crate::messages::campaign::TEST_ADDRESS_INVALID.into(),
+            _ => crate::messages::campaign::TEST_PHONE_INVALID.into(),
+        });
+        return Ok(page);
     };
     let chosen = if form.recipient.trim().is_empty() {
-        page.preview
-            .sample
-            .first()
-            .map(|s| (s.to.clone(), s.subject.clone(), s.body.clone()))
+        page.preview.sample.first().map(|s| {
+            (
+                s.to.clone(),
+                s.subject.clone(),
+                s.body.clone(),
+                s.parameters.clone(),
+            )
+        })
     } else {
         page.found.iter().find_map(|f| match &f.decision {
-            Decision::Send { subject, body, .. } => {
-                Some((f.to.clone(), subject.clone(), body.clone()))
-            }
+            Decision::Send {
+                subject,
+                body,
+                parameters,
+            } => Some((
+                f.to.clone(),
+                subject.clone(),
+                body.clone(),
+                parameters.clone(),
+            )),
             Decision::Skip(_) => None,
         })
     };
-    let Some((recipient, subject, body)) = chosen else {
+    let Some((recipient, subject, body, parameters)) = chosen else {
         page.error = Some(crate::messages::campaign::TEST_NO_RECIPIENT.into());
         return Ok(page);
     };
-    let config = state.config.clone();
-    let settings = state
-        .db(move |conn| Ok(EmailSettings::load(conn, &config)?))
-        .await?;
-    let body = format!("{body}{}", page.footer);
-    let result = match crate::channels::email::EmailChannel::new(&settings, 1) {
-        Ok(channel) => channel
-            .send(&crate::channels::Outgoing {
-                to: &to,
-                subject: &format!("[TESTE] {subject}"),
-                body: &body,
-                unsubscribe_url: None,
-                template: None,
-                parameters: &[],
-            })
-            .await
-            .map_err(|e| e.describe()),
+    let result = match test_provider(&state, &page.campaign).await? {
+        Ok((provider, template)) => {
+            let (subject, body) = match channel {
+                CampaignChannel::Email => (
+                    format!("[TESTE] {subject}"),
+                    format!("{body}{}", page.footer),
+                ),
+                CampaignChannel::Sms => (subject, format!("[TESTE] {body}")),
+                CampaignChannel::Whatsapp => (subject, body),
+            };
+            let parameters = parameters.unwrap_or_default();
+            provider
+                .send(&crate::channels::Outgoing {
+                    to: &to,
+                    subject: &subject,
+                    body: &body,
+                    unsubscribe_url: None,
+                    template: template.as_ref().map(|(n, l)| (n.as_str(), l.as_str())),
+                    parameters: &parameters,
+                })
+                .await
+                .map_err(|e| e.describe())
+        }
         Err(e) => Err(e),
     };
     let detail = format!(
