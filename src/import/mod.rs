@@ -41,7 +41,9 @@ pub enum Outcome {
 /// Imports the file of a claimed audience (the form's, run by the worker), in one
 /// transaction: on file-level errors the audience is marked failed with every error and
 /// nothing else is written; otherwise its rows go in, so a crash leaves nothing
-/// half-written. `progress(done, total)` is called between batches.
+/// half-written. `progress(done, total)` is called between batches: while the file is
+/// validated (pass one) with the rows read so far and a total of 0, then while contacts
+/// are written with the rows written of the file's total.
 pub fn import_audience(
     conn: &mut DbConnection,
     audience: &Audience,
@@ -133,7 +135,13 @@ fn import_rows(
     let rows_guess = std::fs::metadata(path).map_or(0, |m| m.len() / 64);
     let mut resolution = Resolution::new(rows_guess, options.dnd);
     let mut valid: Vec<LayoutRow> = Vec::with_capacity(BATCH_ROWS);
+    let mut read: u64 = 0;
     let report = layout::scan(path, &audience.file_name, limits, |row| {
+        // While the file is validated the total is not known yet: rows read so far, of 0.
+        read += 1;
+        if read % BATCH_ROWS as u64 == 0 {
+            progress(read, 0);
+        }
         if let RowOutcome::Valid(row) = row {
             valid.push(row);
             if valid.len() >= BATCH_ROWS {

@@ -41,6 +41,57 @@ impl FileErrorCode {
     }
 }
 
+impl FileErrorCode {
+    /// What the problem is called on screen (the code stays in CSV, JSON and the CLI).
+    pub fn label(self) -> &'static str {
+        match self {
+            FileErrorCode::ColumnCount => "Número de colunas",
+            FileErrorCode::Header => "Cabeçalho diferente do layout",
+            FileErrorCode::KeyMissing => "Chave obrigatória vazia",
+            FileErrorCode::RecordType => "Tipo de registro inválido",
+            FileErrorCode::Formula => "Fórmula no lugar de valor",
+            FileErrorCode::MultipleSheets => "Mais de uma planilha",
+            FileErrorCode::ExtraContent => "Conteúdo fora do layout",
+            FileErrorCode::Empty => "Arquivo vazio",
+            FileErrorCode::Unreadable => "Arquivo ilegível",
+            FileErrorCode::TooLarge => "Arquivo grande demais",
+            FileErrorCode::MergedCells => "Células mescladas",
+            FileErrorCode::Encoding => "Codificação desconhecida",
+        }
+    }
+
+    const ALL: [FileErrorCode; 12] = [
+        FileErrorCode::ColumnCount,
+        FileErrorCode::Header,
+        FileErrorCode::KeyMissing,
+        FileErrorCode::RecordType,
+        FileErrorCode::Formula,
+        FileErrorCode::MultipleSheets,
+        FileErrorCode::ExtraContent,
+        FileErrorCode::Empty,
+        FileErrorCode::Unreadable,
+        FileErrorCode::TooLarge,
+        FileErrorCode::MergedCells,
+        FileErrorCode::Encoding,
+    ];
+}
+
+/// The pt-BR name of a stored file or row problem code; an unknown code reads as a
+/// generic problem, never as the code itself.
+pub fn code_label(code: &str) -> &'static str {
+    FileErrorCode::ALL
+        .iter()
+        .find(|c| c.as_str() == code)
+        .map(|c| c.label())
+        .or_else(|| {
+            RowErrorCode::ALL
+                .iter()
+                .find(|c| c.as_str() == code)
+                .map(|c| c.label())
+        })
+        .unwrap_or("Problema no arquivo")
+}
+
 impl fmt::Display for FileErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -76,6 +127,33 @@ impl RowErrorCode {
             RowErrorCode::CellError => "cell_error",
         }
     }
+}
+
+impl RowErrorCode {
+    /// What the problem is called on screen (the code stays in CSV, JSON and the CLI).
+    pub fn label(self) -> &'static str {
+        match self {
+            RowErrorCode::InvalidPhone => "Telefone inválido",
+            RowErrorCode::InvalidEmail => "E-mail inválido",
+            RowErrorCode::InvalidDocument => "CPF/CNPJ inválido",
+            RowErrorCode::InvalidPriority => "Prioridade inválida",
+            RowErrorCode::ScientificNotation => "Número em notação científica",
+            RowErrorCode::IdentityConflict => "Chaves de pessoas diferentes",
+            RowErrorCode::InvalidText => "Caracteres de controle",
+            RowErrorCode::CellError => "Erro do Excel na célula",
+        }
+    }
+
+    const ALL: [RowErrorCode; 8] = [
+        RowErrorCode::InvalidPhone,
+        RowErrorCode::InvalidEmail,
+        RowErrorCode::InvalidDocument,
+        RowErrorCode::InvalidPriority,
+        RowErrorCode::ScientificNotation,
+        RowErrorCode::IdentityConflict,
+        RowErrorCode::InvalidText,
+        RowErrorCode::CellError,
+    ];
 }
 
 impl fmt::Display for RowErrorCode {
@@ -316,5 +394,24 @@ impl RowError {
             message,
             value: shown(value),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_portuguese_label() {
+        for code in FileErrorCode::ALL {
+            assert_eq!(code_label(code.as_str()), code.label());
+            assert!(!code.label().contains('_'), "{code}");
+        }
+        for code in RowErrorCode::ALL {
+            assert_eq!(code_label(code.as_str()), code.label());
+            assert!(!code.label().contains('_'), "{code}");
+        }
+        assert_eq!(code_label("scientific_notation"), "Número em notação científica");
+        assert_eq!(code_label("no_such_code"), "Problema no arquivo");
     }
 }

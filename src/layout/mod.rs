@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-pub use error::{FileError, FileErrorCode, RowError, RowErrorCode};
+pub use error::{FileError, FileErrorCode, RowError, RowErrorCode, code_label};
 pub use template::{COLUMNS, template_csv};
 pub use validate::{Channel, LayoutRow, RejectedRow, RowOutcome};
 

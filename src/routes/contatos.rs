@@ -5,6 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::web::display::filters;
 use crate::domain::Priority;
 use crate::messages;
 use crate::models::{

@@ -100,13 +100,31 @@ pub async fn require_login(
         }
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
-    req.extensions_mut().insert(CurrentUser {
+    let current = CurrentUser {
         id: user.id,
         role: user.role(),
         name: user.name,
         email: user.email,
-    });
-    Ok(next.call(req).await?.map_into_boxed_body())
+    };
+    req.extensions_mut().insert(current.clone());
+    let ctx = crate::web::page::PageCtx {
+        user: current,
+        csrf_token: session.csrf_token(),
+        path: req.path().to_string(),
+    };
+    let res = next.call(req).await?;
+    // An error page keeps the menu of whoever is logged in.
+    if res.status().is_client_error() || res.status().is_server_error() {
+        let page = res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<AppError>())
+            .map(|e| e.page_for(ctx));
+        if let Some(page) = page {
+            return Ok(res.into_response(page));
+        }
+    }
+    Ok(res.map_into_boxed_body())
 }
 
 /// `/login?next=…` for page views, so the user lands back where they were headed;
@@ -140,7 +158,7 @@ pub async fn require_admin(
         .get::<CurrentUser>()
         .is_some_and(CurrentUser::is_admin);
     if !is_admin {
-        return Ok(req.into_response(AppError::Forbidden.error_response()));
+        return Ok(req.error_response(AppError::Forbidden));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

@@ -105,7 +105,35 @@ struct ErrorPage {
     message: String,
 }
 
+/// The same page inside the app's frame, menu included, for someone logged in.
+#[derive(Template)]
+#[template(path = "error_menu.html")]
+struct ErrorPageWithMenu {
+    ctx: crate::web::page::PageCtx,
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
 impl AppError {
+    /// The error's page with the menu of the user who met it (403, 404, 413, 503…).
+    pub fn page_for(&self, ctx: crate::web::page::PageCtx) -> HttpResponse {
+        let status = self.status_code();
+        let (title, message) = self.texts();
+        let page = ErrorPageWithMenu {
+            ctx,
+            status: status.as_u16(),
+            title,
+            message,
+        };
+        match page.render() {
+            Ok(body) => HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(body),
+            Err(_) => self.error_response(),
+        }
+    }
+
     fn texts(&self) -> (&'static str, String) {
         if let AppError::InvalidText(field) = self {
             return (

@@ -4,6 +4,7 @@
 pub mod audit_sink;
 pub mod auth;
 pub mod csrf;
+pub mod display;
 pub mod error;
 pub mod input;
 pub mod page;

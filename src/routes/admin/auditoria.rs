@@ -5,6 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::web::display::filters;
 use crate::models::{AuditFilter, AuditView, User};
 use crate::time;
 use crate::web::page::PageCtx;

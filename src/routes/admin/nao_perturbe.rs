@@ -7,6 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::web::display::filters;
 use crate::domain::{parse_channel, read_channel_list};
 use crate::messages;
 use crate::models::{DndEntryView, NewDndEntry, audit};

@@ -7,6 +7,7 @@ pub mod post;
 use askama::Template;
 use askama_web::WebTemplate;
 
+use crate::web::display::filters;
 use crate::models::SegmentWithCounts;
 use crate::web::page::PageCtx;
 

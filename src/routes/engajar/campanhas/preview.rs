@@ -8,6 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::web::display::filters;
 use crate::campaigns::CampaignChannel;
 use crate::campaigns::preview::{self, Found, Preview};
 use crate::campaigns::recipients::Decision;

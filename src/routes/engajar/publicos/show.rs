@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::domain::{AudienceStatus, LegalBasis};
 use crate::models::{Audience, AudienceMember, AudienceRowError, Segment, User};
 use crate::time;
+use crate::web::display::{self, filters};
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState};
 
@@ -38,9 +39,25 @@ pub struct AudiencePage {
     pages: i64,
     /// After a WhatsApp campaign to it: its phones com / sem WhatsApp / not known yet.
     whatsapp_split: Option<(i64, i64, i64)>,
+    /// A finished import's rows by where they went (empty while it runs or if it failed).
+    split: Vec<SplitPart>,
 }
 
 impl AudiencePage {
+    /// While it runs: the file still being validated (its total not known yet).
+    fn validating(&self) -> bool {
+        self.status == AudienceStatus::Processing && self.total == 0
+    }
+
+    /// The split in words, for those who do not see the bar.
+    fn split_summary(&self) -> String {
+        self.split
+            .iter()
+            .map(|p| format!("{}: {}", p.label, display::count(&p.rows.to_string())))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     fn running(&self) -> bool {
         matches!(
             self.status,
@@ -68,12 +85,54 @@ pub struct ShowQuery {
     page: Option<i64>,
 }
 
-fn duration_text(seconds: i64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
-        s => format!("{} h {} min", s / 3600, (s / 60) % 60),
+/// One part of an audience's rows in the bar of its split.
+pub struct SplitPart {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub rows: i64,
+    /// Where the part starts and how wide it is, in percent of the bar.
+    pub x: f64,
+    pub width: f64,
+}
+
+impl SplitPart {
+    /// Its share of the file's rows, as a person reads it (`12,5%`).
+    pub fn share(&self) -> String {
+        format!("{:.1}%", self.width).replace('.', ",")
     }
+}
+
+/// Where a finished import's rows went: importadas, rejeitadas, Não Perturbe, Verify,
+/// duplicadas, each with its place in a bar of 100.
+fn split_of(audience: &Audience) -> Vec<SplitPart> {
+    let parts = [
+        ("imported", "Importadas", audience.imported),
+        ("rejected", "Rejeitadas", audience.rejected),
+        ("dnd", "Não Perturbe", audience.dnd_skipped),
+        ("verify", "Descartadas pelo Verify", audience.verify_discarded),
+        ("duplicates", "Duplicadas no arquivo", audience.duplicate_rows),
+    ];
+    let total: i64 = parts.iter().map(|p| p.2.max(0)).sum();
+    let mut x = 0.0;
+    parts
+        .into_iter()
+        .map(|(key, label, rows)| {
+            let width = if total > 0 {
+                rows.max(0) as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            };
+            let part = SplitPart {
+                key,
+                label,
+                rows,
+                x,
+                width,
+            };
+            x += width;
+            part
+        })
+        .collect()
 }
 
 pub async fn show_audience(
@@ -163,7 +222,7 @@ pub async fn show_audience(
         duration: audience
             .started_at
             .zip(audience.finished_at)
-            .map(|(start, end)| duration_text((end - start).max(0))),
+            .map(|(start, end)| display::duration(end - start)),
         ctx,
         segment,
         created_by,
@@ -179,6 +238,10 @@ pub async fn show_audience(
         page,
         pages,
         whatsapp_split,
+        split: match status {
+            AudienceStatus::Done | AudienceStatus::DoneWithRejections => split_of(&audience),
+            _ => Vec::new(),
+        },
         audience,
     })
 }
