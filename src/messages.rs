@@ -69,6 +69,13 @@ pub const IMPORT_DATABASE_FAILED: &str = "A importação foi interrompida por um
 pub const IMPORT_SEGMENT_REQUIRED: &str = "Escolha um segmento.";
 pub const IMPORT_BASIS_REQUIRED: &str = "Escolha a autorização de processamento (base legal).";
 pub const IMPORT_FILE_REQUIRED: &str = "Escolha o arquivo preenchido no layout.";
+pub const VALIDATION_NOT_IMPORTABLE: &str =
+    "Este arquivo não pode ser importado: corrija os problemas abaixo e envie de novo.";
+pub const VALIDATION_EXPIRED: &str = "Esta validação expirou e o arquivo não está mais guardado: \
+     clique em Corrigir e escolha o arquivo de novo.";
+pub const VALIDATION_SEGMENT_GONE: &str =
+    "O segmento escolhido foi excluído: clique em Corrigir e escolha outro segmento.";
+pub const VALIDATION_REFILL_FILE: &str = "Os campos foram mantidos: escolha o arquivo corrigido.";
 
 pub const DND_ADDED: &str = "Adicionado à lista Não Perturbe.";
 pub const DND_REMOVED: &str = "Removido da lista Não Perturbe.";

@@ -1,6 +1,18 @@
 //! Diesel table definitions, shared by the SQLite and PostgreSQL migrations.
 
 diesel::table! {
+    import_validations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        upload -> Nullable<Text>,
+        spec -> Text,
+        report -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     unmatched_receipts (id) {
         id -> BigInt,
         channel -> Text,
@@ -367,6 +379,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     whatsapp_templates,
     unmatched_receipts,
+    import_validations,
     segments,
     audiences,
     contacts,

@@ -65,6 +65,7 @@ impl Jobs {
 
     fn run(&self) {
         let mut last_recovery: Option<Instant> = None;
+        let mut last_sweep: Option<Instant> = None;
         loop {
             let mut worked = false;
             match self.pool.get() {
@@ -90,6 +91,10 @@ impl Jobs {
                             }
                         }
                         last_recovery = Some(Instant::now());
+                    }
+                    if last_sweep.is_none_or(|t| t.elapsed() > SWEEP_EVERY) {
+                        sweep_validations(&mut conn);
+                        last_sweep = Some(Instant::now());
                     }
                     match Audience::claim_next(&mut conn) {
                         Ok(Some(id)) => {
@@ -221,5 +226,22 @@ fn forget_file(conn: &mut DbConnection, id: i64, path: &Path) {
     let _ = std::fs::remove_file(path);
     if let Err(e) = Audience::forget_upload(conn, id) {
         tracing::warn!(audience = id, error = %e, "could not forget the upload");
+    }
+}
+
+/// How often expired validations (and the uploads they kept) are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Forgets the validations past their time, and the uploads no import took from them.
+fn sweep_validations(conn: &mut DbConnection) {
+    match crate::models::validation::Validation::sweep(conn, crate::time::now()) {
+        Ok(files) => {
+            for file in files {
+                if let UploadRef::File(path) = file {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not forget expired validations"),
     }
 }

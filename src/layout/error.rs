@@ -411,7 +411,10 @@ mod tests {
             assert_eq!(code_label(code.as_str()), code.label());
             assert!(!code.label().contains('_'), "{code}");
         }
-        assert_eq!(code_label("scientific_notation"), "Número em notação científica");
+        assert_eq!(
+            code_label("scientific_notation"),
+            "Número em notação científica"
+        );
         assert_eq!(code_label("no_such_code"), "Problema no arquivo");
     }
 }

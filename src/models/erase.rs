@@ -106,7 +106,8 @@ pub fn orphans(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>>
             "uploads",
             format!(
                 "SELECT COUNT(*) AS n FROM uploads u WHERE (u.complete = 1 OR u.created_at < {}) \
-                 AND NOT EXISTS (SELECT 1 FROM audiences a WHERE a.spool_path = 'db:' || u.id)",
+                 AND NOT EXISTS (SELECT 1 FROM audiences a WHERE a.spool_path = 'db:' || u.id) \
+                 AND NOT EXISTS (SELECT 1 FROM import_validations v WHERE v.upload = 'db:' || u.id)",
                 crate::time::now() - crate::models::upload::STALE_AFTER_SECS
             ),
         )),

@@ -17,6 +17,7 @@ pub mod settings;
 pub mod token;
 pub mod upload;
 pub mod user;
+pub mod validation;
 pub mod whatsapp_template;
 
 pub use audience::{

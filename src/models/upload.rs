@@ -88,14 +88,16 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
 }
 
 /// An upload still arriving after this long was cut off (its server died mid-upload);
-/// a finished one no audience took after this long was left by a failed request.
+/// a finished one no audience took (nor a validation keeps) after this long was left by
+/// a failed request.
 pub const STALE_AFTER_SECS: i64 = 3_600;
 
 /// Deletes uploads left behind (see `STALE_AFTER_SECS`); returns how many.
 pub fn purge_stale(conn: &mut DbConnection, now: i64) -> QueryResult<usize> {
     let stale: Vec<i64> = diesel::sql_query(format!(
         "SELECT u.id FROM uploads u WHERE u.created_at < {} AND NOT EXISTS \
-         (SELECT 1 FROM audiences a WHERE a.spool_path = 'db:' || u.id)",
+         (SELECT 1 FROM audiences a WHERE a.spool_path = 'db:' || u.id) AND NOT EXISTS \
+         (SELECT 1 FROM import_validations v WHERE v.upload = 'db:' || u.id)",
         now - STALE_AFTER_SECS
     ))
     .load::<Id>(conn)?

@@ -5,7 +5,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::web::display::filters;
 use crate::domain::Priority;
 use crate::messages;
 use crate::models::{
@@ -14,6 +13,7 @@ use crate::models::{
 };
 use crate::time;
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::display::filters;
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
 use crate::web::{AppError, AppState, client_ip, see_other};

@@ -51,6 +51,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(engajar::publicos::importar::post::import),
         )
         .route(
+            "/engajar/publicos/validacoes/{id}",
+            web::get().to(engajar::publicos::validation::show_validation),
+        )
+        .route(
+            "/engajar/publicos/validacoes/{id}/importar",
+            web::post().to(engajar::publicos::validation::import_validated),
+        )
+        .route(
             "/engajar/publicos/{id}",
             web::get().to(engajar::publicos::show::show_audience),
         )

@@ -268,7 +268,8 @@ async fn the_contact_page_shows_origins_and_interactions(app: TestApp) {
 
     let html = app.get_html(&format!("/contatos/{id}")).await;
     assert_eq!(texts(&html, "h1.contact-name"), vec!["Ana <b>Lima</b>"]);
-    assert_eq!(texts(&html, "dd.channels"), vec!["+5511987654321"]);
+    // Shown as Brazilians write it; stored and answered by the API as E.164.
+    assert_eq!(texts(&html, "dd.channels"), vec!["(11) 98765-4321"]);
     assert_eq!(texts(&html, "dd.priority"), vec!["Média"]);
     assert_eq!(texts(&html, "dd.tags"), vec!["Loja Sul"]);
     assert_eq!(texts(&html, "dd.segments"), vec!["Cobrança"]);

@@ -64,7 +64,12 @@ async fn admins_add_search_and_remove_entries_in_any_format(app: TestApp) {
     assert!(texts(&html, "table.dnd td").contains(&"Ana Administradora".to_string()));
     // Search in a format other than the stored one, and by a fragment.
     let html = app.get_html("/admin/nao-perturbe?q=011%2098765-4321").await;
-    assert_eq!(texts(&html, "td.value"), vec!["+5511987654321"]);
+    assert_eq!(texts(&html, "td.value"), vec!["(11) 98765-4321"]);
+    // Also as the page shows it.
+    let html = app
+        .get_html("/admin/nao-perturbe?q=(11)%2098765-4321")
+        .await;
+    assert_eq!(texts(&html, "td.value"), vec!["(11) 98765-4321"]);
     let html = app.get_html("/admin/nao-perturbe?q=exemplo").await;
     assert_eq!(texts(&html, "td.value"), vec!["cliente@exemplo.com.br"]);
     let html = app.get_html("/admin/nao-perturbe?q=%25").await;

@@ -93,12 +93,9 @@ async fn killed_mid_import_then_restarted_imports_exactly_once(backend: Backend)
                 .await
                 .unwrap(),
         );
-        let progress = texts(&html, ".progress-text").join("");
-        let done: usize = progress
-            .split(' ')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        // "Gravando contatos · 20.000 de 60.000 linhas": rows written so far.
+        let progress = texts(&html, "#rows-written").join("");
+        let done: usize = progress.replace('.', "").parse().ok().unwrap_or(0);
         if done >= 20_000 && done < rows {
             break;
         }

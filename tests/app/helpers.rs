@@ -511,6 +511,14 @@ pub fn field_value(html: &Html, selector: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The values of attribute `name` of the elements `selector` finds.
+pub fn attrs(html: &Html, selector: &str, name: &str) -> Vec<String> {
+    let selector = Selector::parse(selector).unwrap();
+    html.select(&selector)
+        .filter_map(|e| e.value().attr(name).map(str::to_string))
+        .collect()
+}
+
 pub fn texts(html: &Html, selector: &str) -> Vec<String> {
     let selector = Selector::parse(selector).unwrap();
     html.select(&selector)

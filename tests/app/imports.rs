@@ -10,6 +10,7 @@ crate::on_both_backends!(
     missing_fields_come_back_named_with_the_input_kept,
     a_file_level_failure_leaves_no_contact,
     validar_sem_importar_writes_nothing,
+    validations_expire_and_belong_to_their_user,
     rejected_rows_download_fixes_and_imports_again,
     options_change_a_contact_imported_twice,
     nao_perturbe_and_duplicates_are_skipped_and_counted,
@@ -173,7 +174,23 @@ async fn a_file_level_failure_leaves_no_contact(app: TestApp) {
         .import_fixture("file_level_errors.csv", segment, &[])
         .await;
     assert_eq!(texts(&html, "#status"), vec!["Falhou"]);
-    let codes = texts(&html, "table.file-errors tbody td:nth-child(3)");
+    // The codes stay in the page's markup; what people read is their pt-BR name.
+    let shown = texts(&html, "table.file-errors tbody td[data-code]");
+    assert!(
+        shown[0].starts_with("Chave obrigatória vazia: "),
+        "{shown:?}"
+    );
+    assert!(
+        shown[2].starts_with("Tipo de registro inválido: "),
+        "{shown:?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .all(|t| !t.contains("key_missing") && !t.contains("record_type")),
+        "no code on screen: {shown:?}"
+    );
+    let codes = attrs(&html, "table.file-errors tbody td[data-code]", "data-code");
     assert_eq!(
         codes,
         vec![
@@ -232,12 +249,14 @@ async fn ms_dos_and_macintosh_csv_files_import_with_names_intact(app: TestApp) {
         .await;
     assert_eq!(texts(&html, "#status"), vec!["Falhou"]);
     assert_eq!(
-        texts(&html, "table.file-errors tbody td:nth-child(3)"),
+        attrs(&html, "table.file-errors tbody td[data-code]", "data-code"),
         vec!["encoding"]
     );
     assert_eq!(contacts_of(&app).len(), 5);
 }
 
+/// Validar sem importar: POST, then a result page (nothing written); the same upload is
+/// then imported from it with the same choices, without choosing the file again.
 async fn validar_sem_importar_writes_nothing(app: TestApp) {
     app.login_staff().await;
     let segment = app.add_segment("Simulação").to_string();
@@ -249,13 +268,20 @@ async fn validar_sem_importar_writes_nothing(app: TestApp) {
             &[
                 ("descricao", "Teste"),
                 ("segmento", &segment),
-                ("autorizacao", "consentimento"),
+                ("autorizacao", "protecao_credito"),
+                ("nao_perturbe", "on"),
+                ("limpar_tag", "on"),
                 ("acao", "validar"),
             ],
         )
         .await;
-    assert_eq!(response.status(), 200);
-    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert_eq!(response.status(), 303, "POST → redirect → result");
+    let result = location(&response);
+    let id: i64 = result
+        .trim_start_matches("/engajar/publicos/validacoes/")
+        .parse()
+        .unwrap_or_else(|_| panic!("redirected to {result}"));
+    let html = app.get_html(&result).await;
     assert_eq!(
         texts(&html, "#verdict"),
         vec!["O arquivo pode ser importado."]
@@ -263,10 +289,161 @@ async fn validar_sem_importar_writes_nothing(app: TestApp) {
     assert_eq!(count(&html, "count-rows"), 6);
     assert_eq!(count(&html, "count-imported"), 1);
     assert_eq!(count(&html, "count-rejected"), 5);
+    assert_eq!(
+        texts(&html, "table.rejected thead th"),
+        vec!["Linha", "Coluna", "Problema", "Valor"]
+    );
+    let problems = texts(&html, "table.rejected tbody td[data-label=Problema]");
+    assert_eq!(problems.len(), 5);
+    assert!(
+        problems[0].starts_with("Número em notação científica: "),
+        "{problems:?}"
+    );
+    assert_eq!(
+        texts(&html, "table.rejected tbody td[data-label=Coluna]")[0],
+        "VALOR_DO_REGISTRO"
+    );
+    assert!(!texts(&html, "table.rejected tbody td[data-label=Valor]")[0].is_empty());
+    assert!(texts(&html, "#kept")[0].contains("30 minutos"));
     assert!(contacts_of(&app).is_empty());
     let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
     assert_eq!(audiences, 0);
-    assert_eq!(app.uploads_kept(), 0, "the upload is gone");
+    assert_eq!(app.uploads_kept(), 1, "the upload waits for Importar");
+
+    // Reading the result again submits nothing.
+    let again = app.get_html(&result).await;
+    assert_eq!(count(&again, "count-imported"), 1);
+    assert_eq!(app.uploads_kept(), 1);
+
+    // Corrigir: the form with every choice kept (the file is chosen again).
+    let form = app
+        .get_html(&format!("/engajar/publicos/importar?validacao={id}"))
+        .await;
+    assert_eq!(field_value(&form, "#descricao").as_deref(), Some("Teste"));
+    assert_eq!(
+        attrs(&form, "#segmento option[selected]", "value"),
+        vec![segment.clone()]
+    );
+    assert_eq!(
+        attrs(&form, "#autorizacao option[selected]", "value"),
+        vec!["protecao_credito"]
+    );
+    let checked = attrs(&form, "input[type=checkbox][checked]", "name");
+    assert_eq!(checked, vec!["nao_perturbe", "limpar_tag"]);
+    assert!(texts(&form, "#notice")[0].contains("escolha o arquivo"));
+
+    // Importar este arquivo: the kept upload, with the validated choices.
+    let response = app
+        .submit(&result, &format!("{result}/importar"), &[])
+        .await;
+    let audience = location(&response);
+    let audience_id: i64 = audience
+        .trim_start_matches("/engajar/publicos/")
+        .parse()
+        .unwrap_or_else(|_| panic!("redirected to {audience}"));
+    let html = app.wait_for_audience(audience_id).await;
+    assert_eq!(texts(&html, "#status"), vec!["Concluída com rejeições"]);
+    assert_eq!(count(&html, "count-imported"), 1);
+    assert_eq!(count(&html, "count-rejected"), 5);
+    assert_eq!(texts(&html, "h1"), vec!["Teste"]);
+    let details = texts(&html, "dl.details").join(" ");
+    assert!(details.contains("Proteção do crédito"), "{details}");
+    assert!(
+        details.contains("Verificar site Não Perturbe") && details.contains("Limpar tag"),
+        "{details}"
+    );
+    assert_eq!(contacts_of(&app).len(), 1);
+    // Pressed twice: the same audience.
+    let response = app
+        .submit(&result, &format!("{result}/importar"), &[])
+        .await;
+    assert_eq!(location(&response), audience);
+    let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+    assert_eq!(audiences, 1);
+    assert_eq!(
+        app.uploads_kept(),
+        0,
+        "the import took the upload and let it go"
+    );
+    app.assert_no_orphans();
+}
+
+/// A file that cannot be imported is not kept; a kept one expires (and is then swept
+/// away); someone else's validation does not exist for another user.
+async fn validations_expire_and_belong_to_their_user(app: TestApp) {
+    use engajar::models::validation::{KEEP_SECS, Validation};
+    use engajar::schema::import_validations;
+    app.login_staff().await;
+    let segment = app.add_segment("Validações").to_string();
+    let fields = [
+        ("descricao", "Validada"),
+        ("segmento", segment.as_str()),
+        ("autorizacao", "consentimento"),
+        ("acao", "validar"),
+    ];
+    let bad = std::fs::read(fixture("file_level_errors.csv")).unwrap();
+    let response = app.post_import("ruim.csv", bad, &fields).await;
+    let refused = location(&response);
+    let html = app.get_html(&refused).await;
+    assert!(texts(&html, "#verdict")[0].starts_with("O arquivo não pode ser importado"));
+    assert!(texts(&html, "#import-validated").is_empty(), "no Importar");
+    assert_eq!(texts(&html, "#fix"), vec!["Corrigir"]);
+    assert_eq!(
+        attrs(&html, "table.file-errors tbody td[data-code]", "data-code")[0],
+        "key_missing"
+    );
+    assert_eq!(app.uploads_kept(), 0, "nothing to import, nothing kept");
+    let response = app
+        .submit(&refused, &format!("{refused}/importar"), &[])
+        .await;
+    assert_eq!(response.status(), 409);
+
+    let good = std::fs::read(fixture("row_level_errors.csv")).unwrap();
+    let response = app.post_import("bom.csv", good, &fields).await;
+    let kept = location(&response);
+    let id: i64 = kept
+        .trim_start_matches("/engajar/publicos/validacoes/")
+        .parse()
+        .unwrap();
+    assert_eq!(app.uploads_kept(), 1);
+    // Its time runs out.
+    diesel::update(import_validations::table.find(id))
+        .set(import_validations::expires_at.eq(engajar::time::now() - 1))
+        .execute(&mut app.db())
+        .unwrap();
+    let html = app.get_html(&kept).await;
+    assert!(texts(&html, "#kept")[0].contains("expirou"));
+    assert!(texts(&html, "#import-validated").is_empty());
+    let response = app.submit(&kept, &format!("{kept}/importar"), &[]).await;
+    assert_eq!(response.status(), 409);
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert!(texts(&html, "#import-error")[0].contains("expirou"));
+    let audiences: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+    assert_eq!(audiences, 0);
+    // The sweep forgets it, and its upload, once past its time.
+    let left = Validation::sweep(&mut app.db(), engajar::time::now() + KEEP_SECS).unwrap();
+    for file in left {
+        if let engajar::models::upload::UploadRef::File(path) = file {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    assert_eq!(app.uploads_kept(), 0);
+    assert_eq!(app.get(&kept).await.status(), 404);
+
+    // Another user's validation is not found.
+    let bytes = std::fs::read(fixture("row_level_errors.csv")).unwrap();
+    let response = app.post_import("outro.csv", bytes, &fields).await;
+    let staffs = location(&response);
+    app.logout().await;
+    app.login_admin().await;
+    assert_eq!(app.get(&staffs).await.status(), 404);
+    let form = app
+        .get_html(&format!(
+            "/engajar/publicos/importar?validacao={}",
+            staffs.rsplit('/').next().unwrap()
+        ))
+        .await;
+    assert_eq!(field_value(&form, "#descricao").as_deref(), Some(""));
 }
 
 async fn rejected_rows_download_fixes_and_imports_again(app: TestApp) {

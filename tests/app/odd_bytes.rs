@@ -220,7 +220,7 @@ async fn control_characters_in_a_layout_cell_reject_the_row(app: TestApp) {
         .import_bytes("odd.csv", layout_csv(&rows), segment, &[])
         .await;
     assert_eq!(texts(&html, "#status"), vec!["Falhou"]);
-    assert!(texts(&html, "td code").contains(&"unreadable".to_string()));
+    assert!(attrs(&html, "td[data-code]", "data-code").contains(&"unreadable".to_string()));
     // Invisible characters are dropped; line breaks in a cell are kept.
     let rows = [[
         "\u{feff}EMAIL",

@@ -5,9 +5,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::web::display::filters;
 use crate::models::{AuditFilter, AuditView, User};
 use crate::time;
+use crate::web::display::filters;
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
 use crate::web::{AppError, AppState};

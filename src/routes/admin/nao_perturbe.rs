@@ -7,12 +7,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::web::display::filters;
 use crate::domain::{parse_channel, read_channel_list};
 use crate::messages;
 use crate::models::{DndEntryView, NewDndEntry, audit};
 use crate::time;
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::display::filters;
 use crate::web::page::PageCtx;
 use crate::web::paging::{PAGE_SIZE, Pager};
 use crate::web::session::TypedSession;

@@ -7,8 +7,8 @@ pub mod post;
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::web::display::filters;
 use crate::models::SegmentWithCounts;
+use crate::web::display::filters;
 use crate::web::page::PageCtx;
 
 #[derive(Template, WebTemplate)]

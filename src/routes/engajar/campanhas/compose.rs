@@ -366,6 +366,20 @@ impl ComposePage {
         }
     }
 
+    /// Where the error summary's link for `field` leads.
+    fn anchor(field: &str) -> &str {
+        match field {
+            "audience" => "audience_id",
+            "segment" => "segment_id",
+            "target" => "destino",
+            "params" => "param_1",
+            "fallback" => "variaveis",
+            "days" => "dias",
+            "schedule" => "quando",
+            other => other,
+        }
+    }
+
     fn error(&self, field: &str) -> Option<String> {
         let all: Vec<&str> = self
             .errors

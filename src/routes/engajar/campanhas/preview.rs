@@ -8,7 +8,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::web::display::filters;
 use crate::campaigns::CampaignChannel;
 use crate::campaigns::preview::{self, Found, Preview};
 use crate::campaigns::recipients::Decision;
@@ -19,6 +18,7 @@ use crate::models::campaign::Campaign;
 use crate::models::channel_settings::EmailSettings;
 use crate::models::whatsapp_template::WhatsAppTemplate;
 use crate::web::csrf::CsrfForm;
+use crate::web::display::filters;
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip};
 

@@ -7,11 +7,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::web::display::filters;
 use crate::campaigns::ledger::{self, Counts, MessageView};
 use crate::campaigns::status::{CampaignStatus, MessageStatus, RunStatus};
 use crate::models::campaign::{Campaign, RunRow};
 use crate::time;
+use crate::web::display::filters;
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState};
 

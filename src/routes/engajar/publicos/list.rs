@@ -5,10 +5,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::web::display::filters;
 use crate::domain::LegalBasis;
 use crate::models::AudienceListItem;
 use crate::time;
+use crate::web::display::filters;
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState};
 

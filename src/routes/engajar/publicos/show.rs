@@ -109,8 +109,16 @@ fn split_of(audience: &Audience) -> Vec<SplitPart> {
         ("imported", "Importadas", audience.imported),
         ("rejected", "Rejeitadas", audience.rejected),
         ("dnd", "Não Perturbe", audience.dnd_skipped),
-        ("verify", "Descartadas pelo Verify", audience.verify_discarded),
-        ("duplicates", "Duplicadas no arquivo", audience.duplicate_rows),
+        (
+            "verify",
+            "Descartadas pelo Verify",
+            audience.verify_discarded,
+        ),
+        (
+            "duplicates",
+            "Duplicadas no arquivo",
+            audience.duplicate_rows,
+        ),
     ];
     let total: i64 = parts.iter().map(|p| p.2.max(0)).sum();
     let mut x = 0.0;

@@ -51,6 +51,8 @@ pub struct ImportFormPage {
     pub max_upload_mb: u64,
     pub values: ImportFormValues,
     pub errors: ImportFormErrors,
+    /// Back from a validation's "Corrigir": the fields are kept, the file is chosen again.
+    pub notice: Option<&'static str>,
 }
 
 impl ImportFormPage {

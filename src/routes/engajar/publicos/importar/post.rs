@@ -10,7 +10,6 @@ use crate::domain::{ImportInput, ImportOptions, LegalBasis, NewImport};
 use crate::import;
 use crate::messages;
 use crate::models::{Audience, Segment};
-use crate::routes::engajar::publicos::validation::ValidationPage;
 use crate::web::page::PageCtx;
 use crate::web::session::TypedSession;
 use crate::web::upload::{self, Upload};
@@ -102,6 +101,7 @@ pub async fn import(
             max_upload_mb: max_mb,
             values,
             errors,
+            notice: None,
         };
         if too_large {
             return Ok(Either::Right(
@@ -136,20 +136,49 @@ pub async fn import(
             }
         };
         let path = local.path.clone();
-        let segment_name = new_import.segment_name.clone();
+        let choices = crate::models::validation::Choices::of(&new_import);
         let result = state
             .db(move |conn| Ok(import::dry_run(conn, &new_import, &path, &limits)?))
             .await;
         drop(local);
-        file.discard();
-        return Ok(Either::Right(
-            HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(
-                    ValidationPage::new(ctx, &file.original_name, &segment_name, result?)
-                        .render()?,
-                ),
-        ));
+        let findings = match result {
+            Ok(outcome) => crate::models::validation::Findings::of(&outcome),
+            Err(e) => {
+                file.discard();
+                return Err(e);
+            }
+        };
+        // A file that can be imported is kept, to be imported from the result page
+        // without choosing it again; one that cannot goes now.
+        let kept = findings.importable.then(|| file.stored.stored());
+        if kept.is_none() {
+            file.discard();
+        }
+        let user = ctx.user.id;
+        let kept_again = kept.clone();
+        let saved = state
+            .db(move |conn| {
+                Ok(crate::models::validation::Validation::insert(
+                    conn,
+                    user,
+                    kept_again.as_deref(),
+                    &choices,
+                    &findings,
+                    crate::time::now(),
+                )?)
+            })
+            .await;
+        let validation = match saved {
+            Ok(v) => v,
+            Err(e) => {
+                file.discard();
+                return Err(e);
+            }
+        };
+        return Ok(Either::Right(see_other(&format!(
+            "/engajar/publicos/validacoes/{}",
+            validation.id
+        ))));
     }
 
     let ip = client_ip(&req);
