@@ -96,6 +96,9 @@ pub const TOKEN_NAME_INVALID: &str =
     "O nome pode ter no máximo 100 caracteres, sem caracteres de controle.";
 
 pub const QUEUE_ATTENDED: &str = "Interação marcada como atendida.";
+pub const QUEUE_UNDONE: &str = "Atendimento desfeito: a interação voltou ao seu lugar na fila.";
+pub const QUEUE_UNDO_REFUSED: &str =
+    "Só dá para desfazer um atendimento seu dos últimos 15 minutos.";
 
 /// A contact as row messages name it: its number and name.
 pub fn contact_label(id: i64, name: Option<&str>) -> String {
@@ -208,6 +211,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("token_create", "Token criado"),
     ("token_revoke", "Token revogado"),
     ("interaction_attend", "Interação atendida"),
+    ("interaction_unattend", "Atendimento desfeito"),
     ("campaign_create", "Campanha criada"),
     ("campaign_update", "Campanha alterada"),
     ("campaign_schedule", "Campanha agendada"),

@@ -420,8 +420,10 @@ fn add_user(
         user_id: None,
         action: "user_create",
         detail: &format!(
-            "usuário #{} {} ({}) pela linha de comando",
-            user.id, user.email, user.role
+            "Criou o usuário #{} {} como {} (linha de comando).",
+            user.id,
+            user.email,
+            user.role().label()
         ),
         ip: None,
         created_at: now,

@@ -16,7 +16,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 pub use error::{FileError, FileErrorCode, RowError, RowErrorCode, code_label};
-pub use template::{COLUMNS, template_csv};
+pub use template::{COLUMN_HELP, COLUMNS, example_rows, template_csv};
 pub use validate::{Channel, LayoutRow, RejectedRow, RowOutcome};
 
 use crate::layout::validate::Validator;

@@ -17,6 +17,49 @@ pub const COLUMNS: [&str; 13] = [
     "PRIORIDADE",
 ];
 
+/// What goes in each column, for the Layout help page: (required, meaning).
+pub const COLUMN_HELP: [(&str, &str); 13] = [
+    ("Sim", "TELEFONE ou EMAIL: o canal desta linha."),
+    (
+        "Sim",
+        "O telefone com DDD, sem espaços (11987654321), ou o endereço de e-mail.",
+    ),
+    (
+        "Não",
+        "Texto de SMS já escrito para esta linha (@Mensagem nas campanhas).",
+    ),
+    (
+        "Não (recomendado)",
+        "Nome do cliente (@Nome e @PrimeiroNome nas campanhas).",
+    ),
+    (
+        "Não (importante)",
+        "CPF ou CNPJ, com ou sem pontuação: evita homônimos e identifica a pessoa.",
+    ),
+    (
+        "Não",
+        "O código da empresa para o cliente (contrato, número do cliente).",
+    ),
+    (
+        "Não",
+        "Tag de localização: texto livre para achar o contato e o público em relatórios e na fila.",
+    ),
+    ("Não", "Valor livre usado como @Coringa1 nas mensagens."),
+    ("Não", "Valor livre usado como @Coringa2 nas mensagens."),
+    ("Não", "Valor livre usado como @Coringa3 nas mensagens."),
+    ("Não", "Valor livre usado como @Coringa4 nas mensagens."),
+    ("Não", "Valor livre usado como @Coringa5 nas mensagens."),
+    (
+        "Não",
+        "BAIXA, MEDIA ou ALTA: a prioridade do contato na fila de atendimento.",
+    ),
+];
+
+/// The example rows of the template, for the help page.
+pub fn example_rows() -> &'static [[&'static str; 13]] {
+    &EXAMPLE_ROWS
+}
+
 /// Example rows: one contact with a TELEFONE and an EMAIL row, and every priority.
 /// Each of them must import cleanly.
 const EXAMPLE_ROWS: [[&str; 13]; 4] = [

@@ -59,7 +59,7 @@ impl ImportAudit {
         ip: Option<&str>,
     ) -> QueryResult<()> {
         let user_id = audience.created_by;
-        let options: Vec<&str> = audience.options.enabled().iter().map(|o| o.code).collect();
+        let options: Vec<&str> = audience.options.enabled().iter().map(|o| o.label).collect();
         let by = if user_id.is_none() {
             CLI_ACTOR_NOTE
         } else {
@@ -69,16 +69,17 @@ impl ImportAudit {
             user_id,
             action: "import",
             detail: &format!(
-                "público #{} \"{}\" (arquivo {}) no segmento {}; base legal: {}; opções: {}{by}",
+                "Importou o público #{} \"{}\" (arquivo {}) no segmento {}, com a base legal \
+                 \"{}\" e {}{by}.",
                 audience.id,
                 audience.description,
                 audience.file_name,
                 segment_name,
-                audience.legal_basis,
+                crate::domain::LegalBasis::label_for(&audience.legal_basis),
                 if options.is_empty() {
-                    "nenhuma".to_string()
+                    "nenhuma opção".to_string()
                 } else {
-                    options.join(", ")
+                    format!("as opções {}", options.join(", "))
                 }
             ),
             ip,

@@ -183,6 +183,28 @@ impl InteractionView {
             .load(conn)
     }
 
+    /// "Desfazer": returns an interaction `user_id` attended at `since` or later to the
+    /// queue, in its place (the queue orders by priority and arrival); false otherwise.
+    pub fn unattend(
+        conn: &mut DbConnection,
+        id: i64,
+        user_id: i64,
+        since: i64,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            interactions::table
+                .filter(interactions::id.eq(id))
+                .filter(interactions::attended_by.eq(Some(user_id)))
+                .filter(interactions::attended_at.ge(since)),
+        )
+        .set((
+            interactions::attended_at.eq(None::<i64>),
+            interactions::attended_by.eq(None::<i64>),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
     /// Marks a waiting interaction attended; false when it was not waiting.
     pub fn attend(conn: &mut DbConnection, id: i64, user_id: i64, now: i64) -> QueryResult<bool> {
         diesel::update(

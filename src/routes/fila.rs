@@ -29,6 +29,8 @@ pub struct QueuePage {
     rows: Vec<QueueRow>,
     pager: Pager,
     notice: Option<&'static str>,
+    /// The interaction just attended, which "Desfazer" returns to the queue.
+    undo: Option<i64>,
 }
 
 impl QueuePage {
@@ -52,7 +54,12 @@ impl QueuePage {
 pub struct QueueQuery {
     page: Option<i64>,
     ok: Option<String>,
+    atendida: Option<String>,
+    desfeita: Option<String>,
 }
+
+/// How long "Desfazer" is offered after Atender.
+const UNDO_SECS: i64 = 15 * 60;
 
 /// `GET /fila`.
 pub async fn queue(
@@ -91,7 +98,14 @@ pub async fn queue(
         ctx,
         rows,
         pager,
-        notice: query.ok.as_ref().map(|_| messages::QUEUE_ATTENDED),
+        notice: if query.desfeita.is_some() {
+            Some(messages::QUEUE_UNDONE)
+        } else if query.ok.is_some() || query.atendida.is_some() {
+            Some(messages::QUEUE_ATTENDED)
+        } else {
+            None
+        },
+        undo: query.atendida.as_deref().and_then(|a| a.parse().ok()),
     })
 }
 
@@ -114,7 +128,7 @@ pub async fn attend(
                     conn,
                     Some(user_id),
                     "interaction_attend",
-                    &format!("interação #{id}"),
+                    &format!("Atendeu a interação #{id}."),
                     ip.as_deref(),
                 )?;
             }
@@ -124,5 +138,38 @@ pub async fn attend(
     if !attended {
         return Err(AppError::NotFound);
     }
-    Ok(see_other("/fila?ok=1"))
+    Ok(see_other(&format!("/fila?atendida={id}")))
+}
+
+/// `POST /fila/{id}/desfazer`: the interaction this user just attended goes back to
+/// the queue, in its place.
+pub async fn undo(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let user_id = ctx.user.id;
+    let ip = client_ip(&req);
+    let undone = state
+        .db(move |conn| {
+            let undone = InteractionView::unattend(conn, id, user_id, time::now() - UNDO_SECS)?;
+            if undone {
+                audit(
+                    conn,
+                    Some(user_id),
+                    "interaction_unattend",
+                    &format!("O atendimento da interação #{id} foi desfeito: ela voltou à fila."),
+                    ip.as_deref(),
+                )?;
+            }
+            Ok(undone)
+        })
+        .await?;
+    if !undone {
+        return Err(AppError::Conflict(messages::QUEUE_UNDO_REFUSED.to_string()));
+    }
+    Ok(see_other(&format!("/fila?desfeita={id}#interacao-{id}")))
 }

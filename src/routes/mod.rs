@@ -39,6 +39,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(engajar::publicos::list::audience_list),
         )
         .route(
+            "/engajar/publicos/layout",
+            web::get().to(engajar::publicos::layout::layout_help),
+        )
+        .route(
             "/engajar/publicos/layout.csv",
             web::get().to(engajar::publicos::layout::layout_csv),
         )
@@ -134,6 +138,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/contatos/{id}", web::get().to(contatos::show_contact))
         .route("/fila", web::get().to(fila::queue))
         .route("/fila/{id}/atender", web::post().to(fila::attend))
+        .route("/fila/{id}/desfazer", web::post().to(fila::undo))
         .route("/conta", web::get().to(conta::account))
         .route("/conta/senha", web::post().to(conta::change_password))
         .route(

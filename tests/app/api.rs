@@ -497,14 +497,39 @@ async fn the_queue_orders_by_priority_then_arrival(app: TestApp) {
     let response = app
         .submit("/fila", &format!("/fila/{first}/atender"), &[])
         .await;
-    assert_eq!(location(&response), "/fila?ok=1");
+    let answered = location(&response);
+    assert_eq!(answered, format!("/fila?atendida={first}"));
     assert!(
         app.audit_actions()
             .contains(&"interaction_attend".to_string())
     );
-    let html = app.get_html("/fila").await;
+    let html = app.get_html(&answered).await;
     assert_eq!(texts(&html, "td.contact")[0], "Alta Ana");
     assert_eq!(texts(&html, "td.contact").len(), 4);
+    // Desfazer returns it to its place, first again.
+    assert_eq!(texts(&html, "#desfazer"), vec!["Desfazer"]);
+    let response = app
+        .submit(&answered, &format!("/fila/{first}/desfazer"), &[])
+        .await;
+    assert!(location(&response).starts_with(&format!("/fila?desfeita={first}")));
+    let html = app.get_html("/fila").await;
+    assert_eq!(texts(&html, "td.contact")[0], "Alta Alice");
+    assert_eq!(texts(&html, "td.contact").len(), 5);
+    assert!(
+        app.audit_actions()
+            .contains(&"interaction_unattend".to_string())
+    );
+    // Undoing what is waiting is refused, with the menu kept on the error page.
+    let response = app
+        .submit("/fila", &format!("/fila/{first}/desfazer"), &[])
+        .await;
+    assert_eq!(response.status(), 409);
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert!(!texts(&html, "nav.menu a").is_empty(), "the menu stays");
+    let response = app
+        .submit("/fila", &format!("/fila/{first}/atender"), &[])
+        .await;
+    assert_eq!(response.status(), 303);
     // Attending twice is refused: it is no longer waiting.
     let response = app
         .submit("/fila", &format!("/fila/{first}/atender"), &[])

@@ -647,8 +647,10 @@ mod data_commands {
         let id = json["audience_id"].as_i64().unwrap();
         for part in [
             format!("público #{id}"),
-            "legitimo_interesse".to_string(),
-            "nao_perturbe, limpar_tag".to_string(),
+            // A sentence in pt-BR: labels, not codes.
+            "Importou o público".to_string(),
+            "Legítimo interesse".to_string(),
+            "Verificar site Não Perturbe, Limpar tag de localização".to_string(),
             "(linha de comando)".to_string(),
         ] {
             assert!(detail.contains(&part), "{part} in {detail}");

@@ -141,7 +141,16 @@ pub async fn dnd_add(
             let entry = NewDndEntry::new(kind, value.clone(), Some(by), time::now());
             let added = NewDndEntry::insert_all(conn, &[entry])?;
             if added > 0 {
-                audit(conn, Some(by), "dnd_add", &value, ip.as_deref())?;
+                audit(
+                    conn,
+                    Some(by),
+                    "dnd_add",
+                    &format!(
+                        "Incluiu {} no Não Perturbe.",
+                        crate::web::display::channel(&value)
+                    ),
+                    ip.as_deref(),
+                )?;
             }
             Ok(added > 0)
         })
@@ -170,7 +179,16 @@ pub async fn dnd_remove(
     state
         .db(move |conn| {
             let (_, value) = DndEntryView::remove(conn, id)?.ok_or(AppError::NotFound)?;
-            audit(conn, Some(by), "dnd_remove", &value, ip.as_deref())?;
+            audit(
+                conn,
+                Some(by),
+                "dnd_remove",
+                &format!(
+                    "Retirou {} do Não Perturbe.",
+                    crate::web::display::channel(&value)
+                ),
+                ip.as_deref(),
+            )?;
             Ok(())
         })
         .await?;

@@ -145,7 +145,12 @@ pub async fn create_user(
                     conn,
                     Some(by),
                     "user_create",
-                    &format!("usuário #{} {} ({})", user.id, user.email, user.role),
+                    &format!(
+                        "Criou o usuário #{} {} como {}.",
+                        user.id,
+                        user.email,
+                        user.role().label()
+                    ),
                     ip.as_deref(),
                 )?;
             }
@@ -233,15 +238,15 @@ async fn apply_change(
                     crate::models::token::revoke_created_by(conn, user.id, time::now())?;
                 }
                 let (action, what) = match (role, disabled) {
-                    (Some(r), _) => ("user_role", format!("papel: {}", r.as_str())),
-                    (_, Some(true)) => ("user_disable", "desativado".to_string()),
-                    _ => ("user_enable", "ativado".to_string()),
+                    (Some(r), _) => ("user_role", format!("passou a ser {}", r.label())),
+                    (_, Some(true)) => ("user_disable", "foi desativado".to_string()),
+                    _ => ("user_enable", "foi reativado".to_string()),
                 };
                 audit(
                     conn,
                     Some(by),
                     action,
-                    &format!("usuário #{} {}: {what}", user.id, user.email),
+                    &format!("O usuário #{} {} {what}.", user.id, user.email),
                     ip.as_deref(),
                 )?;
             }
@@ -315,7 +320,7 @@ pub async fn reset_password(
                 conn,
                 Some(by),
                 "user_password_reset",
-                &format!("usuário #{} {}: senha redefinida", user.id, user.email),
+                &format!("Redefiniu a senha do usuário #{} {}.", user.id, user.email),
                 ip.as_deref(),
             )?;
             Ok(())
