@@ -259,7 +259,7 @@ async fn whole_path(c: &Client, base: &str, downloads: &Path) -> Step {
     click(c, "form.search-form button[type=submit]").await?;
     expect_text(c, "td.name", "BOM").await?;
     click_link(c, "BOM").await?;
-    expect_text(c, "dd.channels", "+5511987000005").await?;
+    expect_text(c, "dd.channels", "(11) 98700-0005").await?;
 
     // And out.
     click(c, ".account button").await?;
@@ -586,4 +586,467 @@ async fn whatsapp_and_sms_campaigns_from_a_real_browser() {
     let (audience, _) = app.import_bytes("publico.csv", file, segment, &[]).await;
     let outcome = campaigns_path(&browser.client, &app, &fake, audience).await;
     browser.finish(outcome, "browser-campaigns-failure").await;
+}
+
+/// axe-core as `npm ci --prefix tests/browser` installs it (`.ci/run` does).
+const AXE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/browser/node_modules/axe-core/axe.min.js"
+);
+
+/// Widths every page is judged at: a laptop and a phone.
+const DESKTOP: (u32, u32) = (1366, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+/// Runs axe-core on the page as it is now: a violation of any impact fails.
+async fn axe_clean(c: &Client, axe: &str, what: &str) -> Step {
+    c.execute(axe, vec![])
+        .await
+        .map_err(|e| fail("inject axe", e))?;
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, {resultTypes: ['violations']})
+                 .then(r => done(r.violations.map(v =>
+                    `${v.id} (${v.impact}): ${v.help} — ` +
+                    v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))))
+                 .catch(e => done(['axe failed: ' + e]));"#,
+            vec![],
+        )
+        .await
+        .map_err(|e| fail("axe.run", e))?;
+    let violations: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+    expect(
+        violations.is_empty(),
+        format!("{what}: axe found {violations:#?}"),
+    )
+}
+
+/// What the phone shows: no sideways scroll, and no code in place of pt-BR text.
+async fn fits_and_speaks_portuguese(c: &Client, what: &str) -> Step {
+    let facts = c
+        .execute(
+            r#"const codes = [];
+               const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+               while (walker.nextNode()) {
+                 const node = walker.currentNode;
+                 const parent = node.parentElement;
+                 if (!parent || parent.closest('code, script, style, [hidden]')) continue;
+                 if (!parent.checkVisibility()) continue;
+                 for (const m of node.textContent.matchAll(/\b[a-z]+(?:_[a-z0-9]+)+\b(?!\.[a-z0-9]{2,4}\b)/g)) codes.push(m[0]);
+               }
+               return [document.documentElement.scrollWidth, window.innerWidth, codes];"#,
+            vec![],
+        )
+        .await
+        .map_err(|e| fail("measure", e))?;
+    let scroll = facts[0].as_i64().unwrap_or(i64::MAX);
+    let viewport = facts[1].as_i64().unwrap_or(0);
+    expect(
+        viewport <= i64::from(PHONE.0),
+        format!("{what}: the viewport is {viewport} px, not a phone's"),
+    )?;
+    expect(
+        scroll <= viewport,
+        format!("{what}: {scroll} px wide in a {viewport} px viewport"),
+    )?;
+    let codes: Vec<String> = serde_json::from_value(facts[2].clone()).unwrap_or_default();
+    expect(
+        codes.is_empty(),
+        format!("{what}: codes on screen {codes:?}"),
+    )
+}
+
+/// With `ENGAJAR_SHOTS=DIR`, every judged page is also saved as a screenshot per width,
+/// for a person to look at.
+async fn shot(c: &Client, what: &str, width: u32) {
+    let Ok(dir) = std::env::var("ENGAJAR_SHOTS") else {
+        return;
+    };
+    let name: String = what
+        .chars()
+        .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+        .collect();
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(Path::new(&dir).join(format!("{name}-{width}.png")), png);
+    }
+}
+
+/// The page as it is, judged at both widths (the browser is left at desktop width).
+async fn judge_here(c: &Client, axe: &str, what: &str) -> Step {
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .map_err(|e| fail("phone width", e))?;
+    fits_and_speaks_portuguese(c, what).await?;
+    shot(c, what, PHONE.0).await;
+    axe_clean(c, axe, &format!("{what} at {} px", PHONE.0)).await?;
+    c.set_window_size(DESKTOP.0, DESKTOP.1)
+        .await
+        .map_err(|e| fail("desktop width", e))?;
+    shot(c, what, DESKTOP.0).await;
+    axe_clean(c, axe, &format!("{what} at {} px", DESKTOP.0)).await
+}
+
+async fn judge(c: &Client, axe: &str, base: &str, path: &str) -> Step {
+    c.goto(&format!("{base}{path}"))
+        .await
+        .map_err(|e| fail(path, e))?;
+    judge_here(c, axe, path).await
+}
+
+async fn log_in(c: &Client, base: &str, email: &str, password: &str) -> Step {
+    c.goto(&format!("{base}/login"))
+        .await
+        .map_err(|e| fail("login", e))?;
+    fill(c, "#email", email).await?;
+    fill(c, "#password", password).await?;
+    click(c, "form button[type=submit]").await?;
+    expect_path(c, |p| p == "/engajar", "logged in").await
+}
+
+async fn log_out(c: &Client) -> Step {
+    click(c, ".topbar > .account button").await?;
+    expect_path(c, |p| p.starts_with("/login"), "logged out").await
+}
+
+/// Every page, anonymous, staff and admin, error states included, at 1366 and 390 px:
+/// axe-core finds nothing, nothing scrolls sideways, no code is shown for pt-BR text; the
+/// menu folds behind "Menu" on the phone; a validation is followed through to an import
+/// without choosing the file twice.
+async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
+    let base = &app.address;
+    // Anonymous: first-run setup (with a mistake), then login (with a mistake).
+    judge(c, axe, base, "/setup").await?;
+    fill(c, "#name", "Ana Administradora").await?;
+    fill(c, "#email", helpers::ADMIN_EMAIL).await?;
+    fill(c, "#password", helpers::ADMIN_PASSWORD).await?;
+    fill(c, "#password_confirm", "outra senha qualquer").await?;
+    click(c, "form button[type=submit]").await?;
+    find(c, ".field-error").await?;
+    judge_here(c, axe, "setup with an error").await?;
+    fill(c, "#password", helpers::ADMIN_PASSWORD).await?;
+    fill(c, "#password_confirm", helpers::ADMIN_PASSWORD).await?;
+    click(c, "form button[type=submit]").await?;
+    expect_path(c, |p| p == "/engajar", "setup logs the admin in").await?;
+    log_out(c).await?;
+    judge(c, axe, base, "/login").await?;
+    fill(c, "#email", helpers::ADMIN_EMAIL).await?;
+    fill(c, "#password", "senha errada demais").await?;
+    click(c, "form button[type=submit]").await?;
+    find(c, ".alert-error").await?;
+    judge_here(c, axe, "login refused").await?;
+    judge(c, axe, base, "/descadastrar/nao-existe").await?;
+    // The harness sees what it should: an image without a text alternative fails it.
+    c.execute(
+        "document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/static/engajar.css\">');",
+        vec![],
+    )
+    .await
+    .map_err(|e| fail("plant a violation", e))?;
+    let planted = axe_clean(c, axe, "a planted violation").await;
+    expect(
+        planted.as_ref().is_err_and(|e| e.contains("image-alt")),
+        format!("axe must see a missing alt: {planted:?}"),
+    )?;
+
+    // Data for every page: a segment, imports (one with rejections, one failed), a
+    // contact with interactions, a draft campaign; made by staff through the app.
+    app.login_staff().await;
+    let segment = app.add_segment("Clientes");
+    let (audience, _) = app
+        .import_fixture("row_level_errors.csv", segment, &["nao_perturbe"])
+        .await;
+    let (failed, _) = app
+        .import_fixture("file_level_errors.csv", segment, &[])
+        .await;
+    let file = helpers::layout_csv(&[[
+        "TELEFONE",
+        "85991234567",
+        "",
+        "JOSÉ DA SILVA",
+        "11144477735",
+        "C-1",
+        "Loja Centro",
+        "R$ 10,00",
+        "",
+        "",
+        "",
+        "",
+        "MEDIA",
+    ]]);
+    let (clean, _) = app.import_bytes("jose.csv", file, segment, &[]).await;
+    {
+        let mut conn = app.db();
+        for (value, body) in [
+            ("+5585991234567", "Quero negociar"),
+            ("+5511955550001", "Oi"),
+        ] {
+            engajar::models::NewInteraction {
+                kind: engajar::domain::RecordType::Telefone,
+                value,
+                body,
+                occurred_at: engajar::time::now(),
+                external_id: None,
+            }
+            .insert(&mut conn, engajar::time::now())
+            .unwrap();
+        }
+    }
+    let audience_text = clean.to_string();
+    let draft = app
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &[
+                ("name", "Promoção de sábado"),
+                ("channel", "email"),
+                ("target", "audience"),
+                ("audience_id", &audience_text),
+                ("subject", "@PrimeiroNome, uma oferta"),
+                ("body", "Olá @PrimeiroNome!"),
+                ("schedule", "now"),
+                ("acao", "rascunho"),
+            ],
+        )
+        .await;
+    let campaign = helpers::location(&draft)
+        .trim_start_matches("/engajar/campanhas/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Staff.
+    log_in(c, base, helpers::STAFF_EMAIL, helpers::STAFF_PASSWORD).await?;
+    // On a phone the menu folds behind "Menu", which opens without JavaScript.
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .map_err(|e| fail("phone width", e))?;
+    let bar = c
+        .execute(
+            "return [document.querySelector('.topbar').getBoundingClientRect().height, \
+             document.querySelector('.topbar > nav.menu').checkVisibility()];",
+            vec![],
+        )
+        .await
+        .map_err(|e| fail("topbar", e))?;
+    expect(
+        bar[0].as_f64().unwrap_or(999.0) < 80.0 && bar[1] == false,
+        format!("the folded menu on a phone: {bar:?}"),
+    )?;
+    click(c, "details.menu-small > summary").await?;
+    let fila = find(c, "details.menu-small nav a[href=\"/fila\"]").await?;
+    expect(
+        fila.is_displayed().await.unwrap_or(false),
+        "Menu opens on the phone",
+    )?;
+    fila.click().await.map_err(|e| fail("Fila", e))?;
+    expect_path(c, |p| p == "/fila", "the phone's menu leads to Fila").await?;
+    c.set_window_size(DESKTOP.0, DESKTOP.1)
+        .await
+        .map_err(|e| fail("desktop width", e))?;
+    let shown = text_of(c, "table.queue tbody tr td.priority").await?;
+    expect(shown == "Média", format!("priority on screen: {shown:?}"))?;
+    judge_here(c, axe, "/fila").await?;
+    click(c, "table.queue tbody tr button").await?;
+    find(c, "#desfazer").await?;
+    judge_here(c, axe, "/fila after Atender").await?;
+    click(c, "#desfazer").await?;
+    expect_path(c, |p| p.starts_with("/fila?desfeita="), "Desfazer").await?;
+    for path in [
+        "/engajar".to_string(),
+        "/engajar/publicos".to_string(),
+        "/engajar/publicos/layout".to_string(),
+        format!("/engajar/publicos/{audience}"),
+        format!("/engajar/publicos/{failed}"),
+        format!("/engajar/publicos/{clean}"),
+        "/engajar/campanhas".to_string(),
+        "/engajar/campanhas/nova".to_string(),
+        format!("/engajar/campanhas/{campaign}"),
+        format!("/engajar/campanhas/{campaign}/previa"),
+        "/contatos".to_string(),
+        "/contatos?q=jose".to_string(),
+        "/conta".to_string(),
+        "/admin/usuarios".to_string(),
+        "/engajar/nao-existe".to_string(),
+    ] {
+        judge(c, axe, base, &path).await?;
+    }
+    // Values as Brazilians write them, and the forbidden page keeps the menu.
+    c.goto(&format!("{base}/contatos?q=(85)%2099123-4567"))
+        .await
+        .map_err(|e| fail("search", e))?;
+    expect_text(c, "td.channels", "(85) 99123-4567").await?;
+    c.goto(&format!("{base}/contatos?q=111.444.777-35"))
+        .await
+        .map_err(|e| fail("search by CPF", e))?;
+    click_link(c, "JOSÉ DA SILVA").await?;
+    expect_text(c, "dd.document", "111.444.777-35").await?;
+    expect_text(c, "dd.priority", "Média").await?;
+    judge_here(c, axe, "a contact").await?;
+    c.goto(&format!("{base}/admin/usuarios"))
+        .await
+        .map_err(|e| fail("403", e))?;
+    expect_text(c, "p.error-code", "Erro 403").await?;
+    find(c, ".topbar nav.menu").await?;
+
+    // The composer and the import form with their errors.
+    c.goto(&format!("{base}/engajar/campanhas/nova"))
+        .await
+        .map_err(|e| fail("nova", e))?;
+    fill(c, "#name", "Sem destino").await?;
+    click(c, "button[value=rascunho]").await?;
+    find(c, "#error-summary").await?;
+    let focused = c
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .map_err(|e| fail("focus", e))?;
+    expect(
+        focused == "error-summary",
+        format!("the error summary takes the focus, not {focused}"),
+    )?;
+    judge_here(c, axe, "the composer with errors").await?;
+    c.goto(&format!("{base}/engajar/publicos/importar"))
+        .await
+        .map_err(|e| fail("importar", e))?;
+    // Blank to the server (the browser takes spaces for an answer).
+    fill(c, "#descricao", "   ").await?;
+    find(c, "#segmento")
+        .await?
+        .select_by_label("Clientes")
+        .await
+        .map_err(|e| fail("segmento", e))?;
+    find(c, "#autorizacao")
+        .await?
+        .select_by_value("consentimento")
+        .await
+        .map_err(|e| fail("autorizacao", e))?;
+    find(c, "#arquivo")
+        .await?
+        .send_keys(helpers::fixture("row_level_errors.csv").to_str().unwrap())
+        .await
+        .map_err(|e| fail("arquivo", e))?;
+    click(c, "button[value=importar]").await?;
+    find(c, "#error-summary").await?;
+    let invalid = find(c, "#descricao")
+        .await?
+        .attr("aria-describedby")
+        .await
+        .map_err(|e| fail("aria", e))?;
+    expect(
+        invalid.as_deref() == Some("descricao-error"),
+        format!("the field names its error: {invalid:?}"),
+    )?;
+    judge_here(c, axe, "the import form with errors").await?;
+
+    // Validar sem importar, then Importar este arquivo: the file is chosen once.
+    fill(c, "#descricao", "Validada no navegador").await?;
+    find(c, "#segmento")
+        .await?
+        .select_by_label("Clientes")
+        .await
+        .map_err(|e| fail("segmento", e))?;
+    find(c, "#autorizacao")
+        .await?
+        .select_by_value("consentimento")
+        .await
+        .map_err(|e| fail("autorizacao", e))?;
+    find(c, "#arquivo")
+        .await?
+        .send_keys(helpers::fixture("row_level_errors.csv").to_str().unwrap())
+        .await
+        .map_err(|e| fail("arquivo", e))?;
+    click(c, "input[name=limpar_tag]").await?;
+    click(c, "button[value=validar]").await?;
+    expect_path(
+        c,
+        |p| p.starts_with("/engajar/publicos/validacoes/"),
+        "the validation's result page",
+    )
+    .await?;
+    expect_text(c, "#verdict", "O arquivo pode ser importado.").await?;
+    judge_here(c, axe, "a validation").await?;
+    click(c, "#fix").await?;
+    let kept = find(c, "#descricao")
+        .await?
+        .prop("value")
+        .await
+        .map_err(|e| fail("descricao", e))?;
+    expect(
+        kept.as_deref() == Some("Validada no navegador"),
+        format!("Corrigir keeps the description: {kept:?}"),
+    )?;
+    c.back().await.map_err(|e| fail("back", e))?;
+    click(c, "#import-validated").await?;
+    expect_path(
+        c,
+        |p| p.starts_with("/engajar/publicos/") && !p.contains("valida"),
+        "Importar este arquivo leads to the audience",
+    )
+    .await?;
+    let started = Instant::now();
+    while text_of(c, "#status").await? != "Concluída com rejeições" {
+        expect(
+            started.elapsed() < Duration::from_secs(60),
+            "the validated import never ended",
+        )?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        c.refresh().await.map_err(|e| fail("refresh", e))?;
+    }
+    let options = text_of(c, "dl.details").await?;
+    expect(
+        options.contains("Limpar tag de localização"),
+        format!("the validated options: {options}"),
+    )?;
+    find(c, "#split svg").await?;
+    judge_here(c, axe, "the validated audience").await?;
+    log_out(c).await?;
+
+    // Admin: every admin page, with an error state.
+    log_in(c, base, helpers::ADMIN_EMAIL, helpers::ADMIN_PASSWORD).await?;
+    for path in [
+        "/admin/segmentos".to_string(),
+        format!("/admin/segmentos/{segment}/excluir"),
+        "/admin/usuarios".to_string(),
+        "/admin/nao-perturbe".to_string(),
+        "/admin/tokens".to_string(),
+        "/admin/auditoria".to_string(),
+        "/admin/configuracoes".to_string(),
+        "/admin/configuracoes/canais".to_string(),
+        "/admin/configuracoes/canais/whatsapp".to_string(),
+        "/admin/configuracoes/canais/sms".to_string(),
+        "/admin/configuracoes/whatsapp/modelos".to_string(),
+        "/contatos/cpf-repetidos".to_string(),
+    ] {
+        judge(c, axe, base, &path).await?;
+    }
+    c.goto(&format!("{base}/admin/usuarios"))
+        .await
+        .map_err(|e| fail("usuarios", e))?;
+    fill(c, "form.new-user #name", "Nova Pessoa").await?;
+    fill(c, "form.new-user #email", helpers::STAFF_EMAIL).await?;
+    fill(c, "form.new-user #password", "senha nova da pessoa").await?;
+    click(c, "form.new-user button[type=submit]").await?;
+    find(c, "#email-error").await?;
+    judge_here(c, axe, "a new user with errors").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_is_accessible_and_fits_a_phone() {
+    let Ok(axe) = std::fs::read_to_string(AXE) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install axe-core: npm ci --prefix tests/browser"
+        );
+        eprintln!("axe-core not installed (npm ci --prefix tests/browser): test not run");
+        return;
+    };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let outcome = every_page(&browser.client, &app, &axe).await;
+    browser.finish(outcome, "browser-axe-failure").await;
 }
