@@ -695,6 +695,21 @@ async fn judge(c: &Client, axe: &str, base: &str, path: &str) -> Step {
     judge_here(c, axe, path).await
 }
 
+/// The import form's segment "Clientes", basis and a file with rejected rows.
+async fn choose_segment_basis_and_file(c: &Client) -> Step {
+    find(c, "#segmento")
+        .await?
+        .select_by_label("Clientes")
+        .await
+        .map_err(|e| fail("segmento", e))?;
+    choose(c, "#autorizacao", "consentimento").await?;
+    find(c, "#arquivo")
+        .await?
+        .send_keys(helpers::fixture("row_level_errors.csv").to_str().unwrap())
+        .await
+        .map_err(|e| fail("arquivo", e))
+}
+
 async fn log_in(c: &Client, base: &str, email: &str, password: &str) -> Step {
     c.goto(&format!("{base}/login"))
         .await
@@ -912,21 +927,7 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
         .map_err(|e| fail("importar", e))?;
     // Blank to the server (the browser takes spaces for an answer).
     fill(c, "#descricao", "   ").await?;
-    find(c, "#segmento")
-        .await?
-        .select_by_label("Clientes")
-        .await
-        .map_err(|e| fail("segmento", e))?;
-    find(c, "#autorizacao")
-        .await?
-        .select_by_value("consentimento")
-        .await
-        .map_err(|e| fail("autorizacao", e))?;
-    find(c, "#arquivo")
-        .await?
-        .send_keys(helpers::fixture("row_level_errors.csv").to_str().unwrap())
-        .await
-        .map_err(|e| fail("arquivo", e))?;
+    choose_segment_basis_and_file(c).await?;
     click(c, "button[value=importar]").await?;
     find(c, "#error-summary").await?;
     let invalid = find(c, "#descricao")
@@ -942,21 +943,7 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
 
     // Validar sem importar, then Importar este arquivo: the file is chosen once.
     fill(c, "#descricao", "Validada no navegador").await?;
-    find(c, "#segmento")
-        .await?
-        .select_by_label("Clientes")
-        .await
-        .map_err(|e| fail("segmento", e))?;
-    find(c, "#autorizacao")
-        .await?
-        .select_by_value("consentimento")
-        .await
-        .map_err(|e| fail("autorizacao", e))?;
-    find(c, "#arquivo")
-        .await?
-        .send_keys(helpers::fixture("row_level_errors.csv").to_str().unwrap())
-        .await
-        .map_err(|e| fail("arquivo", e))?;
+    choose_segment_basis_and_file(c).await?;
     click(c, "input[name=limpar_tag]").await?;
     click(c, "button[value=validar]").await?;
     expect_path(

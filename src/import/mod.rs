@@ -139,7 +139,7 @@ fn import_rows(
     let report = layout::scan(path, &audience.file_name, limits, |row| {
         // While the file is validated the total is not known yet: rows read so far, of 0.
         read += 1;
-        if read % BATCH_ROWS as u64 == 0 {
+        if read.is_multiple_of(BATCH_ROWS as u64) {
             progress(read, 0);
         }
         if let RowOutcome::Valid(row) = row {

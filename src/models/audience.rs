@@ -476,7 +476,8 @@ impl Audience {
     }
 }
 
-fn job_key(id: i64) -> i64 {
+/// The advisory lock (PostgreSQL) a server holds while it runs audience `id`'s import.
+pub fn job_key(id: i64) -> i64 {
     JOB_LOCK_PREFIX + id
 }
 

@@ -109,6 +109,30 @@ pub async fn queue(
     })
 }
 
+/// Marks interaction `id` for this user (`change` answers whether it applied) and, if it
+/// did, audits `action` with `detail` in the same transaction.
+async fn audited_change(
+    req: &HttpRequest,
+    ctx: &PageCtx,
+    state: &AppState,
+    id: i64,
+    change: fn(&mut crate::db::DbConnection, i64, i64) -> diesel::QueryResult<bool>,
+    action: &'static str,
+    detail: String,
+) -> Result<bool, AppError> {
+    let user_id = ctx.user.id;
+    let ip = client_ip(req);
+    state
+        .db(move |conn| {
+            let changed = change(conn, id, user_id)?;
+            if changed {
+                audit(conn, Some(user_id), action, &detail, ip.as_deref())?;
+            }
+            Ok(changed)
+        })
+        .await
+}
+
 /// `POST /fila/{id}/atender`.
 pub async fn attend(
     req: HttpRequest,
@@ -118,23 +142,16 @@ pub async fn attend(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let user_id = ctx.user.id;
-    let ip = client_ip(&req);
-    let attended = state
-        .db(move |conn| {
-            let attended = InteractionView::attend(conn, id, user_id, time::now())?;
-            if attended {
-                audit(
-                    conn,
-                    Some(user_id),
-                    "interaction_attend",
-                    &format!("Atendeu a interação #{id}."),
-                    ip.as_deref(),
-                )?;
-            }
-            Ok(attended)
-        })
-        .await?;
+    let attended = audited_change(
+        &req,
+        &ctx,
+        &state,
+        id,
+        |conn, id, user| InteractionView::attend(conn, id, user, time::now()),
+        "interaction_attend",
+        format!("Atendeu a interação #{id}."),
+    )
+    .await?;
     if !attended {
         return Err(AppError::NotFound);
     }
@@ -151,23 +168,16 @@ pub async fn undo(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let user_id = ctx.user.id;
-    let ip = client_ip(&req);
-    let undone = state
-        .db(move |conn| {
-            let undone = InteractionView::unattend(conn, id, user_id, time::now() - UNDO_SECS)?;
-            if undone {
-                audit(
-                    conn,
-                    Some(user_id),
-                    "interaction_unattend",
-                    &format!("O atendimento da interação #{id} foi desfeito: ela voltou à fila."),
-                    ip.as_deref(),
-                )?;
-            }
-            Ok(undone)
-        })
-        .await?;
+    let undone = audited_change(
+        &req,
+        &ctx,
+        &state,
+        id,
+        |conn, id, user| InteractionView::unattend(conn, id, user, time::now() - UNDO_SECS),
+        "interaction_unattend",
+        format!("Desfez o atendimento da interação #{id}: ela voltou à fila."),
+    )
+    .await?;
     if !undone {
         return Err(AppError::Conflict(messages::QUEUE_UNDO_REFUSED.to_string()));
     }

@@ -7,6 +7,9 @@ crate::on_both_backends!(
     the_audience_list_starts_empty_with_import_and_layout_buttons,
     the_audience_list_shows_audiences_newest_first_and_paginates,
     the_layout_downloads_as_excel_pt_br_expects,
+    the_layout_help_page_shows_the_13_columns_with_an_example,
+    a_running_import_shows_its_phase_and_rows_so_far,
+    a_finished_import_shows_where_its_rows_went,
 );
 
 async fn the_audience_list_starts_empty_with_import_and_layout_buttons(app: TestApp) {
@@ -168,4 +171,124 @@ async fn the_layout_downloads_as_excel_pt_br_expects(app: TestApp) {
     assert!(rows.iter().any(|r| !r[7].is_empty() && !r[8].is_empty()));
     // Accents survive.
     assert!(text.contains("Conceição"));
+}
+
+async fn the_layout_help_page_shows_the_13_columns_with_an_example(app: TestApp) {
+    app.login_staff().await;
+    let list = app.get_html("/engajar/publicos").await;
+    assert_eq!(
+        attrs(&list, "#layout-help", "href"),
+        vec!["/engajar/publicos/layout"]
+    );
+    let html = app.get_html("/engajar/publicos/layout").await;
+    let columns = texts(&html, "table.layout-columns td[data-label=Coluna]");
+    assert_eq!(columns, engajar::layout::COLUMNS.to_vec());
+    let examples = texts(&html, "table.layout-columns td[data-label=Exemplo]");
+    assert_eq!(examples[0], "TELEFONE");
+    assert_eq!(examples[1], "11987654321");
+    assert_eq!(examples[12], "ALTA");
+    let required = texts(&html, "table.layout-columns td[data-label=Obrigatória]");
+    assert_eq!(&required[..3], &["Sim", "Sim", "Não"]);
+    assert_eq!(
+        attrs(&html, "a.button.primary", "href"),
+        vec!["/engajar/publicos/layout.csv"]
+    );
+    assert_eq!(texts(&html, "ol.layout-example > li").len(), 4);
+}
+
+/// While the file is validated the total is not known: the page says so with the rows
+/// read so far; then it writes, with rows written of the total (progress as the worker
+/// records it for other servers).
+async fn a_running_import_shows_its_phase_and_rows_so_far(app: TestApp) {
+    app.login_staff().await;
+    let segment = app.add_segment("Fases");
+    let (id, html) = app
+        .import_fixture("row_level_errors.csv", segment, &[])
+        .await;
+    assert!(
+        texts(&html, "#phase").is_empty(),
+        "a finished import has no phase"
+    );
+    let set = |status: &str, done: i64, total: i64| {
+        diesel::update(audiences::table.find(id))
+            .set((
+                audiences::status.eq(status),
+                audiences::rows_done.eq(done),
+                audiences::rows_total.eq(total),
+            ))
+            .execute(&mut app.db())
+            .unwrap();
+    };
+    let (done, total, status) = audiences::table
+        .find(id)
+        .select((
+            audiences::rows_done,
+            audiences::rows_total,
+            audiences::status,
+        ))
+        .first::<(i64, i64, String)>(&mut app.db())
+        .unwrap();
+    // As a server running it would, hold the job's lock (PostgreSQL), so no worker
+    // takes the import for abandoned while the test plays its part.
+    let mut holder = app.db();
+    if app.backend() == Backend::Postgres {
+        diesel::sql_query(format!(
+            "SELECT pg_advisory_lock({})",
+            engajar::models::audience::job_key(id)
+        ))
+        .execute(&mut holder)
+        .unwrap();
+    }
+    set("processing", 12_345, 0);
+    let html = app.get_html(&format!("/engajar/publicos/{id}")).await;
+    assert_eq!(texts(&html, "#phase"), vec!["Validando o arquivo"]);
+    assert_eq!(texts(&html, "#rows-read"), vec!["12.345"]);
+    assert_eq!(
+        attrs(&html, "meta[http-equiv=refresh]", "content"),
+        vec!["2"]
+    );
+    set("processing", 20_000, 60_000);
+    let html = app.get_html(&format!("/engajar/publicos/{id}")).await;
+    assert_eq!(texts(&html, "#phase"), vec!["Gravando contatos"]);
+    assert_eq!(texts(&html, "#rows-written"), vec!["20.000"]);
+    assert!(texts(&html, "#progress")[0].contains("de 60.000 linhas (33%)"));
+    set(&status, done, total);
+    drop(holder);
+}
+
+async fn a_finished_import_shows_where_its_rows_went(app: TestApp) {
+    app.login_staff().await;
+    let segment = app.add_segment("Destino");
+    let (id, html) = app
+        .import_fixture("row_level_errors.csv", segment, &[])
+        .await;
+    let legend = texts(&html, "#split .split-legend li");
+    assert_eq!(
+        legend,
+        vec![
+            "Importadas: 1 (16,7%)",
+            "Rejeitadas: 5 (83,3%)",
+            "Não Perturbe: 0 (0,0%)",
+            "Descartadas pelo Verify: 0 (0,0%)",
+            "Duplicadas no arquivo: 0 (0,0%)"
+        ]
+    );
+    // The bar: a part per non-empty share, its width the share, its name in words.
+    let widths = attrs(&html, "#split svg rect[class^=split-]", "width");
+    assert_eq!(widths.len(), 2);
+    let width: f64 = widths[1].parse().unwrap();
+    assert!((width - 833.33).abs() < 0.1, "{widths:?}");
+    let label = attrs(&html, "#split svg", "aria-label")[0].clone();
+    assert!(label.contains("Rejeitadas: 5"), "{label}");
+    // Large counts are written with dots.
+    diesel::update(audiences::table.find(id))
+        .set(audiences::rows_total.eq(1_000_000i64))
+        .execute(&mut app.db())
+        .unwrap();
+    let html = app.get_html(&format!("/engajar/publicos/{id}")).await;
+    assert_eq!(texts(&html, "#count-rows"), vec!["1.000.000"]);
+    diesel::update(audiences::table.find(id))
+        .set(audiences::rows_total.eq(6i64))
+        .execute(&mut app.db())
+        .unwrap();
 }

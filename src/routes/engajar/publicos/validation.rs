@@ -6,14 +6,13 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
-use serde::Deserialize;
 
 use crate::domain::LegalBasis;
 use crate::models::validation::{Findings, Problem, Validation};
 use crate::models::{Audience, Segment};
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::display::filters;
 use crate::web::page::PageCtx;
-use crate::web::session::TypedSession;
 use crate::web::{AppError, AppState, client_ip, see_other};
 
 #[derive(Template, WebTemplate)]
@@ -102,24 +101,15 @@ pub async fn show_validation(
     page(ctx, &state, id.into_inner(), None).await
 }
 
-#[derive(Deserialize)]
-pub struct ImportForm {
-    csrf_token: String,
-}
-
 /// `POST /engajar/publicos/validacoes/{id}/importar`: queues the kept upload as an
 /// audience with the validated choices; pressed twice, it leads to the same audience.
 pub async fn import_validated(
     req: HttpRequest,
     ctx: PageCtx,
-    session: TypedSession,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    form: web::Form<ImportForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
-    if !session.csrf_matches(&form.csrf_token) {
-        return Err(AppError::Csrf);
-    }
     let id = id.into_inner();
     let found = state
         .db(move |conn| Ok(Validation::find(conn, id)?))
