@@ -22,6 +22,49 @@ pub fn action_label(code: &str) -> &str {
         .map_or(code, |(_, label)| label)
 }
 
+/// Entries written before details became sentences name legal bases, import options and
+/// roles by their codes (`base legal: protecao_credito; opções: nao_perturbe`, `(staff)`):
+/// shown by their pt-BR names. Newer entries hold no code and pass unchanged.
+pub fn readable_detail(text: &str) -> String {
+    use crate::domain::{ImportOptions, LegalBasis, Role};
+    let mut out = text.to_string();
+    if let Some(at) = out.find("base legal: ") {
+        let (head, tail) = out.split_at(at);
+        let mut tail = tail.to_string();
+        for basis in LegalBasis::ALL {
+            tail = tail.replace(
+                &format!("base legal: {}", basis.code()),
+                &format!("base legal: {}", basis.label()),
+            );
+        }
+        if let Some(options) = tail.find("opções: ") {
+            let (before, list) = tail.split_at(options);
+            let mut list = list.to_string();
+            for option in [
+                ImportOptions::VERIFY,
+                ImportOptions::DND,
+                ImportOptions::ONLY_SEGMENT,
+                ImportOptions::CLEAR_TAGS,
+            ] {
+                list = list.replace(option.code, option.label);
+            }
+            tail = format!("{before}{list}");
+        }
+        out = format!("{head}{tail}");
+    }
+    for role in [Role::Staff, Role::Admin] {
+        out = out.replace(
+            &format!("({})", role.as_str()),
+            &format!("({})", role.label()),
+        );
+        out = out.replace(
+            &format!("papel: {}", role.as_str()),
+            &format!("papel: {}", role.label()),
+        );
+    }
+    out
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/auditoria.html")]
 pub struct AuditPage {
@@ -36,6 +79,10 @@ pub struct AuditPage {
 impl AuditPage {
     fn label(code: &str) -> &str {
         action_label(code)
+    }
+
+    fn detail(text: &str) -> String {
+        readable_detail(text)
     }
 
     fn when(ts: &i64) -> String {
@@ -102,4 +149,31 @@ pub async fn audit_log(
         action: action.unwrap_or_default(),
         pager,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_detail;
+
+    #[test]
+    fn old_details_read_in_portuguese() {
+        assert_eq!(
+            readable_detail(
+                "público #3 \"Março\" (arquivo a.csv) no segmento S; base legal: \
+                 protecao_credito; opções: nao_perturbe, limpar_tag"
+            ),
+            "público #3 \"Março\" (arquivo a.csv) no segmento S; base legal: Proteção do \
+             crédito; opções: Verificar site Não Perturbe, Limpar tag de localização"
+        );
+        assert_eq!(
+            readable_detail("usuário #2 caio@x.com.br (staff)"),
+            "usuário #2 caio@x.com.br (Equipe)"
+        );
+        assert_eq!(
+            readable_detail("usuário #2 caio@x.com.br: papel: admin"),
+            "usuário #2 caio@x.com.br: papel: Administrador"
+        );
+        let sentence = "Importou o público #4 \"verify_me\" (arquivo b.csv).";
+        assert_eq!(readable_detail(sentence), sentence);
+    }
 }

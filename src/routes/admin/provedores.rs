@@ -400,6 +400,9 @@ pub struct TemplatesPage {
     form: TemplateForm,
     notice: Option<String>,
     errors: Errors,
+    /// The template just saved (name, language, new): its name is an identifier, shown
+    /// as such inside the pt-BR sentence.
+    saved: Option<(String, String, bool)>,
 }
 
 impl TemplatesPage {
@@ -436,6 +439,7 @@ async fn templates_page(
         form,
         notice,
         errors,
+        saved: None,
     })
 }
 
@@ -527,11 +531,16 @@ pub async fn templates_save(
             })?)
         })
         .await?;
-    let notice = m::template_saved(input.name.trim(), input.language.trim(), new);
     let fresh = TemplateForm {
         language: "pt_BR".into(),
         category: "MARKETING".into(),
         ..Default::default()
     };
-    templates_page(ctx, &state, fresh, Some(notice), Vec::new()).await
+    let mut page = templates_page(ctx, &state, fresh, None, Vec::new()).await?;
+    page.saved = Some((
+        input.name.trim().to_string(),
+        input.language.trim().to_string(),
+        new,
+    ));
+    Ok(page)
 }
