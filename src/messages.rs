@@ -212,6 +212,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("token_revoke", "Token revogado"),
     ("interaction_attend", "Interação atendida"),
     ("interaction_unattend", "Atendimento desfeito"),
+    ("audience_delete", "Público excluído"),
     ("campaign_create", "Campanha criada"),
     ("campaign_update", "Campanha alterada"),
     ("campaign_schedule", "Campanha agendada"),
@@ -450,5 +451,34 @@ pub mod webhooks {
             "undelivered" => "não entregue pela operadora".into(),
             _ => "falhou no provedor".into(),
         }
+    }
+}
+
+/// The audit entry of an undone import.
+pub fn audience_deleted(id: i64, undo: &crate::models::erase::ImportUndo, cli: bool) -> String {
+    format!(
+        "Excluiu o público #{id}: {} linha(s) removida(s), {} contato(s) criado(s) por ele \
+         excluído(s), {} contato(s) mantido(s){}.",
+        undo.deleted_members,
+        undo.deleted_contacts,
+        undo.kept_contacts,
+        if cli { " (linha de comando)" } else { "" }
+    )
+}
+
+/// Why an import cannot be undone, in pt-BR.
+pub fn undo_refused(refusal: &crate::models::erase::UndoRefusal) -> String {
+    use crate::models::erase::UndoRefusal;
+    match refusal {
+        UndoRefusal::Running => {
+            "Este público ainda está sendo importado: espere a importação terminar para \
+             excluí-lo."
+                .to_string()
+        }
+        UndoRefusal::Campaigns(names) => format!(
+            "Este público não pode ser excluído: é o destino da(s) campanha(s) {}. As \
+             campanhas guardam o histórico de envios a ele.",
+            names.join(", ")
+        ),
     }
 }

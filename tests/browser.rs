@@ -1024,6 +1024,8 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
         "/admin/configuracoes/canais/sms".to_string(),
         "/admin/configuracoes/whatsapp/modelos".to_string(),
         "/contatos/cpf-repetidos".to_string(),
+        format!("/admin/publicos/{audience}/excluir"),
+        format!("/admin/publicos/{clean}/excluir"),
     ] {
         judge(c, axe, base, &path).await?;
     }

@@ -82,10 +82,29 @@ enum Command {
         #[command(subcommand)]
         command: whatsapp::WhatsAppCommand,
     },
+    /// Audiences (imports).
+    Audience {
+        #[command(subcommand)]
+        command: AudienceCommand,
+    },
     /// The database itself.
     Db {
         #[command(subcommand)]
         command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AudienceCommand {
+    /// Undo an import: the audience, its rows and upload go; contacts it created that
+    /// nothing else touched since are deleted; the others keep their current values.
+    /// Prints {"deleted_members":N,"deleted_contacts":N,"kept_contacts":N,…}. Exits 3 when
+    /// it is still importing or a campaign targets it, 4 when there is no such audience.
+    Delete {
+        id: i64,
+        /// Confirm: nothing is deleted without it.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -268,6 +287,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut conn = crate::db::open(&url)?;
             data::export_contacts(&mut conn, matches!(format, ExportFormat::Csv))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Audience {
+            command: AudienceCommand::Delete { id, yes },
+        }) => {
+            if !yes {
+                bail!("deleting audience {id} needs --yes");
+            }
+            let mut conn = crate::db::open(&url)?;
+            let undone = crate::db::write_transaction(&mut conn, |conn| {
+                let undone = crate::models::erase::undo_import(conn, id, true)?;
+                if let Some(Ok(undo)) = &undone {
+                    crate::models::audit(
+                        conn,
+                        None,
+                        "audience_delete",
+                        &crate::messages::audience_deleted(id, undo, true),
+                        None,
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(undone)
+            })?;
+            match undone {
+                None => {
+                    eprintln!("no audience {id}");
+                    Ok(ExitCode::from(4))
+                }
+                Some(Err(refusal)) => {
+                    eprintln!("{}", crate::messages::undo_refused(&refusal));
+                    Ok(ExitCode::from(3))
+                }
+                Some(Ok(undo)) => {
+                    println!("{}", serde_json::to_string(&undo)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
         }
         Some(Command::Db {
             command: DbCommand::Check,

@@ -51,6 +51,199 @@ pub fn delete_audience(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
     })
 }
 
+/// What undoing an import removes (or would remove).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportUndo {
+    /// The audience's rows (members).
+    pub deleted_members: i64,
+    /// Contacts this import created that nothing else has touched since.
+    pub deleted_contacts: i64,
+    /// The audience's other contacts: they stay as they are now.
+    pub kept_contacts: i64,
+    /// Of the kept ones, those this import updated (earlier values are not restored).
+    pub updated_contacts: i64,
+    /// Tags and segment memberships only this import gave to a kept contact.
+    pub removed_tags: i64,
+    pub removed_memberships: i64,
+}
+
+/// Why an import cannot be undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoRefusal {
+    /// It is still queued or importing.
+    Running,
+    /// Campaigns (these names) target it.
+    Campaigns(Vec<String>),
+}
+
+/// Contacts checked per query.
+const CHUNK: usize = 500;
+
+/// Undoes import `id`, or (`apply` false) only says what that would do. The audience goes
+/// with its members, rejected rows and upload. Contacts it created that nothing else has
+/// touched since (no other audience row, interaction or campaign message) are deleted;
+/// the others keep their current values, losing only the tags and the segment membership
+/// no other import of theirs gave. `None` when there is no such audience.
+pub fn undo_import(
+    conn: &mut DbConnection,
+    id: i64,
+    apply: bool,
+) -> QueryResult<Option<Result<ImportUndo, UndoRefusal>>> {
+    // Looking only reads: it must not wait for the write lock an import holds (SQLite).
+    if apply {
+        crate::db::write_transaction(conn, |conn| undo_or_count(conn, id, true))
+    } else {
+        undo_or_count(conn, id, false)
+    }
+}
+
+fn undo_or_count(
+    conn: &mut DbConnection,
+    id: i64,
+    apply: bool,
+) -> QueryResult<Option<Result<ImportUndo, UndoRefusal>>> {
+    use crate::domain::AudienceStatus;
+    use crate::models::Audience;
+    use crate::models::campaign::Campaign;
+    use crate::schema::campaign_messages;
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
+    let Some(audience) = Audience::find(conn, id)? else {
+        return Ok(None);
+    };
+    if matches!(
+        audience.status,
+        AudienceStatus::Queued | AudienceStatus::Processing
+    ) {
+        return Ok(Some(Err(UndoRefusal::Running)));
+    }
+    let campaigns = Campaign::for_audience(conn, id)?;
+    if !campaigns.is_empty() {
+        return Ok(Some(Err(UndoRefusal::Campaigns(
+            campaigns.into_iter().map(|c| c.name).collect(),
+        ))));
+    }
+    // Each contact of the audience: whether a row created it, and the tags it gave.
+    let rows: Vec<(i64, String, Option<String>)> = audience_members::table
+        .filter(audience_members::audience_id.eq(id))
+        .select((
+            audience_members::contact_id,
+            audience_members::outcome,
+            audience_members::tag,
+        ))
+        .load(conn)?;
+    let deleted_members = rows.len() as i64;
+    let mut contacts: BTreeMap<i64, (bool, bool, BTreeSet<String>)> = BTreeMap::new();
+    for (contact, outcome, tag) in rows {
+        let entry = contacts.entry(contact).or_default();
+        entry.0 |= outcome == "created";
+        entry.1 |= outcome == "updated";
+        if let Some(tag) = tag {
+            entry.2.insert(tag);
+        }
+    }
+    let ids: Vec<i64> = contacts.keys().copied().collect();
+    // What else holds each contact: other audience rows (their segment and tag),
+    // interactions, campaign messages.
+    let mut elsewhere: HashSet<i64> = HashSet::new();
+    let mut segments_elsewhere: HashSet<(i64, i64)> = HashSet::new();
+    let mut tags_elsewhere: HashSet<(i64, String)> = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let others: Vec<(i64, i64, Option<String>)> = audience_members::table
+            .inner_join(audiences::table)
+            .filter(audience_members::contact_id.eq_any(chunk))
+            .filter(audience_members::audience_id.ne(id))
+            .select((
+                audience_members::contact_id,
+                audiences::segment_id,
+                audience_members::tag,
+            ))
+            .load(conn)?;
+        for (contact, segment, tag) in others {
+            elsewhere.insert(contact);
+            segments_elsewhere.insert((contact, segment));
+            if let Some(tag) = tag {
+                tags_elsewhere.insert((contact, tag));
+            }
+        }
+        let talked: Vec<Option<i64>> = interactions::table
+            .filter(interactions::contact_id.eq_any(chunk.iter().map(|c| Some(*c))))
+            .select(interactions::contact_id)
+            .load(conn)?;
+        elsewhere.extend(talked.into_iter().flatten());
+        let messaged: Vec<Option<i64>> = campaign_messages::table
+            .filter(campaign_messages::contact_id.eq_any(chunk.iter().map(|c| Some(*c))))
+            .select(campaign_messages::contact_id)
+            .load(conn)?;
+        elsewhere.extend(messaged.into_iter().flatten());
+    }
+    let mut undo = ImportUndo {
+        deleted_members,
+        ..ImportUndo::default()
+    };
+    let mut doomed = Vec::new();
+    let mut tags_to_remove: Vec<(i64, String)> = Vec::new();
+    let mut memberships_to_remove: Vec<i64> = Vec::new();
+    for (contact, (created, updated, tags)) in contacts {
+        if created && !elsewhere.contains(&contact) {
+            doomed.push(contact);
+            continue;
+        }
+        undo.kept_contacts += 1;
+        if updated {
+            undo.updated_contacts += 1;
+        }
+        if !segments_elsewhere.contains(&(contact, audience.segment_id)) {
+            memberships_to_remove.push(contact);
+        }
+        for tag in tags {
+            if !tags_elsewhere.contains(&(contact, tag.clone())) {
+                tags_to_remove.push((contact, tag));
+            }
+        }
+    }
+    undo.deleted_contacts = doomed.len() as i64;
+    if !apply {
+        // Counted as they stand: the ones still there.
+        for chunk in memberships_to_remove.chunks(CHUNK) {
+            undo.removed_memberships += contact_segments::table
+                .filter(contact_segments::segment_id.eq(audience.segment_id))
+                .filter(contact_segments::contact_id.eq_any(chunk))
+                .count()
+                .get_result::<i64>(conn)?;
+        }
+        for (contact, tag) in &tags_to_remove {
+            undo.removed_tags += contact_tags::table
+                .filter(contact_tags::contact_id.eq(contact))
+                .filter(contact_tags::tag.eq(tag))
+                .count()
+                .get_result::<i64>(conn)?;
+        }
+        return Ok(Some(Ok(undo)));
+    }
+    for contact in doomed {
+        delete_contact(conn, contact)?;
+    }
+    for chunk in memberships_to_remove.chunks(CHUNK) {
+        undo.removed_memberships += diesel::delete(
+            contact_segments::table
+                .filter(contact_segments::segment_id.eq(audience.segment_id))
+                .filter(contact_segments::contact_id.eq_any(chunk)),
+        )
+        .execute(conn)? as i64;
+    }
+    for (contact, tag) in &tags_to_remove {
+        undo.removed_tags += diesel::delete(
+            contact_tags::table
+                .filter(contact_tags::contact_id.eq(contact))
+                .filter(contact_tags::tag.eq(tag)),
+        )
+        .execute(conn)? as i64;
+    }
+    Audience::forget_upload(conn, id)?;
+    delete_audience(conn, id)?;
+    Ok(Some(Ok(undo)))
+}
+
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]

@@ -237,6 +237,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/configuracoes/whatsapp/modelos",
                     web::post().to(provedores::templates_save),
                 )
+                .route(
+                    "/publicos/{id}/excluir",
+                    web::get().to(admin::publicos::confirm_delete),
+                )
+                .route(
+                    "/publicos/{id}/excluir",
+                    web::post().to(admin::publicos::delete_audience),
+                )
                 .route("/tokens", web::get().to(tokens::token_list))
                 .route("/tokens", web::post().to(tokens::create_token))
                 .route("/tokens/{id}/revogar", web::post().to(tokens::revoke_token))

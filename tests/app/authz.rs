@@ -24,6 +24,7 @@ const PAGES: &[(&str, Answer, Answer)] = &[
     ("/engajar/publicos", Ok, Ok),
     ("/engajar/publicos/importar", Ok, Ok),
     ("/engajar/publicos/layout.csv", Ok, Ok),
+    ("/engajar/publicos/layout", Ok, Ok),
     ("/engajar/campanhas", Ok, Ok),
     ("/engajar/campanhas/nova", Ok, Ok),
     ("/engajar/campanhas/1", Ok, Ok),
@@ -64,6 +65,7 @@ const FORMS: &[(&str, Answer)] = &[
     ("/admin/configuracoes/whatsapp/modelos", Forbidden),
     ("/admin/tokens", Forbidden),
     ("/admin/tokens/1/revogar", Forbidden),
+    ("/admin/publicos/1/excluir", Forbidden),
 ];
 
 const API: &[(&str, &str)] = &[

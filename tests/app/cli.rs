@@ -282,7 +282,46 @@ mod data_commands {
         an_export_read_in_part_ends_quietly,
         db_check_finds_orphans_and_erase_leaves_none,
         a_command_line_import_killed_mid_way_leaves_nothing,
+        audience_delete_undoes_an_import,
     );
+
+    async fn audience_delete_undoes_an_import(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let (json, code) = import_json(&app, "row_level_errors.csv", &[]);
+        assert_eq!(code, 0);
+        let id = json["audience_id"].as_i64().unwrap().to_string();
+        let created = json["counts"]["contacts_created"].as_i64().unwrap();
+        assert!(created > 0);
+        // Without --yes nothing goes.
+        let output = engajar(&app.database_url, &["audience", "delete", &id], None);
+        assert!(!output.status.success());
+        let left: i64 = audiences::table.count().get_result(&mut app.db()).unwrap();
+        assert_eq!(left, 1);
+        let output = engajar(
+            &app.database_url,
+            &["audience", "delete", &id, "--yes"],
+            None,
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(answer["deleted_members"], json["counts"]["imported"]);
+        assert_eq!(answer["deleted_contacts"].as_i64(), Some(created));
+        assert_eq!(answer["kept_contacts"], 0);
+        let (audiences, contacts): (i64, i64) = (
+            audiences::table.count().get_result(&mut app.db()).unwrap(),
+            contacts::table.count().get_result(&mut app.db()).unwrap(),
+        );
+        assert_eq!((audiences, contacts), (0, 0));
+        assert_eq!(db_check(&app).0, Some(0), "{}", db_check(&app).1);
+        // Gone: exit 4.
+        let output = engajar(
+            &app.database_url,
+            &["audience", "delete", &id, "--yes"],
+            None,
+        );
+        assert_eq!(output.status.code(), Some(4));
+        assert!(app.audit_actions().contains(&"audience_delete".to_string()));
+    }
 
     fn db_check(app: &TestApp) -> (Option<i32>, String) {
         let output = engajar(&app.database_url, &["db", "check"], None);

@@ -24,4 +24,5 @@ mod security;
 mod segments;
 mod servers;
 mod setup;
+mod undo;
 mod whatsapp_sms;

@@ -5,6 +5,7 @@ pub mod canais;
 pub mod configuracoes;
 pub mod nao_perturbe;
 pub mod provedores;
+pub mod publicos;
 pub mod segmentos;
 pub mod tokens;
 pub mod usuarios;

@@ -61,6 +61,8 @@ pub struct AudienceListPage {
     page: i64,
     pages: i64,
     q: String,
+    /// Just after "Excluir público".
+    deleted: bool,
 }
 
 impl AudienceListPage {
@@ -81,6 +83,7 @@ impl AudienceListPage {
 pub struct ListQuery {
     page: Option<i64>,
     q: Option<String>,
+    excluido: Option<String>,
 }
 
 pub async fn audience_list(
@@ -108,5 +111,6 @@ pub async fn audience_list(
         page,
         pages,
         q,
+        deleted: query.excluido.is_some(),
     })
 }
