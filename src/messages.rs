@@ -213,6 +213,10 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("interaction_attend", "Interação atendida"),
     ("interaction_unattend", "Atendimento desfeito"),
     ("audience_delete", "Público excluído"),
+    ("contact_view", "Contato consultado"),
+    ("titular_report", "Relatório do titular consultado"),
+    ("titular_export", "Dados do titular exportados"),
+    ("titular_erase", "Dados do titular eliminados"),
     ("campaign_create", "Campanha criada"),
     ("campaign_update", "Campanha alterada"),
     ("campaign_schedule", "Campanha agendada"),
@@ -481,4 +485,42 @@ pub fn undo_refused(refusal: &crate::models::erase::UndoRefusal) -> String {
             names.join(", ")
         ),
     }
+}
+
+pub const TITULAR_KEY_INVALID: &str = "Informe um CPF/CNPJ, um telefone ou um e-mail válido (em qualquer formato que a importação aceita).";
+pub const TITULAR_ERASED: &str =
+    "Dados do titular eliminados. O registro da eliminação ficou na Auditoria, sem os dados.";
+pub const TITULAR_REASON_REQUIRED: &str =
+    "Informe o motivo da eliminação (até 500 caracteres), sem dados da pessoa.";
+
+/// The audit entry of a titular's data shown or exported (no personal data in it).
+pub fn titular_access(action: &str, contact: i64) -> String {
+    match action {
+        "titular_export" => {
+            format!("Exportou os dados do contato #{contact} (relatório do titular).")
+        }
+        "contact_view" => format!("Consultou o contato #{contact}."),
+        _ => format!("Consultou o relatório do titular do contato #{contact}."),
+    }
+}
+
+/// The audit entry of an elimination: what went, and why; never whose.
+pub fn titular_erased(done: &crate::models::titular::Erasure, reason: &str) -> String {
+    format!(
+        "Eliminou os dados de um titular: {} contato(s) excluído(s), {} linha(s) de público \
+         removida(s), {} registro(s) anonimizado(s), {} entrada(s) do Não Perturbe removida(s){}. \
+         Motivo: {reason}",
+        done.erased_contacts,
+        done.removed_audience_rows,
+        done.anonymised_rows,
+        done.removed_dnd_entries,
+        if done.suppressed_keys > 0 {
+            format!(
+                "; reimportação impedida ({} chave(s) guardada(s) só como hash)",
+                done.suppressed_keys
+            )
+        } else {
+            String::new()
+        }
+    )
 }

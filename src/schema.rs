@@ -1,6 +1,14 @@
 //! Diesel table definitions, shared by the SQLite and PostgreSQL migrations.
 
 diesel::table! {
+    suppressed_keys (key) {
+        key -> Text,
+        kind -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     import_validations (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -224,6 +232,7 @@ diesel::table! {
         detail -> Text,
         ip -> Nullable<Text>,
         created_at -> BigInt,
+        contact_id -> Nullable<BigInt>,
     }
 }
 
@@ -380,6 +389,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     whatsapp_templates,
     unmatched_receipts,
     import_validations,
+    suppressed_keys,
     segments,
     audiences,
     contacts,

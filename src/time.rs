@@ -21,6 +21,14 @@ pub fn format_br(ts: i64) -> String {
     }
 }
 
+/// `2026-11-27T14:05:00-03:00`: a timestamp in JSON answers, in Brasília time.
+pub fn rfc3339(ts: i64) -> String {
+    let offset = FixedOffset::east_opt(BRASILIA_OFFSET_SECONDS).expect("valid offset");
+    DateTime::from_timestamp(ts, 0)
+        .map(|utc| utc.with_timezone(&offset).to_rfc3339())
+        .unwrap_or_default()
+}
+
 /// `27/11/2026`.
 pub fn format_br_date(ts: i64) -> String {
     format_br(ts)

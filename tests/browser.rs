@@ -1024,6 +1024,10 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
         "/admin/configuracoes/canais/sms".to_string(),
         "/admin/configuracoes/whatsapp/modelos".to_string(),
         "/contatos/cpf-repetidos".to_string(),
+        "/lgpd".to_string(),
+        "/lgpd?q=111.444.777-35".to_string(),
+        "/lgpd?q=nao-e-chave".to_string(),
+        "/lgpd/eliminar?q=111.444.777-35".to_string(),
         format!("/admin/publicos/{audience}/excluir"),
         format!("/admin/publicos/{clean}/excluir"),
     ] {

@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: whatsapp::WhatsAppCommand,
     },
+    /// A data subject's data (LGPD): everything stored about them, or its elimination.
+    Titular {
+        #[command(subcommand)]
+        command: TitularCommand,
+    },
     /// Audiences (imports).
     Audience {
         #[command(subcommand)]
@@ -91,6 +96,44 @@ enum Command {
     Db {
         #[command(subcommand)]
         command: DbCommand,
+    },
+}
+
+/// Who the titular is: any of a CPF/CNPJ, a phone or an e-mail, in any format the import
+/// accepts.
+#[derive(clap::Args)]
+struct TitularKeys {
+    #[arg(long)]
+    document: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum TitularCommand {
+    /// Print one JSON object with everything stored about the person:
+    /// {"contacts":[…],"audience_rows":[…],"interactions":[…],"messages":[…],"dnd":[…],
+    /// "access":[…]}. Exits 4 (printing the empty report) when no contact matches.
+    Export {
+        #[command(flatten)]
+        keys: TitularKeys,
+    },
+    /// Eliminate the person: contacts deleted, rows holding their values anonymised.
+    /// Prints {"erased_contacts":N,"anonymised_rows":N,…}; exits 4 when nothing matches.
+    Erase {
+        #[command(flatten)]
+        keys: TitularKeys,
+        /// Why (audited; no personal data in it).
+        #[arg(long)]
+        reason: String,
+        /// Keep the channels and document as keyed hashes so later imports skip them.
+        #[arg(long)]
+        suppress: bool,
+        /// Confirm: nothing is eliminated without it.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -288,6 +331,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data::export_contacts(&mut conn, matches!(format, ExportFormat::Csv))?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Titular { command }) => titular(&url, command),
         Some(Command::Audience {
             command: AudienceCommand::Delete { id, yes },
         }) => {
@@ -397,6 +441,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ),
                     ip: None,
                     created_at: segment.created_at,
+                    contact_id: None,
                 }
                 .insert(&mut conn)?;
                 println!("created segment #{} {}", segment.id, segment.name);
@@ -481,7 +526,83 @@ fn add_user(
         ),
         ip: None,
         created_at: now,
+        contact_id: None,
     }
     .insert(conn)?;
     Ok(user)
+}
+
+fn titular(url: &DatabaseUrl, command: TitularCommand) -> anyhow::Result<ExitCode> {
+    use crate::models::titular::{self, Keys};
+    let flags = |k: &TitularKeys| {
+        Keys::from_flags(
+            k.document.as_deref(),
+            k.phone.as_deref(),
+            k.email.as_deref(),
+        )
+        .map_err(|m| anyhow::anyhow!(m))
+    };
+    let mut conn = crate::db::open(url)?;
+    match command {
+        TitularCommand::Export { keys } => {
+            let keys = flags(&keys)?;
+            let report = titular::report(&mut conn, &keys)?;
+            for contact in &report.contacts {
+                NewAuditEntry {
+                    user_id: None,
+                    action: "titular_export",
+                    detail: &format!(
+                        "{} (linha de comando)",
+                        crate::messages::titular_access("titular_export", contact.id)
+                    ),
+                    ip: None,
+                    created_at: crate::time::now(),
+                    contact_id: Some(contact.id),
+                }
+                .insert(&mut conn)?;
+            }
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(if report.contacts.is_empty() {
+                ExitCode::from(4)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        TitularCommand::Erase {
+            keys,
+            reason,
+            suppress,
+            yes,
+        } => {
+            let keys = flags(&keys)?;
+            let reason = crate::domain::text::collapse_spaces(&reason);
+            if reason.is_empty() || reason.chars().count() > 500 {
+                bail!("--reason must be 1 to 500 characters");
+            }
+            if !yes {
+                bail!("eliminating a titular's data needs --yes");
+            }
+            let found = titular::report(&mut conn, &keys)?;
+            if found.is_empty() {
+                println!("{}", serde_json::to_string(&titular::Erasure::default())?);
+                return Ok(ExitCode::from(4));
+            }
+            let done = crate::db::write_transaction(&mut conn, |conn| {
+                let done = titular::erase(conn, &keys, suppress, crate::time::now())?;
+                crate::models::audit(
+                    conn,
+                    None,
+                    "titular_erase",
+                    &format!(
+                        "{} (linha de comando)",
+                        crate::messages::titular_erased(&done, &reason)
+                    ),
+                    None,
+                )?;
+                Ok::<_, diesel::result::Error>(done)
+            })?;
+            println!("{}", serde_json::to_string(&done)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

@@ -137,16 +137,20 @@ fn raw_row(cells: &[String]) -> String {
 pub(crate) struct Resolution {
     resolver: Resolver,
     dnd: bool,
+    /// The server's secret when some eliminated person's values are suppressed: rows
+    /// whose channel or document hashes to a suppressed key are skipped like Não Perturbe.
+    suppression: Option<Vec<u8>>,
     /// Whether each row's channel is already stored (by row number).
     channel_known: Vec<bool>,
 }
 
 impl Resolution {
-    pub fn new(rows: u64, dnd: bool) -> Self {
+    pub fn new(rows: u64, dnd: bool, suppression: Option<Vec<u8>>) -> Self {
         let rows = rows.min(u64::from(identity::MAX_ROWS)) as usize;
         Resolution {
             resolver: Resolver::with_capacity(rows),
             dnd,
+            suppression,
             channel_known: Vec::with_capacity(rows),
         }
     }
@@ -188,6 +192,39 @@ impl Resolution {
             .iter()
             .filter_map(|r| r.document.as_ref().map(|d| d.as_str()))
             .collect();
+        let mut suppressed_documents: HashSet<&str> = HashSet::new();
+        if let Some(secret) = &self.suppression {
+            use crate::models::titular::{suppressed_among, suppression_key};
+            // Each key: the channel or the document it was made from.
+            type Source<'a> = (Option<(RecordType, String)>, Option<&'a str>);
+            let mut by_key: HashMap<String, Source> = HashMap::new();
+            for row in rows {
+                let kind = row.channel.kind();
+                let value = row.channel.value();
+                by_key.insert(
+                    suppression_key(secret, kind.as_str(), value),
+                    (Some((kind, value.to_string())), None),
+                );
+                if let Some(d) = &row.document {
+                    by_key.insert(
+                        suppression_key(secret, "DOCUMENTO", d.as_str()),
+                        (None, Some(d.as_str())),
+                    );
+                }
+            }
+            let keys: Vec<String> = by_key.keys().cloned().collect();
+            for key in suppressed_among(conn, &keys)? {
+                match by_key.remove(&key) {
+                    Some((Some(channel), _)) => {
+                        listed.insert(channel);
+                    }
+                    Some((None, Some(document))) => {
+                        suppressed_documents.insert(document);
+                    }
+                    _ => {}
+                }
+            }
+        }
         let mut by_document: HashMap<String, i64> = HashMap::new();
         if !documents.is_empty() {
             for (document, id) in contacts::table
@@ -232,7 +269,8 @@ impl Resolution {
                     code,
                 },
                 matches,
-                listed.contains(&channel_key),
+                listed.contains(&channel_key)
+                    || document.is_some_and(|d| suppressed_documents.contains(d)),
             );
             self.channel_known.push(found.is_some());
         }

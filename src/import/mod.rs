@@ -133,7 +133,13 @@ fn import_rows(
     // Pass one: the file validated, and who every row is, decided over the whole file
     // against the base as it is (lookups only).
     let rows_guess = std::fs::metadata(path).map_or(0, |m| m.len() / 64);
-    let mut resolution = Resolution::new(rows_guess, options.dnd);
+    // Eliminated people kept as keyed hashes are skipped, counted as Não Perturbe.
+    let suppression = if crate::models::titular::any_suppressed(conn)? {
+        Some(crate::campaigns::unsubscribe::secret(conn)?)
+    } else {
+        None
+    };
+    let mut resolution = Resolution::new(rows_guess, options.dnd, suppression);
     let mut valid: Vec<LayoutRow> = Vec::with_capacity(BATCH_ROWS);
     let mut read: u64 = 0;
     let report = layout::scan(path, &audience.file_name, limits, |row| {

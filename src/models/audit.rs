@@ -13,6 +13,8 @@ pub struct NewAuditEntry<'a> {
     pub detail: &'a str,
     pub ip: Option<&'a str>,
     pub created_at: i64,
+    /// The contact looked at or changed, for the titular's records (LGPD art. 37).
+    pub contact_id: Option<i64>,
 }
 
 impl NewAuditEntry<'_> {
@@ -32,6 +34,7 @@ pub struct AuditEntry {
     pub detail: String,
     pub ip: Option<String>,
     pub created_at: i64,
+    pub contact_id: Option<i64>,
 }
 
 impl AuditEntry {
@@ -84,6 +87,7 @@ impl ImportAudit {
             ),
             ip,
             created_at: audience.created_at,
+            contact_id: None,
         }
         .insert(conn)
     }
@@ -105,6 +109,8 @@ pub struct AuditView {
 pub struct AuditFilter {
     pub user_id: Option<i64>,
     pub action: Option<String>,
+    /// Entries about one contact (views, changes).
+    pub contact_id: Option<i64>,
 }
 
 impl AuditFilter {
@@ -117,6 +123,9 @@ impl AuditFilter {
         }
         if let Some(action) = &self.action {
             query = query.filter(audit_log::action.eq(action.clone()));
+        }
+        if let Some(contact) = self.contact_id {
+            query = query.filter(audit_log::contact_id.eq(contact));
         }
         query
     }
@@ -173,6 +182,7 @@ pub fn audit(
         detail,
         ip,
         created_at: crate::time::now(),
+        contact_id: None,
     }
     .insert(conn)
 }

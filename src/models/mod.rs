@@ -14,6 +14,7 @@ pub mod search;
 pub mod segment;
 pub mod session;
 pub mod settings;
+pub mod titular;
 pub mod token;
 pub mod upload;
 pub mod user;

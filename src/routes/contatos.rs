@@ -165,11 +165,16 @@ impl ContactPage {
 
 /// `GET /contatos/{id}`.
 pub async fn show_contact(
+    req: actix_web::HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<ContactPage, AppError> {
     let id = path.into_inner();
+    // Who looked at whom (LGPD art. 37), off the request path. Recorded only for a
+    // contact that exists, below.
+    let viewer = ctx.user.id;
+    let ip = crate::web::client_ip(&req);
     let (contact, audiences, interactions, repeated_documents, campaign_messages, whatsapp) = state
         .db(move |conn| {
             let contact = ContactProfile::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -183,6 +188,14 @@ pub async fn show_contact(
             ))
         })
         .await?;
+    state.audit.record(crate::web::audit_sink::QueuedAudit {
+        user_id: Some(viewer),
+        action: "contact_view",
+        detail: crate::messages::titular_access("contact_view", id),
+        ip,
+        created_at: crate::time::now(),
+        contact_id: Some(id),
+    });
     Ok(ContactPage {
         ctx,
         contact,

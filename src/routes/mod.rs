@@ -9,6 +9,7 @@ mod engajar;
 mod fila;
 mod health;
 mod home;
+mod lgpd;
 mod login;
 mod logout;
 mod setup;
@@ -153,6 +154,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(api::not_found)),
         )
         .service(web::scope("/api").default_service(web::to(api::not_found)))
+        .service(
+            web::scope("/lgpd")
+                .wrap(from_fn(require_admin))
+                .route("", web::get().to(lgpd::titular))
+                .route("/relatorio.json", web::get().to(lgpd::titular_json))
+                .route("/eliminar", web::get().to(lgpd::confirm_erase))
+                .route("/eliminar", web::post().to(lgpd::erase)),
+        )
         .service(
             web::scope("/admin")
                 .wrap(from_fn(require_admin))

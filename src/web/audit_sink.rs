@@ -15,6 +15,8 @@ pub struct QueuedAudit {
     pub detail: String,
     pub ip: Option<String>,
     pub created_at: i64,
+    /// The contact looked at, for the titular's records.
+    pub contact_id: Option<i64>,
 }
 
 pub struct AuditSink {
@@ -49,6 +51,7 @@ fn write_all(pool: Pool, receiver: Receiver<QueuedAudit>) {
                     detail: &entry.detail,
                     ip: entry.ip.as_deref(),
                     created_at: entry.created_at,
+                    contact_id: entry.contact_id,
                 }
                 .insert(&mut conn)
                 .map_err(|e| e.to_string())

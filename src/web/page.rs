@@ -37,6 +37,7 @@ impl PageCtx {
                 ("/admin/nao-perturbe", "Não Perturbe"),
                 ("/admin/tokens", "Tokens da API"),
                 ("/admin/auditoria", "Auditoria"),
+                ("/lgpd", "Titulares (LGPD)"),
                 ("/admin/configuracoes", "Configurações"),
             ]);
         }

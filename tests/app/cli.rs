@@ -13,7 +13,7 @@ crate::on_both_backends!(
     segment_add_is_idempotent,
 );
 
-fn engajar(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn engajar(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_engajar"))
         .arg("--database-url")
         .arg(database_url)

@@ -73,6 +73,7 @@ pub struct AuditPage {
     users: Vec<User>,
     user: Option<i64>,
     action: String,
+    contact: String,
     pager: Pager,
 }
 
@@ -102,6 +103,7 @@ impl AuditPage {
 pub struct AuditQuery {
     usuario: Option<String>,
     acao: Option<String>,
+    contato: Option<String>,
     page: Option<i64>,
 }
 
@@ -117,9 +119,14 @@ pub async fn audit_log(
         .as_deref()
         .filter(|a| ACTIONS.iter().any(|(c, _)| c == a))
         .map(str::to_string);
+    let contact: Option<i64> = query
+        .contato
+        .as_deref()
+        .and_then(|c| c.trim().trim_start_matches('#').parse().ok());
     let filter = AuditFilter {
         user_id: user,
         action: action.clone(),
+        contact_id: contact,
     };
     let requested = query.page;
     let (entries, users, pager) = state
@@ -135,6 +142,10 @@ pub async fn audit_log(
                         filter.user_id.map(|u| u.to_string()).unwrap_or_default(),
                     ),
                     ("acao", filter.action.clone().unwrap_or_default()),
+                    (
+                        "contato",
+                        filter.contact_id.map(|c| c.to_string()).unwrap_or_default(),
+                    ),
                 ],
             );
             let entries = AuditView::page(conn, &filter, pager.offset(), PAGE_SIZE)?;
@@ -147,6 +158,7 @@ pub async fn audit_log(
         users,
         user,
         action: action.unwrap_or_default(),
+        contact: contact.map(|c| c.to_string()).unwrap_or_default(),
         pager,
     })
 }

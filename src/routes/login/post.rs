@@ -77,6 +77,7 @@ pub async fn login(
                 detail: String::new(),
                 ip: ip.clone(),
                 created_at: now,
+                contact_id: None,
             });
             let user_id = user.id;
             let limits = state.config.session_limits();
@@ -98,6 +99,7 @@ pub async fn login(
                 detail: throttle::failure_detail(&email),
                 ip,
                 created_at: now,
+                contact_id: None,
             });
             Ok(Either::Left(refuse(messages::LOGIN_FAILED.to_string())))
         }
@@ -127,6 +129,7 @@ fn throttled(
             ),
             ip,
             created_at: now,
+            contact_id: None,
         });
     }
     let minutes = ((until - now) + 59).div_euclid(60).max(1);

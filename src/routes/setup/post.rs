@@ -73,6 +73,7 @@ pub async fn setup(
                     detail: &format!("primeiro administrador: {}", user.email),
                     ip: ip.as_deref(),
                     created_at: now,
+                    contact_id: None,
                 }
                 .insert(conn)?;
                 let session_id = UserSession::open(conn, user.id, ip.as_deref(), now)?;

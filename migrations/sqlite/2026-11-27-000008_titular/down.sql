@@ -1,0 +1,3 @@
+DROP TABLE suppressed_keys;
+DROP INDEX audit_log_contact;
+ALTER TABLE audit_log DROP COLUMN contact_id;

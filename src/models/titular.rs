@@ -1,0 +1,666 @@
+//! The data subject (titular, LGPD art. 18): everything stored about a person, found by
+//! CPF/CNPJ, phone or e-mail; and its elimination — the contact deleted, every row that
+//! holds the person's values anonymised in place, the audit log keeping the event but not
+//! the data, and optionally keyed hashes so a later import skips them. The only writer of
+//! `suppressed_keys`.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+use crate::db::DbConnection;
+use crate::domain::{Document, RecordType, parse_channel};
+use crate::models::ContactProfile;
+use crate::schema::{
+    audience_members, audience_row_errors, audiences, audit_log, campaign_messages, campaign_runs,
+    campaigns, contact_channels, contacts, dnd_entries, document_conflicts, import_validations,
+    interactions, suppressed_keys, users,
+};
+use crate::time::rfc3339;
+
+/// What a person is looked up by: a CPF/CNPJ, a phone or an e-mail, in any format the
+/// import accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    pub document: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Keys {
+    /// One search box: a phone or e-mail the import would accept, or a CPF/CNPJ.
+    pub fn parse_any(text: &str) -> Option<Keys> {
+        if let Some((kind, value)) = parse_channel(text) {
+            return Some(match kind {
+                RecordType::Telefone => Keys {
+                    phone: Some(value),
+                    ..Keys::default()
+                },
+                RecordType::Email => Keys {
+                    email: Some(value),
+                    ..Keys::default()
+                },
+            });
+        }
+        Document::parse(text).ok().map(|d| Keys {
+            document: Some(d.into_inner()),
+            ..Keys::default()
+        })
+    }
+
+    /// From the command line's flags, each normalised as the import does; `Err` names
+    /// the one that is not valid.
+    pub fn from_flags(
+        document: Option<&str>,
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Keys, &'static str> {
+        let mut keys = Keys::default();
+        if let Some(d) = document {
+            keys.document = Some(
+                Document::parse(d)
+                    .map_err(|_| "--document is not a valid CPF/CNPJ")?
+                    .into_inner(),
+            );
+        }
+        if let Some(p) = phone {
+            keys.phone = Some(
+                crate::domain::Phone::parse(p)
+                    .map_err(|_| "--phone is not a valid phone")?
+                    .into_inner(),
+            );
+        }
+        if let Some(e) = email {
+            keys.email = Some(
+                crate::domain::Email::parse(e)
+                    .map_err(|_| "--email is not a valid e-mail")?
+                    .into_inner(),
+            );
+        }
+        if keys == Keys::default() {
+            return Err("give --document, --phone or --email");
+        }
+        Ok(keys)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AudienceRow {
+    pub audience_id: i64,
+    pub audience: String,
+    pub line: i64,
+    pub imported_at: String,
+    pub imported_by: Option<String>,
+    pub legal_basis: String,
+    pub channel: String,
+    pub outcome: String,
+    pub message: Option<String>,
+    pub coringas: [Option<String>; 5],
+    pub tag: Option<String>,
+    pub priority: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InteractionRow {
+    pub id: i64,
+    pub channel: String,
+    pub text: String,
+    pub at: String,
+    pub attended_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MessageRow {
+    pub campaign: String,
+    pub run_id: i64,
+    pub to: String,
+    pub subject: String,
+    pub status: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DndRow {
+    pub kind: String,
+    pub value: String,
+    pub added_at: String,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AccessRow {
+    pub user: Option<String>,
+    pub action: String,
+    pub at: String,
+}
+
+/// Everything stored about a person (the Relatório do titular; its JSON is the
+/// portability answer and `engajar titular export`'s output).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Report {
+    pub contacts: Vec<ContactProfile>,
+    pub audience_rows: Vec<AudienceRow>,
+    pub interactions: Vec<InteractionRow>,
+    pub messages: Vec<MessageRow>,
+    pub dnd: Vec<DndRow>,
+    pub access: Vec<AccessRow>,
+}
+
+impl Report {
+    /// Whether anything at all is stored about the person.
+    pub fn is_empty(&self) -> bool {
+        self.contacts.is_empty()
+            && self.interactions.is_empty()
+            && self.messages.is_empty()
+            && self.dnd.is_empty()
+    }
+}
+
+/// The contacts the keys lead to, and every channel value and document of the person.
+struct Person {
+    contacts: Vec<i64>,
+    channels: BTreeSet<String>,
+    documents: BTreeSet<String>,
+    names: BTreeSet<String>,
+}
+
+fn person(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Person> {
+    let mut ids: BTreeSet<i64> = BTreeSet::new();
+    for value in keys.phone.iter().chain(keys.email.iter()) {
+        ids.extend(
+            contact_channels::table
+                .filter(contact_channels::value.eq(value))
+                .select(contact_channels::contact_id)
+                .load::<i64>(conn)?,
+        );
+    }
+    if let Some(document) = &keys.document {
+        ids.extend(
+            contacts::table
+                .filter(contacts::document.eq(document))
+                .select(contacts::id)
+                .load::<i64>(conn)?,
+        );
+    }
+    let contacts: Vec<i64> = ids.into_iter().collect();
+    let mut channels: BTreeSet<String> = keys
+        .phone
+        .iter()
+        .chain(keys.email.iter())
+        .cloned()
+        .collect();
+    channels.extend(
+        contact_channels::table
+            .filter(contact_channels::contact_id.eq_any(&contacts))
+            .select(contact_channels::value)
+            .load::<String>(conn)?,
+    );
+    let mut documents: BTreeSet<String> = keys.document.iter().cloned().collect();
+    let mut names = BTreeSet::new();
+    for (document, name) in contacts::table
+        .filter(contacts::id.eq_any(&contacts))
+        .select((contacts::document, contacts::name))
+        .load::<(Option<String>, Option<String>)>(conn)?
+    {
+        documents.extend(document);
+        names.extend(name);
+    }
+    Ok(Person {
+        contacts,
+        channels,
+        documents,
+        names,
+    })
+}
+
+/// Everything stored about the person the keys lead to.
+pub fn report(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Report> {
+    let person = person(conn, keys)?;
+    let mut report = Report::default();
+    for id in &person.contacts {
+        report.contacts.extend(ContactProfile::find(conn, *id)?);
+    }
+    type MemberRow = (
+        (
+            i64,
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ),
+        (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ),
+        (String, i64, String, Option<i64>),
+    );
+    let rows: Vec<MemberRow> = audience_members::table
+        .inner_join(audiences::table)
+        .filter(audience_members::contact_id.eq_any(&person.contacts))
+        .order((audiences::created_at, audience_members::line))
+        .select((
+            (
+                audience_members::audience_id,
+                audience_members::line,
+                audience_members::channel_value,
+                audience_members::outcome,
+                audience_members::message,
+                audience_members::tag,
+                audience_members::priority,
+                audience_members::coringa1,
+            ),
+            (
+                audience_members::coringa2,
+                audience_members::coringa3,
+                audience_members::coringa4,
+                audience_members::coringa5,
+            ),
+            (
+                audiences::description,
+                audiences::created_at,
+                audiences::legal_basis,
+                audiences::created_by,
+            ),
+        ))
+        .load(conn)?;
+    for (
+        (audience_id, line, channel, outcome, message, tag, priority, c1),
+        (c2, c3, c4, c5),
+        (audience, created_at, legal_basis, created_by),
+    ) in rows
+    {
+        let imported_by = match created_by {
+            Some(user) => users::table
+                .find(user)
+                .select(users::name)
+                .first::<String>(conn)
+                .optional()?,
+            None => Some(crate::messages::CLI_AUTHOR.to_string()),
+        };
+        report.audience_rows.push(AudienceRow {
+            audience_id,
+            audience,
+            line,
+            imported_at: rfc3339(created_at),
+            imported_by,
+            legal_basis,
+            channel,
+            outcome,
+            message,
+            coringas: [c1, c2, c3, c4, c5],
+            tag,
+            priority,
+        });
+    }
+    let channels: Vec<&String> = person.channels.iter().collect();
+    let contact_ids: Vec<Option<i64>> = person.contacts.iter().map(|c| Some(*c)).collect();
+    for (id, channel, text, at, attended) in interactions::table
+        .filter(
+            interactions::contact_id
+                .eq_any(&contact_ids)
+                .or(interactions::channel_value.eq_any(&channels)),
+        )
+        .order(interactions::occurred_at)
+        .select((
+            interactions::id,
+            interactions::channel_value,
+            interactions::body,
+            interactions::occurred_at,
+            interactions::attended_at,
+        ))
+        .load::<(i64, String, String, i64, Option<i64>)>(conn)?
+    {
+        report.interactions.push(InteractionRow {
+            id,
+            channel,
+            text,
+            at: rfc3339(at),
+            attended_at: attended.map(rfc3339),
+        });
+    }
+    for (campaign, run_id, to, subject, status, at) in campaign_messages::table
+        .inner_join(campaign_runs::table.inner_join(campaigns::table))
+        .filter(
+            campaign_messages::contact_id
+                .eq_any(&contact_ids)
+                .or(campaign_messages::channel_value.eq_any(&channels)),
+        )
+        .order(campaign_messages::id)
+        .select((
+            campaigns::name,
+            campaign_messages::run_id,
+            campaign_messages::channel_value,
+            campaign_messages::subject,
+            campaign_messages::status,
+            campaign_messages::updated_at,
+        ))
+        .load::<(String, i64, String, String, String, i64)>(conn)?
+    {
+        report.messages.push(MessageRow {
+            campaign,
+            run_id,
+            to,
+            subject,
+            status,
+            at: rfc3339(at),
+        });
+    }
+    for (kind, value, at, source) in dnd_entries::table
+        .filter(dnd_entries::value.eq_any(&channels))
+        .order(dnd_entries::id)
+        .select((
+            dnd_entries::kind,
+            dnd_entries::value,
+            dnd_entries::created_at,
+            dnd_entries::source,
+        ))
+        .load::<(String, String, i64, Option<String>)>(conn)?
+    {
+        report.dnd.push(DndRow {
+            kind,
+            value,
+            added_at: rfc3339(at),
+            source,
+        });
+    }
+    for (user, action, at) in audit_log::table
+        .left_join(users::table)
+        .filter(audit_log::contact_id.eq_any(&contact_ids))
+        .order(audit_log::id)
+        .select((
+            users::name.nullable(),
+            audit_log::action,
+            audit_log::created_at,
+        ))
+        .load::<(Option<String>, String, i64)>(conn)?
+    {
+        report.access.push(AccessRow {
+            user,
+            action,
+            at: rfc3339(at),
+        });
+    }
+    Ok(report)
+}
+
+/// What an elimination did (or would do).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Erasure {
+    pub erased_contacts: i64,
+    /// Rows kept for their counts with the person's values replaced: rejected rows,
+    /// interactions, campaign messages, audit entries; and audience rows removed.
+    pub anonymised_rows: i64,
+    pub removed_audience_rows: i64,
+    pub removed_dnd_entries: i64,
+    /// Keyed hashes kept so a later import skips the person (`impedir reimportação`).
+    pub suppressed_keys: i64,
+}
+
+/// What replaces an eliminated value.
+pub const ERASED: &str = "[eliminado]";
+
+/// The keyed hash a value is suppressed by: HMAC-SHA256 under the server's secret.
+pub fn suppression_key(secret: &[u8], kind: &str, value: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(b"supressao\0");
+    mac.update(kind.as_bytes());
+    mac.update(b"\0");
+    mac.update(value.as_bytes());
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Whether any value is suppressed at all (so imports skip the hashing when none is).
+pub fn any_suppressed(conn: &mut DbConnection) -> QueryResult<bool> {
+    Ok(suppressed_keys::table
+        .select(suppressed_keys::key)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Of these keys, the suppressed ones.
+pub fn suppressed_among(conn: &mut DbConnection, keys: &[String]) -> QueryResult<Vec<String>> {
+    suppressed_keys::table
+        .filter(suppressed_keys::key.eq_any(keys))
+        .select(suppressed_keys::key)
+        .load(conn)
+}
+
+/// The ways a value may have been written where people typed or read it: as stored, as
+/// shown (`(11) 98765-4321`, `111.444.777-35`) and as typed in a file (`11987654321`).
+fn spellings(value: &str) -> Vec<String> {
+    let mut all = vec![value.to_string()];
+    let shown = crate::web::display::channel(value);
+    if let Some(national) = value.strip_prefix("+55") {
+        all.push(national.to_string());
+    }
+    let document = crate::web::display::document(value);
+    for other in [shown, document] {
+        if !all.contains(&other) {
+            all.push(other);
+        }
+    }
+    all.retain(|s| s.chars().count() >= 5);
+    all
+}
+
+/// Eliminates the person the keys lead to: contacts deleted (channels, tags,
+/// memberships, audience rows); rejected rows, interactions, campaign messages and audit
+/// details holding their values anonymised in place; their Não Perturbe entries removed
+/// (with `suppress`, every channel and document is kept as a keyed hash instead, so a
+/// later import skips them). In one transaction.
+pub fn erase(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    suppress: bool,
+    now: i64,
+) -> QueryResult<Erasure> {
+    crate::db::write_transaction(conn, |conn| {
+        let person = person(conn, keys)?;
+        let mut done = Erasure {
+            removed_audience_rows: audience_members::table
+                .filter(audience_members::contact_id.eq_any(&person.contacts))
+                .count()
+                .get_result(conn)?,
+            ..Erasure::default()
+        };
+        if suppress {
+            let secret = crate::campaigns::unsubscribe::secret(conn)?;
+            let mut keyed: Vec<(String, &str)> = Vec::new();
+            for value in &person.channels {
+                let kind = if value.contains('@') {
+                    RecordType::Email
+                } else {
+                    RecordType::Telefone
+                };
+                keyed.push((
+                    suppression_key(&secret, kind.as_str(), value),
+                    kind.as_str(),
+                ));
+            }
+            for document in &person.documents {
+                keyed.push((suppression_key(&secret, "DOCUMENTO", document), "DOCUMENTO"));
+            }
+            for (key, kind) in keyed {
+                done.suppressed_keys += crate::insert_ignoring_duplicates!(
+                    conn,
+                    suppressed_keys::table,
+                    (
+                        suppressed_keys::key.eq(&key),
+                        suppressed_keys::kind.eq(kind),
+                        suppressed_keys::created_at.eq(now),
+                    ),
+                    suppressed_keys::key
+                )? as i64;
+            }
+        }
+        for id in &person.contacts {
+            if crate::models::erase::delete_contact(conn, *id)? {
+                done.erased_contacts += 1;
+            }
+        }
+        // Another contact's record of once sharing the document names it too.
+        let documents: Vec<&String> = person.documents.iter().collect();
+        done.anonymised_rows += diesel::delete(
+            document_conflicts::table.filter(document_conflicts::document.eq_any(&documents)),
+        )
+        .execute(conn)? as i64;
+        let channels: Vec<&String> = person.channels.iter().collect();
+        done.removed_dnd_entries =
+            diesel::delete(dnd_entries::table.filter(dnd_entries::value.eq_any(&channels)))
+                .execute(conn)? as i64;
+        // Interactions and campaign messages: kept for the counts, the values gone.
+        let stale: Vec<i64> = interactions::table
+            .filter(interactions::channel_value.eq_any(&channels))
+            .select(interactions::id)
+            .load(conn)?;
+        for id in stale {
+            done.anonymised_rows += diesel::update(interactions::table.find(id))
+                .set((
+                    interactions::contact_id.eq(None::<i64>),
+                    interactions::channel_value.eq(format!("{ERASED} #{id}")),
+                    interactions::body.eq(ERASED),
+                ))
+                .execute(conn)? as i64;
+        }
+        let sent: Vec<i64> = campaign_messages::table
+            .filter(campaign_messages::channel_value.eq_any(&channels))
+            .select(campaign_messages::id)
+            .load(conn)?;
+        for id in sent {
+            done.anonymised_rows += diesel::update(campaign_messages::table.find(id))
+                .set((
+                    campaign_messages::contact_id.eq(None::<i64>),
+                    campaign_messages::channel_value.eq(format!("{ERASED} #{id}")),
+                    campaign_messages::subject.eq(ERASED),
+                    campaign_messages::body.eq(ERASED),
+                    campaign_messages::parameters.eq(None::<String>),
+                    campaign_messages::error.eq(None::<String>),
+                ))
+                .execute(conn)? as i64;
+        }
+        // Every spelling of every value, and the names, wherever text was kept as typed:
+        // rejected rows, and audit details.
+        let mut needles: BTreeSet<String> = BTreeSet::new();
+        for value in person.channels.iter().chain(person.documents.iter()) {
+            needles.extend(spellings(value));
+        }
+        needles.extend(
+            person
+                .names
+                .iter()
+                .filter(|n| n.chars().count() >= 3)
+                .cloned(),
+        );
+        for needle in &needles {
+            let pattern = format!("%{}%", like_escaped(needle));
+            let rejected: Vec<i64> = audience_row_errors::table
+                .filter(
+                    audience_row_errors::raw_row
+                        .like(&pattern)
+                        .escape('\\')
+                        .or(audience_row_errors::value.like(&pattern).escape('\\')),
+                )
+                .select(audience_row_errors::id)
+                .load(conn)?;
+            for id in rejected {
+                done.anonymised_rows += diesel::update(audience_row_errors::table.find(id))
+                    .set((
+                        audience_row_errors::raw_row.eq(None::<String>),
+                        audience_row_errors::value.eq(Some(ERASED)),
+                        audience_row_errors::message.eq(ERASED),
+                    ))
+                    .execute(conn)? as i64;
+            }
+            // A kept validation's report lists rows as typed: it goes, with its upload.
+            let validations: Vec<(i64, Option<String>)> = import_validations::table
+                .filter(import_validations::report.like(&pattern).escape('\\'))
+                .select((import_validations::id, import_validations::upload))
+                .load(conn)?;
+            for (id, upload) in validations {
+                match upload
+                    .as_deref()
+                    .map(crate::models::upload::UploadRef::parse)
+                {
+                    Some(crate::models::upload::UploadRef::Database(upload)) => {
+                        crate::models::upload::delete(conn, upload)?
+                    }
+                    Some(crate::models::upload::UploadRef::File(path)) => {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    None => {}
+                }
+                done.anonymised_rows +=
+                    diesel::delete(import_validations::table.find(id)).execute(conn)? as i64;
+            }
+            let entries: Vec<(i64, String)> = audit_log::table
+                .filter(audit_log::detail.like(&pattern).escape('\\'))
+                .select((audit_log::id, audit_log::detail))
+                .load(conn)?;
+            for (id, detail) in entries {
+                done.anonymised_rows += diesel::update(audit_log::table.find(id))
+                    .set(audit_log::detail.eq(detail.replace(needle.as_str(), ERASED)))
+                    .execute(conn)? as i64;
+            }
+        }
+        Ok(done)
+    })
+}
+
+/// `value` for a LIKE pattern with `\` as its escape.
+fn like_escaped(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_box_finds_any_key() {
+        assert_eq!(
+            Keys::parse_any("(11) 98765-4321").unwrap().phone.as_deref(),
+            Some("+5511987654321")
+        );
+        assert_eq!(
+            Keys::parse_any("Ana@Exemplo.com.br")
+                .unwrap()
+                .email
+                .as_deref(),
+            Some("ana@exemplo.com.br")
+        );
+        assert_eq!(
+            Keys::parse_any("111.444.777-35")
+                .unwrap()
+                .document
+                .as_deref(),
+            Some("11144477735")
+        );
+        assert!(Keys::parse_any("Ana").is_none());
+    }
+
+    #[test]
+    fn values_are_searched_as_people_wrote_them() {
+        let phone = spellings("+5511987654321");
+        for s in ["+5511987654321", "11987654321", "(11) 98765-4321"] {
+            assert!(phone.contains(&s.to_string()), "{s} in {phone:?}");
+        }
+        assert!(spellings("11144477735").contains(&"111.444.777-35".to_string()));
+        let a = suppression_key(b"k", "TELEFONE", "+5511987654321");
+        assert_eq!(a, suppression_key(b"k", "TELEFONE", "+5511987654321"));
+        assert_ne!(a, suppression_key(b"j", "TELEFONE", "+5511987654321"));
+        assert!(!a.contains("98765"));
+    }
+}

@@ -1,0 +1,244 @@
+//! Titulares (LGPD), admins only: find a person by CPF/CNPJ, phone or e-mail; the
+//! Relatório do titular (printable page and JSON download, both recorded against the
+//! contacts); and Eliminar dados do titular, after a confirmation page.
+
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::messages;
+use crate::models::audit;
+use crate::models::titular::{self, Keys, Report};
+use crate::web::audit_sink::QueuedAudit;
+use crate::web::csrf::CsrfForm;
+use crate::web::display::filters;
+use crate::web::page::PageCtx;
+use crate::web::{AppError, AppState, client_ip, see_other};
+
+#[derive(Deserialize)]
+pub struct TitularQuery {
+    q: Option<String>,
+    eliminado: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lgpd.html")]
+pub struct TitularPage {
+    ctx: PageCtx,
+    q: String,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+    report: Option<Report>,
+}
+
+impl TitularPage {
+    fn when(at: &str) -> String {
+        chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| crate::time::format_br(t.timestamp()))
+            .unwrap_or_else(|_| at.to_string())
+    }
+
+    fn coringas(row: &titular::AudienceRow) -> String {
+        row.coringas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| format!("@Coringa{}: {c}", i + 1)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    fn basis(code: &str) -> String {
+        crate::domain::LegalBasis::label_for(code)
+    }
+
+    fn message_status(code: &str) -> &'static str {
+        crate::campaigns::status::MessageStatus::from_code(code).map_or("—", |s| s.label())
+    }
+
+    fn action(code: &str) -> &str {
+        crate::routes::admin::auditoria::action_label(code)
+    }
+
+    fn q_encoded(&self) -> String {
+        urlencoding::encode(&self.q).into_owned()
+    }
+}
+
+/// Records that `action` showed these contacts' data, off the request path.
+fn record_access(
+    state: &AppState,
+    ctx: &PageCtx,
+    req: &HttpRequest,
+    action: &'static str,
+    report: &Report,
+) {
+    for contact in &report.contacts {
+        state.audit.record(QueuedAudit {
+            user_id: Some(ctx.user.id),
+            action,
+            detail: messages::titular_access(action, contact.id),
+            ip: client_ip(req),
+            created_at: crate::time::now(),
+            contact_id: Some(contact.id),
+        });
+    }
+}
+
+async fn lookup(
+    state: &AppState,
+    q: &str,
+) -> Result<Result<(Keys, Report), &'static str>, AppError> {
+    let Some(keys) = Keys::parse_any(q) else {
+        return Ok(Err(messages::TITULAR_KEY_INVALID));
+    };
+    let again = keys.clone();
+    let report = state
+        .db(move |conn| Ok(titular::report(conn, &again)?))
+        .await?;
+    Ok(Ok((keys, report)))
+}
+
+/// `GET /lgpd?q=…`.
+pub async fn titular(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<TitularQuery>,
+) -> Result<TitularPage, AppError> {
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    let notice = query.eliminado.as_ref().map(|_| messages::TITULAR_ERASED);
+    if q.is_empty() {
+        return Ok(TitularPage {
+            ctx,
+            q,
+            error: None,
+            notice,
+            report: None,
+        });
+    }
+    let (error, report) = match lookup(&state, &q).await? {
+        Err(message) => (Some(message), None),
+        Ok((_, report)) => {
+            record_access(&state, &ctx, &req, "titular_report", &report);
+            (None, Some(report))
+        }
+    };
+    Ok(TitularPage {
+        ctx,
+        q,
+        error,
+        notice,
+        report,
+    })
+}
+
+/// `GET /lgpd/relatorio.json?q=…`: the same report as a file (portability).
+pub async fn titular_json(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<TitularQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.q.clone().unwrap_or_default();
+    let (_, report) = lookup(&state, &q)
+        .await?
+        .map_err(|m| AppError::BadRequest(m.to_string()))?;
+    record_access(&state, &ctx, &req, "titular_export", &report);
+    let body = serde_json::to_string_pretty(&report)
+        .map_err(|e| AppError::Internal(format!("report json: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json; charset=utf-8")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename("titular.json".into())],
+        })
+        .body(body))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lgpd_eliminar.html")]
+pub struct ErasePage {
+    ctx: PageCtx,
+    q: String,
+    report: Report,
+    motivo: String,
+    suppress: bool,
+    error: Option<&'static str>,
+}
+
+/// `GET /lgpd/eliminar?q=…`: exactly what would go.
+pub async fn confirm_erase(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<TitularQuery>,
+) -> Result<ErasePage, AppError> {
+    let q = query.q.clone().unwrap_or_default().trim().to_string();
+    let (_, report) = lookup(&state, &q)
+        .await?
+        .map_err(|m| AppError::BadRequest(m.to_string()))?;
+    Ok(ErasePage {
+        ctx,
+        q,
+        report,
+        motivo: String::new(),
+        suppress: false,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    motivo: String,
+    impedir_reimportacao: Option<String>,
+}
+
+/// `POST /lgpd/eliminar`.
+pub async fn erase(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<EraseForm>,
+) -> Result<HttpResponse, AppError> {
+    let q = form.q.trim().to_string();
+    let (keys, report) = lookup(&state, &q)
+        .await?
+        .map_err(|m| AppError::BadRequest(m.to_string()))?;
+    let reason = crate::domain::text::collapse_spaces(&form.motivo);
+    let suppress = form.impedir_reimportacao.is_some();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        let page = ErasePage {
+            ctx,
+            q,
+            report,
+            motivo: form.motivo,
+            suppress,
+            error: Some(messages::TITULAR_REASON_REQUIRED),
+        };
+        return Ok(HttpResponse::UnprocessableEntity()
+            .content_type("text/html; charset=utf-8")
+            .body(page.render()?));
+    }
+    let user = ctx.user.id;
+    let ip = client_ip(&req);
+    state
+        .db(move |conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
+                let done = titular::erase(conn, &keys, suppress, crate::time::now())?;
+                audit(
+                    conn,
+                    Some(user),
+                    "titular_erase",
+                    &messages::titular_erased(&done, &reason),
+                    ip.as_deref(),
+                )?;
+                Ok::<_, diesel::result::Error>(done)
+            })?)
+        })
+        .await?;
+    Ok(see_other("/lgpd?eliminado=1"))
+}

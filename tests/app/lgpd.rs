@@ -1,0 +1,421 @@
+//! Titulares (LGPD): a person's report, its JSON, and their elimination — after which no
+//! text column of any table holds any of their values.
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use engajar::schema::{audit_log, contacts};
+
+use crate::helpers::*;
+
+crate::on_both_backends!(
+    a_titular_report_shows_everything_and_downloads_as_json,
+    erasing_a_titular_leaves_no_trace_and_keeps_them_out,
+    the_command_line_exports_and_erases_a_titular,
+);
+
+const NAME: &str = "Joana Prado Lima";
+const PHONE: &str = "11987651234";
+const EMAIL: &str = "joana.prado@exemplo.com.br";
+const CPF: &str = "52998224725";
+
+fn joana(kind: &'static str, value: &'static str, coringa: &'static str) -> [&'static str; 13] {
+    [
+        kind,
+        value,
+        "Sua fatura venceu",
+        NAME,
+        CPF,
+        "C-77",
+        "Loja Centro",
+        coringa,
+        "",
+        "",
+        "",
+        "",
+        "ALTA",
+    ]
+}
+
+fn other() -> [&'static str; 13] {
+    [
+        "TELEFONE",
+        "21998761111",
+        "",
+        "Outra Pessoa",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+}
+
+/// Joana through two imports (one with a row of hers refused), an interaction, the
+/// Não Perturbe list and a look at her page; someone else beside her.
+async fn joana_everywhere(app: &TestApp) -> i64 {
+    app.login_admin().await;
+    let segment = app.add_segment("Cobrança");
+    let mut refused = joana("EMAIL", "joana.prado@", "");
+    refused[4] = CPF;
+    app.import_bytes(
+        "primeiro.csv",
+        layout_csv(&[
+            joana("TELEFONE", PHONE, "R$ 150,00"),
+            joana("EMAIL", EMAIL, "R$ 150,00"),
+            refused,
+            other(),
+        ]),
+        segment,
+        &[],
+    )
+    .await;
+    app.import_bytes(
+        "segundo.csv",
+        layout_csv(&[joana("TELEFONE", "(11) 98765-1234", "R$ 99,00")]),
+        segment,
+        &[],
+    )
+    .await;
+    engajar::models::NewInteraction {
+        kind: engajar::domain::RecordType::Telefone,
+        value: "+5511987651234",
+        body: "Aqui é a Joana Prado Lima, quero negociar",
+        occurred_at: engajar::time::now(),
+        external_id: None,
+    }
+    .insert(&mut app.db(), engajar::time::now())
+    .unwrap();
+    let response = app
+        .submit(
+            "/admin/nao-perturbe",
+            "/admin/nao-perturbe",
+            &[("value", EMAIL)],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let id: i64 = contacts::table
+        .filter(contacts::document.eq(CPF))
+        .select(contacts::id)
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(app.get(&format!("/contatos/{id}")).await.status(), 200);
+    id
+}
+
+async fn a_titular_report_shows_everything_and_downloads_as_json(app: TestApp) {
+    let id = joana_everywhere(&app).await;
+    // Any key, in any format the import accepts.
+    for q in [
+        "529.982.247-25",
+        "(11) 98765-1234",
+        "JOANA.PRADO@exemplo.com.br",
+    ] {
+        let html = app
+            .get_html(&format!("/lgpd?q={}", urlencoding::encode(q)))
+            .await;
+        assert_eq!(texts(&html, ".titular-contact dd.name"), vec![NAME], "{q}");
+        assert_eq!(
+            texts(&html, ".titular-contact dd.document"),
+            vec!["529.982.247-25"]
+        );
+        assert_eq!(texts(&html, "table.titular-rows tbody tr").len(), 3, "{q}");
+        assert_eq!(texts(&html, "table.titular-interactions tbody tr").len(), 1);
+        assert_eq!(texts(&html, "ul.titular-dnd li").len(), 1);
+        assert!(
+            texts(&html, "table.titular-rows td[data-label=Coringas]")
+                .contains(&"@Coringa1: R$ 99,00".to_string())
+        );
+    }
+    let html = app.get_html("/lgpd?q=Joana").await;
+    assert!(texts(&html, "#q-error")[0].starts_with("Informe um CPF/CNPJ"));
+    let html = app.get_html("/lgpd?q=11999990000").await;
+    assert_eq!(texts(&html, "#nothing").len(), 1);
+
+    let response = app.get("/lgpd/relatorio.json?q=52998224725").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("titular.json")
+    );
+    let report: serde_json::Value = response.json().await.unwrap();
+    let keys: Vec<&str> = report
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "contacts",
+        "audience_rows",
+        "interactions",
+        "messages",
+        "dnd",
+        "access",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    assert_eq!(report["contacts"][0]["id"], id);
+    assert_eq!(report["audience_rows"].as_array().unwrap().len(), 3);
+    let row = &report["audience_rows"][0];
+    for key in [
+        "audience_id",
+        "line",
+        "imported_at",
+        "legal_basis",
+        "message",
+        "coringas",
+        "tag",
+        "priority",
+    ] {
+        assert!(row.get(key).is_some(), "{key} in {row}");
+    }
+    assert_eq!(row["coringas"].as_array().unwrap().len(), 5);
+    assert_eq!(row["legal_basis"], "consentimento");
+    // Who looked: the contact's page, the reports, the download.
+    let access: Vec<String> = report["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(access.contains(&"contact_view".to_string()), "{access:?}");
+    assert!(access.contains(&"titular_report".to_string()), "{access:?}");
+    let html = app
+        .get_html(&format!("/admin/auditoria?contato={id}"))
+        .await;
+    assert!(texts(&html, "td.action").len() >= 4);
+    // Staff may not.
+    app.logout().await;
+    app.login_staff().await;
+    assert_eq!(app.get("/lgpd?q=52998224725").await.status(), 403);
+    assert_eq!(
+        app.get("/lgpd/relatorio.json?q=52998224725").await.status(),
+        403
+    );
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Every text column of every table, as `(table, column)`.
+fn text_columns(app: &TestApp) -> Vec<(String, String)> {
+    let mut conn = app.db();
+    let columns: Vec<Column> = match app.backend() {
+        Backend::Postgres => diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             AND data_type IN ('text', 'character varying')",
+        )
+        .load(&mut conn)
+        .unwrap(),
+        Backend::Sqlite => diesel::sql_query(
+            "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+             AND (upper(p.type) LIKE '%TEXT%' OR upper(p.type) LIKE '%CHAR%' OR p.type = '')",
+        )
+        .load(&mut conn)
+        .unwrap(),
+    };
+    columns
+        .into_iter()
+        .map(|c| (c.table_name, c.column_name))
+        .collect()
+}
+
+/// Where, in the whole database, `needle` is still written.
+fn written_anywhere(app: &TestApp, needle: &str) -> Vec<String> {
+    let mut conn = app.db();
+    let mut found = Vec::new();
+    for (table, column) in text_columns(app) {
+        let n = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM \"{table}\" WHERE CAST(\"{column}\" AS TEXT) LIKE $1"
+        ))
+        .bind::<Text, _>(format!("%{needle}%"));
+        let n = match app.backend() {
+            Backend::Postgres => n.get_result::<Found>(&mut conn),
+            Backend::Sqlite => diesel::sql_query(format!(
+                "SELECT COUNT(*) AS n FROM \"{table}\" WHERE CAST(\"{column}\" AS TEXT) LIKE ?"
+            ))
+            .bind::<Text, _>(format!("%{needle}%"))
+            .get_result::<Found>(&mut conn),
+        }
+        .map(|f| f.n)
+        .unwrap_or(0);
+        if n > 0 {
+            found.push(format!("{table}.{column}"));
+        }
+    }
+    found
+}
+
+const SPELLINGS: [&str; 9] = [
+    NAME,
+    "JOANA PRADO",
+    "Joana Prado",
+    "5511987651234",
+    "98765-1234",
+    "987651234",
+    EMAIL,
+    CPF,
+    "529.982.247-25",
+];
+
+async fn erasing_a_titular_leaves_no_trace_and_keeps_them_out(app: TestApp) {
+    joana_everywhere(&app).await;
+    // The check sees her first, wherever the app wrote her.
+    for needle in [NAME, "987651234", EMAIL, CPF] {
+        let found = written_anywhere(&app, needle);
+        assert!(found.len() >= 2, "{needle}: {found:?}");
+    }
+    let page = "/lgpd/eliminar?q=52998224725";
+    let html = app.get_html(page).await;
+    let listed = texts(&html, "#erase-list li");
+    assert!(listed[0].starts_with("1 contato(s)"), "{listed:?}");
+    // A reason is required: nothing goes without it.
+    let response = app
+        .submit(
+            page,
+            "/lgpd/eliminar",
+            &[("q", "52998224725"), ("motivo", "  ")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(!written_anywhere(&app, CPF).is_empty());
+    let response = app
+        .submit(
+            page,
+            "/lgpd/eliminar",
+            &[
+                ("q", "529.982.247-25"),
+                ("motivo", "Pedido de eliminação nº 12"),
+                ("impedir_reimportacao", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/lgpd?eliminado=1");
+    for needle in SPELLINGS {
+        assert_eq!(
+            written_anywhere(&app, needle),
+            Vec::<String>::new(),
+            "{needle} is still written"
+        );
+    }
+    // Someone else is untouched, and the elimination is on record without her data.
+    assert_eq!(
+        contacts::table
+            .count()
+            .get_result::<i64>(&mut app.db())
+            .unwrap(),
+        1
+    );
+    let erased: Vec<String> = audit_log::table
+        .filter(audit_log::action.eq("titular_erase"))
+        .select(audit_log::detail)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(erased.len(), 1);
+    assert!(
+        erased[0].contains("Pedido de eliminação nº 12"),
+        "{erased:?}"
+    );
+    let html = app.get_html("/lgpd?q=52998224725").await;
+    assert_eq!(texts(&html, "#nothing").len(), 1);
+    app.assert_no_orphans();
+
+    // A later file with her in it skips her, counted like Não Perturbe.
+    let segment = app.add_segment("Depois");
+    let (_, html) = app
+        .import_bytes(
+            "de-novo.csv",
+            layout_csv(&[
+                joana("TELEFONE", PHONE, ""),
+                joana("EMAIL", "outro.email@exemplo.com.br", ""),
+            ]),
+            segment,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        texts(&html, "#count-dnd"),
+        vec!["2"],
+        "by phone, and by CPF"
+    );
+    assert_eq!(texts(&html, "#count-imported"), vec!["0"]);
+    assert_eq!(
+        contacts::table
+            .count()
+            .get_result::<i64>(&mut app.db())
+            .unwrap(),
+        1
+    );
+    assert!(written_anywhere(&app, CPF).is_empty());
+}
+
+async fn the_command_line_exports_and_erases_a_titular(app: TestApp) {
+    joana_everywhere(&app).await;
+    let cli = |args: &[&str]| crate::cli::engajar(&app.database_url, args, None);
+    let output = cli(&["titular", "export", "--phone", "(11) 98765-1234"]);
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["contacts"][0]["name"], NAME);
+    assert_eq!(report["audience_rows"].as_array().unwrap().len(), 3);
+    assert_eq!(report["interactions"].as_array().unwrap().len(), 1);
+    let output = cli(&["titular", "export", "--email", "ninguem@exemplo.com.br"]);
+    assert_eq!(output.status.code(), Some(4));
+    let empty: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(empty["contacts"], serde_json::json!([]));
+    // Erase needs a reason and --yes.
+    let output = cli(&[
+        "titular",
+        "erase",
+        "--document",
+        CPF,
+        "--reason",
+        "Pedido 7",
+    ]);
+    assert!(!output.status.success());
+    assert_eq!(
+        contacts::table
+            .count()
+            .get_result::<i64>(&mut app.db())
+            .unwrap(),
+        2
+    );
+    let output = cli(&[
+        "titular",
+        "erase",
+        "--document",
+        CPF,
+        "--reason",
+        "Pedido 7",
+        "--yes",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let done: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(done["erased_contacts"], 1);
+    assert!(done["anonymised_rows"].as_i64().unwrap() >= 1);
+    for needle in SPELLINGS {
+        assert!(written_anywhere(&app, needle).is_empty(), "{needle}");
+    }
+}
