@@ -217,6 +217,8 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("titular_report", "Relatório do titular consultado"),
     ("titular_export", "Dados do titular exportados"),
     ("titular_erase", "Dados do titular eliminados"),
+    ("titular_request", "Pedido de titular registrado"),
+    ("titular_request_answer", "Pedido de titular respondido"),
     ("campaign_create", "Campanha criada"),
     ("campaign_update", "Campanha alterada"),
     ("campaign_schedule", "Campanha agendada"),
@@ -524,3 +526,11 @@ pub fn titular_erased(done: &crate::models::titular::Erasure, reason: &str) -> S
         }
     )
 }
+
+pub const TITULAR_REQUEST_SAVED: &str = "Pedido registrado: o prazo de resposta é de 15 dias.";
+pub const TITULAR_REQUEST_ANSWERED: &str = "Resposta registrada.";
+pub const TITULAR_REQUEST_KIND: &str = "Escolha o tipo do pedido.";
+pub const TITULAR_REQUEST_REQUESTER: &str = "Informe quem fez o pedido (até 200 caracteres).";
+pub const TITULAR_REQUEST_DATE: &str =
+    "Informe a data em que o pedido chegou (não pode ser futura).";
+pub const TITULAR_REQUEST_NOT_OPEN: &str = "Este pedido já foi respondido.";

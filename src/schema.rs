@@ -1,6 +1,22 @@
 //! Diesel table definitions, shared by the SQLite and PostgreSQL migrations.
 
 diesel::table! {
+    titular_requests (id) {
+        id -> BigInt,
+        kind -> Text,
+        requester -> Text,
+        subject_key -> Text,
+        received_at -> BigInt,
+        due_at -> BigInt,
+        status -> Text,
+        answered_at -> Nullable<BigInt>,
+        note -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     suppressed_keys (key) {
         key -> Text,
         kind -> Text,
@@ -390,6 +406,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     unmatched_receipts,
     import_validations,
     suppressed_keys,
+    titular_requests,
     segments,
     audiences,
     contacts,

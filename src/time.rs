@@ -29,6 +29,24 @@ pub fn rfc3339(ts: i64) -> String {
         .unwrap_or_default()
 }
 
+/// `2026-11-27` (a form's date field) for a timestamp, in Brasília time.
+pub fn format_iso_date(ts: i64) -> String {
+    let offset = FixedOffset::east_opt(BRASILIA_OFFSET_SECONDS).expect("valid offset");
+    DateTime::from_timestamp(ts, 0)
+        .map(|utc| utc.with_timezone(&offset).format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// A form's `2026-11-27` as that day's first second in Brasília.
+pub fn parse_iso_date(text: &str) -> Option<i64> {
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let offset = FixedOffset::east_opt(BRASILIA_OFFSET_SECONDS)?;
+    day.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(offset)
+        .single()
+        .map(|t| t.timestamp())
+}
+
 /// `27/11/2026`.
 pub fn format_br_date(ts: i64) -> String {
     format_br(ts)

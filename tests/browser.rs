@@ -1025,6 +1025,7 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
         "/admin/configuracoes/whatsapp/modelos".to_string(),
         "/contatos/cpf-repetidos".to_string(),
         "/lgpd".to_string(),
+        "/lgpd/pedidos".to_string(),
         "/lgpd?q=111.444.777-35".to_string(),
         "/lgpd?q=nao-e-chave".to_string(),
         "/lgpd/eliminar?q=111.444.777-35".to_string(),
@@ -1042,6 +1043,24 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
     click(c, "form.new-user button[type=submit]").await?;
     find(c, "#email-error").await?;
     judge_here(c, axe, "a new user with errors").await?;
+
+    // A titular's request end to end: found by the phone as shown, reported, eliminated.
+    c.goto(&format!("{base}/lgpd"))
+        .await
+        .map_err(|e| fail("lgpd", e))?;
+    fill(c, "#q", "(85) 99123-4567").await?;
+    click(c, "form.search-form button[type=submit]").await?;
+    expect_text(c, ".titular-contact dd.name", "JOSÉ DA SILVA").await?;
+    click(c, "#erase").await?;
+    fill(c, "#motivo", "Pedido de eliminação do titular").await?;
+    click(c, "input[name=impedir_reimportacao]").await?;
+    click(c, "#confirm-erase").await?;
+    expect_path(c, |p| p == "/lgpd?eliminado=1", "the elimination").await?;
+    find(c, "#notice").await?;
+    fill(c, "#q", "111.444.777-35").await?;
+    click(c, "form.search-form button[type=submit]").await?;
+    find(c, "#nothing").await?;
+    judge_here(c, axe, "a titular eliminated").await?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub mod segment;
 pub mod session;
 pub mod settings;
 pub mod titular;
+pub mod titular_request;
 pub mod token;
 pub mod upload;
 pub mod user;

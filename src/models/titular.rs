@@ -602,6 +602,8 @@ pub fn erase(
                 done.anonymised_rows +=
                     diesel::delete(import_validations::table.find(id)).execute(conn)? as i64;
             }
+            done.anonymised_rows +=
+                crate::models::titular_request::TitularRequest::scrub(conn, needle, ERASED)?;
             let entries: Vec<(i64, String)> = audit_log::table
                 .filter(audit_log::detail.like(&pattern).escape('\\'))
                 .select((audit_log::id, audit_log::detail))

@@ -242,3 +242,204 @@ pub async fn erase(
         .await?;
     Ok(see_other("/lgpd?eliminado=1"))
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lgpd_pedidos.html")]
+pub struct RequestsPage {
+    ctx: PageCtx,
+    requests: Vec<crate::models::titular_request::TitularRequest>,
+    now: i64,
+    form: RequestForm,
+    errors: Vec<(&'static str, String)>,
+    notice: Option<&'static str>,
+}
+
+impl RequestsPage {
+    fn kinds(&self) -> &'static [(&'static str, &'static str)] {
+        &crate::models::titular_request::KINDS
+    }
+
+    fn date(ts: &i64) -> String {
+        crate::time::format_br_date(*ts)
+    }
+
+    fn when(ts: &i64) -> String {
+        crate::time::format_br(*ts)
+    }
+
+    fn encoded(text: &str) -> String {
+        urlencoding::encode(text).into_owned()
+    }
+
+    fn overdue(&self) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| r.is_overdue(self.now))
+            .count()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RequestForm {
+    #[serde(default)]
+    tipo: String,
+    #[serde(default)]
+    solicitante: String,
+    #[serde(default)]
+    titular: String,
+    #[serde(default)]
+    recebido_em: String,
+}
+
+#[derive(Deserialize)]
+pub struct RequestsQuery {
+    ok: Option<String>,
+}
+
+async fn requests_page(
+    ctx: PageCtx,
+    state: &AppState,
+    form: RequestForm,
+    errors: Vec<(&'static str, String)>,
+    notice: Option<&'static str>,
+) -> Result<RequestsPage, AppError> {
+    let requests = state
+        .db(|conn| Ok(crate::models::titular_request::TitularRequest::all(conn)?))
+        .await?;
+    Ok(RequestsPage {
+        ctx,
+        requests,
+        now: crate::time::now(),
+        form,
+        errors,
+        notice,
+    })
+}
+
+/// `GET /lgpd/pedidos`: the register, overdue requests highlighted.
+pub async fn requests(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<RequestsQuery>,
+) -> Result<RequestsPage, AppError> {
+    let form = RequestForm {
+        recebido_em: crate::time::format_iso_date(crate::time::now()),
+        ..RequestForm::default()
+    };
+    let notice = query.ok.as_deref().map(|ok| match ok {
+        "respondido" => messages::TITULAR_REQUEST_ANSWERED,
+        _ => messages::TITULAR_REQUEST_SAVED,
+    });
+    requests_page(ctx, &state, form, Vec::new(), notice).await
+}
+
+/// `POST /lgpd/pedidos`: registers a request.
+pub async fn add_request(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<RequestForm>,
+) -> Result<actix_web::Either<RequestsPage, HttpResponse>, AppError> {
+    use crate::models::titular_request::KINDS;
+    let mut errors = Vec::new();
+    let kind = form.tipo.trim().to_string();
+    if !KINDS.iter().any(|(code, _)| *code == kind) {
+        errors.push(("tipo", messages::TITULAR_REQUEST_KIND.to_string()));
+    }
+    let requester = crate::domain::text::collapse_spaces(&form.solicitante);
+    if requester.is_empty() || requester.chars().count() > 200 {
+        errors.push((
+            "solicitante",
+            messages::TITULAR_REQUEST_REQUESTER.to_string(),
+        ));
+    }
+    let subject = crate::domain::text::collapse_spaces(&form.titular);
+    if Keys::parse_any(&subject).is_none() {
+        errors.push(("titular", messages::TITULAR_KEY_INVALID.to_string()));
+    }
+    let now = crate::time::now();
+    let received = crate::time::parse_iso_date(form.recebido_em.trim());
+    match received {
+        Some(at) if at <= now => {}
+        _ => errors.push(("recebido_em", messages::TITULAR_REQUEST_DATE.to_string())),
+    }
+    if !errors.is_empty() {
+        return Ok(actix_web::Either::Left(
+            requests_page(ctx, &state, form, errors, None).await?,
+        ));
+    }
+    let received = received.unwrap_or(now);
+    let user = ctx.user.id;
+    let ip = client_ip(&req);
+    state
+        .db(move |conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
+                let id = crate::models::titular_request::TitularRequest::create(
+                    conn, &kind, &requester, &subject, received, user, now,
+                )?;
+                audit(
+                    conn,
+                    Some(user),
+                    "titular_request",
+                    &format!("Registrou o pedido de titular #{id}."),
+                    ip.as_deref(),
+                )?;
+                Ok::<_, diesel::result::Error>(id)
+            })?)
+        })
+        .await?;
+    Ok(actix_web::Either::Right(see_other(
+        "/lgpd/pedidos?ok=registrado",
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    nota: String,
+}
+
+/// `POST /lgpd/pedidos/{id}/responder`: the answer given, with a note.
+pub async fn answer_request(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AnswerForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let note = crate::domain::text::collapse_spaces(&form.nota);
+    if note.chars().count() > 1000 {
+        return Err(AppError::BadRequest("note too long".into()));
+    }
+    let user = ctx.user.id;
+    let ip = client_ip(&req);
+    let answered = state
+        .db(move |conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
+                let answered = crate::models::titular_request::TitularRequest::answer(
+                    conn,
+                    id,
+                    &note,
+                    crate::time::now(),
+                )?;
+                if answered {
+                    audit(
+                        conn,
+                        Some(user),
+                        "titular_request_answer",
+                        &format!("Respondeu o pedido de titular #{id}."),
+                        ip.as_deref(),
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(answered)
+            })?)
+        })
+        .await?;
+    if !answered {
+        return Err(AppError::Conflict(
+            messages::TITULAR_REQUEST_NOT_OPEN.to_string(),
+        ));
+    }
+    Ok(see_other("/lgpd/pedidos?ok=respondido"))
+}

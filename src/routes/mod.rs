@@ -160,7 +160,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("", web::get().to(lgpd::titular))
                 .route("/relatorio.json", web::get().to(lgpd::titular_json))
                 .route("/eliminar", web::get().to(lgpd::confirm_erase))
-                .route("/eliminar", web::post().to(lgpd::erase)),
+                .route("/eliminar", web::post().to(lgpd::erase))
+                .route("/pedidos", web::get().to(lgpd::requests))
+                .route("/pedidos", web::post().to(lgpd::add_request))
+                .route(
+                    "/pedidos/{id}/responder",
+                    web::post().to(lgpd::answer_request),
+                ),
         )
         .service(
             web::scope("/admin")

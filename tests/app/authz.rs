@@ -44,6 +44,9 @@ const PAGES: &[(&str, Answer, Answer)] = &[
     ("/admin/configuracoes", Forbidden, Ok),
     ("/admin/tokens", Forbidden, Ok),
     ("/admin/auditoria", Forbidden, Ok),
+    ("/lgpd", Forbidden, Ok),
+    ("/lgpd?q=11987654321", Forbidden, Ok),
+    ("/lgpd/pedidos", Forbidden, Ok),
 ];
 
 /// Forms: anonymous go to login; staff on admin forms get 403 even with a valid token.
@@ -66,6 +69,9 @@ const FORMS: &[(&str, Answer)] = &[
     ("/admin/tokens", Forbidden),
     ("/admin/tokens/1/revogar", Forbidden),
     ("/admin/publicos/1/excluir", Forbidden),
+    ("/lgpd/eliminar", Forbidden),
+    ("/lgpd/pedidos", Forbidden),
+    ("/lgpd/pedidos/1/responder", Forbidden),
 ];
 
 const API: &[(&str, &str)] = &[

@@ -11,6 +11,7 @@ crate::on_both_backends!(
     a_titular_report_shows_everything_and_downloads_as_json,
     erasing_a_titular_leaves_no_trace_and_keeps_them_out,
     the_command_line_exports_and_erases_a_titular,
+    the_request_register_counts_fifteen_days_and_shows_overdue_ones,
 );
 
 const NAME: &str = "Joana Prado Lima";
@@ -279,6 +280,21 @@ const SPELLINGS: [&str; 9] = [
 
 async fn erasing_a_titular_leaves_no_trace_and_keeps_them_out(app: TestApp) {
     joana_everywhere(&app).await;
+    // Her request, in the register: it stays, without her values.
+    let today = engajar::time::format_iso_date(engajar::time::now());
+    let response = app
+        .submit(
+            "/lgpd/pedidos",
+            "/lgpd/pedidos",
+            &[
+                ("tipo", "eliminacao"),
+                ("solicitante", NAME),
+                ("titular", "529.982.247-25"),
+                ("recebido_em", &today),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/lgpd/pedidos?ok=registrado");
     // The check sees her first, wherever the app wrote her.
     for needle in [NAME, "987651234", EMAIL, CPF] {
         let found = written_anywhere(&app, needle);
@@ -418,4 +434,93 @@ async fn the_command_line_exports_and_erases_a_titular(app: TestApp) {
     for needle in SPELLINGS {
         assert!(written_anywhere(&app, needle).is_empty(), "{needle}");
     }
+}
+
+async fn the_request_register_counts_fifteen_days_and_shows_overdue_ones(app: TestApp) {
+    app.login_admin().await;
+    let today = engajar::time::format_iso_date(engajar::time::now());
+    // Nothing is registered with a wrong field; each problem is named beside its field.
+    let response = app
+        .submit(
+            "/lgpd/pedidos",
+            "/lgpd/pedidos",
+            &[
+                ("tipo", "qualquer"),
+                ("solicitante", " "),
+                ("titular", "Ana"),
+                ("recebido_em", "2999-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert_eq!(
+        attrs(&html, "#error-summary a", "href"),
+        vec!["#tipo", "#solicitante", "#titular", "#recebido_em"]
+    );
+    assert!(texts(&html, "table.requests tbody tr").is_empty());
+    let old = engajar::time::format_iso_date(engajar::time::now() - 20 * 86_400);
+    for (who, when) in [("Ana Lima", today.as_str()), ("Bruno Souza", old.as_str())] {
+        let response = app
+            .submit(
+                "/lgpd/pedidos",
+                "/lgpd/pedidos",
+                &[
+                    ("tipo", "acesso"),
+                    ("solicitante", who),
+                    ("titular", "ana@exemplo.com.br"),
+                    ("recebido_em", when),
+                ],
+            )
+            .await;
+        assert_eq!(location(&response), "/lgpd/pedidos?ok=registrado");
+    }
+    let html = app.get_html("/lgpd/pedidos").await;
+    // The overdue one first, highlighted; due 15 days after it came.
+    assert_eq!(
+        texts(&html, "#overdue-count"),
+        vec!["1 pedido(s) em atraso."]
+    );
+    assert_eq!(
+        texts(&html, "table.requests tbody tr td[data-label='Quem pediu']"),
+        vec!["Bruno Souza", "Ana Lima"]
+    );
+    assert_eq!(
+        texts(&html, "tr.overdue td[data-label='Quem pediu']"),
+        vec!["Bruno Souza"]
+    );
+    let due = texts(&html, "table.requests tbody tr td[data-label=Prazo]");
+    let expected =
+        engajar::time::format_br_date(engajar::time::parse_iso_date(&today).unwrap() + 15 * 86_400);
+    assert_eq!(due[1], expected);
+    // Answered: no longer overdue, the note kept.
+    let id = attrs(&html, "tr.overdue", "id")[0]
+        .trim_start_matches("pedido-")
+        .to_string();
+    let response = app
+        .submit(
+            "/lgpd/pedidos",
+            &format!("/lgpd/pedidos/{id}/responder"),
+            &[("nota", "Relatório enviado por e-mail")],
+        )
+        .await;
+    assert_eq!(location(&response), "/lgpd/pedidos?ok=respondido");
+    let html = app.get_html("/lgpd/pedidos").await;
+    assert!(texts(&html, "#overdue-count").is_empty());
+    assert!(
+        texts(&html, "td[data-label=Resposta]")
+            .contains(&"Relatório enviado por e-mail".to_string())
+    );
+    let response = app
+        .submit(
+            "/lgpd/pedidos",
+            &format!("/lgpd/pedidos/{id}/responder"),
+            &[("nota", "de novo")],
+        )
+        .await;
+    assert_eq!(response.status(), 409);
+    assert!(
+        app.audit_actions()
+            .contains(&"titular_request_answer".to_string())
+    );
 }

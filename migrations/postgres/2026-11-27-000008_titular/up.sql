@@ -8,3 +8,19 @@ CREATE TABLE suppressed_keys (
     kind TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+-- The register of titulars' requests (LGPD art. 18; art. 19: a complete answer within 15
+-- days of the request).
+CREATE TABLE titular_requests (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    subject_key TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    due_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    answered_at BIGINT,
+    note TEXT NOT NULL DEFAULT '',
+    created_by BIGINT REFERENCES users (id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX titular_requests_open ON titular_requests (status, due_at);
