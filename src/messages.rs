@@ -214,6 +214,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("interaction_unattend", "Atendimento desfeito"),
     ("audience_delete", "Público excluído"),
     ("contact_view", "Contato consultado"),
+    ("contact_edit", "Contato alterado"),
     ("titular_report", "Relatório do titular consultado"),
     ("titular_export", "Dados do titular exportados"),
     ("titular_erase", "Dados do titular eliminados"),
@@ -534,3 +535,13 @@ pub const TITULAR_REQUEST_REQUESTER: &str = "Informe quem fez o pedido (até 200
 pub const TITULAR_REQUEST_DATE: &str =
     "Informe a data em que o pedido chegou (não pode ser futura).";
 pub const TITULAR_REQUEST_NOT_OPEN: &str = "Este pedido já foi respondido.";
+
+pub const CONTACT_NAME_TOO_LONG: &str = "O nome pode ter até 200 caracteres.";
+pub const CONTACT_CODE_TOO_LONG: &str = "O código do cliente pode ter até 100 caracteres.";
+pub const CONTACT_PRIORITY: &str = "Escolha a prioridade: Alta, Média ou Baixa.";
+pub const CONTACT_TAGS: &str = "Até 20 tags, separadas por vírgula, de até 100 caracteres cada.";
+pub const CONTACT_CHANNEL_INVALID: &str =
+    "Telefone ou e-mail inválido: use DDD e número (11 98765-4321) ou um e-mail completo.";
+pub const CONTACT_DOCUMENT_TAKEN: &str = "Este CPF/CNPJ já é de outro contato.";
+pub const CONTACT_CHANNEL_TAKEN: &str = "Este telefone ou e-mail já é de outro contato.";
+pub const CONTACT_LAST_CHANNEL: &str = "O contato precisa de ao menos um telefone ou e-mail.";

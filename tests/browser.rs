@@ -901,6 +901,7 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
         format!("/engajar/campanhas/{campaign}/previa"),
         "/contatos".to_string(),
         "/contatos?q=jose".to_string(),
+        "/contatos/1/editar".to_string(),
         "/conta".to_string(),
         "/admin/usuarios".to_string(),
         "/engajar/nao-existe".to_string(),

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod campaign;
 pub mod channel_settings;
 pub mod contact;
+pub mod contact_edit;
 pub mod dnd;
 pub mod document_conflict;
 pub mod erase;

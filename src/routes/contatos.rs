@@ -130,6 +130,8 @@ pub struct ContactPage {
     repeated_documents: Vec<DocumentConflict>,
     campaign_messages: Vec<crate::campaigns::ledger::MessageView>,
     whatsapp: Vec<crate::models::contact::WhatsAppKnown>,
+    /// Just saved by Editar contato.
+    saved: bool,
 }
 
 impl ContactPage {
@@ -204,6 +206,7 @@ pub async fn show_contact(
         repeated_documents,
         campaign_messages,
         whatsapp,
+        saved: req.query_string().contains("salvo=1"),
     })
 }
 

@@ -3,6 +3,7 @@
 mod admin;
 pub mod api;
 mod conta;
+mod contato_editar;
 mod contatos;
 mod descadastrar;
 mod engajar;
@@ -137,6 +138,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(contatos::resolve_repeated_document),
         )
         .route("/contatos/{id}", web::get().to(contatos::show_contact))
+        .route(
+            "/contatos/{id}/editar",
+            web::get().to(contato_editar::edit_form),
+        )
+        .route(
+            "/contatos/{id}/editar",
+            web::post().to(contato_editar::edit),
+        )
         .route("/fila", web::get().to(fila::queue))
         .route("/fila/{id}/atender", web::post().to(fila::attend))
         .route("/fila/{id}/desfazer", web::post().to(fila::undo))

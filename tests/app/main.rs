@@ -10,6 +10,7 @@ mod authz;
 mod campaign_faults;
 mod campaigns;
 pub mod cli;
+mod contact_edit;
 mod contacts;
 mod dnd;
 mod faults;

@@ -1,0 +1,191 @@
+//! Editar contato: staff change a contact by hand — name, CPF/CNPJ, customer code,
+//! priority, tags, segments, channels — with the import's normalisation, in one
+//! transaction, audited with the values before and after.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::domain::{Priority, RecordType};
+use crate::models::{ContactProfile, search};
+use crate::schema::{contact_channels, contact_segments, contact_tags, contacts};
+
+/// What the form asks for, already normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactChanges {
+    pub name: Option<String>,
+    pub document: Option<String>,
+    pub customer_code: Option<String>,
+    pub priority: Priority,
+    pub tags: BTreeSet<String>,
+    pub segments: BTreeSet<i64>,
+    pub add_channel: Option<(RecordType, String)>,
+    /// Channel values to remove.
+    pub remove_channels: BTreeSet<String>,
+}
+
+/// Why an edit was refused (nothing changed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditConflict {
+    /// The CPF/CNPJ is this other contact's.
+    Document(i64),
+    /// The channel is this other contact's.
+    Channel(i64),
+    /// A contact keeps at least one phone or e-mail.
+    NoChannelLeft,
+}
+
+/// Applies the changes; `None` when there is no such contact. Returns the profile before
+/// and after, for the audit.
+pub fn edit(
+    conn: &mut DbConnection,
+    id: i64,
+    changes: &ContactChanges,
+    now: i64,
+) -> QueryResult<Option<Result<(ContactProfile, ContactProfile), EditConflict>>> {
+    crate::db::write_transaction(conn, |conn| {
+        let Some(before) = ContactProfile::find(conn, id)? else {
+            return Ok(None);
+        };
+        if let Some(document) = &changes.document {
+            let owner: Option<i64> = contacts::table
+                .filter(contacts::document.eq(document))
+                .filter(contacts::id.ne(id))
+                .select(contacts::id)
+                .first(conn)
+                .optional()?;
+            if let Some(other) = owner {
+                return Ok(Some(Err(EditConflict::Document(other))));
+            }
+        }
+        if let Some((kind, value)) = &changes.add_channel {
+            let owner: Option<i64> = contact_channels::table
+                .filter(contact_channels::kind.eq(kind.as_str()))
+                .filter(contact_channels::value.eq(value))
+                .select(contact_channels::contact_id)
+                .first(conn)
+                .optional()?;
+            if let Some(other) = owner.filter(|o| *o != id) {
+                return Ok(Some(Err(EditConflict::Channel(other))));
+            }
+        }
+        let left = before
+            .channels
+            .iter()
+            .filter(|c| !changes.remove_channels.contains(&c.value))
+            .count();
+        if left == 0 && changes.add_channel.is_none() {
+            return Ok(Some(Err(EditConflict::NoChannelLeft)));
+        }
+        let name_search = changes.name.as_deref().map(crate::domain::text::search_key);
+        diesel::update(contacts::table.find(id))
+            .set((
+                contacts::name.eq(&changes.name),
+                contacts::name_search.eq(&name_search),
+                contacts::document.eq(&changes.document),
+                contacts::customer_code.eq(&changes.customer_code),
+                contacts::priority.eq(changes.priority.as_str()),
+                contacts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        search::replace_names(conn, &[(id, name_search.as_deref())])?;
+        diesel::delete(contact_tags::table.filter(contact_tags::contact_id.eq(id)))
+            .execute(conn)?;
+        for tag in &changes.tags {
+            diesel::insert_into(contact_tags::table)
+                .values((
+                    contact_tags::contact_id.eq(id),
+                    contact_tags::tag.eq(tag),
+                    contact_tags::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        let segments: Vec<i64> = changes.segments.iter().copied().collect();
+        diesel::delete(
+            contact_segments::table
+                .filter(contact_segments::contact_id.eq(id))
+                .filter(contact_segments::segment_id.ne_all(&segments)),
+        )
+        .execute(conn)?;
+        for segment in &segments {
+            crate::insert_ignoring_duplicates!(
+                conn,
+                contact_segments::table,
+                (
+                    contact_segments::contact_id.eq(id),
+                    contact_segments::segment_id.eq(segment),
+                    contact_segments::created_at.eq(now),
+                ),
+                (contact_segments::contact_id, contact_segments::segment_id)
+            )?;
+        }
+        let removed: Vec<&String> = changes.remove_channels.iter().collect();
+        diesel::delete(
+            contact_channels::table
+                .filter(contact_channels::contact_id.eq(id))
+                .filter(contact_channels::value.eq_any(&removed)),
+        )
+        .execute(conn)?;
+        if let Some((kind, value)) = &changes.add_channel {
+            crate::insert_ignoring_duplicates!(
+                conn,
+                contact_channels::table,
+                (
+                    contact_channels::contact_id.eq(id),
+                    contact_channels::kind.eq(kind.as_str()),
+                    contact_channels::value.eq(value),
+                    contact_channels::created_at.eq(now),
+                ),
+                (contact_channels::kind, contact_channels::value)
+            )?;
+        }
+        let after = ContactProfile::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        Ok(Some(Ok((before, after))))
+    })
+}
+
+/// The audit entry of an edit: each field that changed, before → after.
+pub fn describe(before: &ContactProfile, after: &ContactProfile) -> String {
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(vazio)".to_string());
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "(nenhum)".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let channels = |p: &ContactProfile| {
+        p.channels
+            .iter()
+            .map(|c| c.value.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut changed = Vec::new();
+    for (field, old, new) in [
+        ("nome", show(&before.name), show(&after.name)),
+        ("CPF/CNPJ", show(&before.document), show(&after.document)),
+        (
+            "código do cliente",
+            show(&before.customer_code),
+            show(&after.customer_code),
+        ),
+        (
+            "prioridade",
+            crate::web::display::priority(&before.priority),
+            crate::web::display::priority(&after.priority),
+        ),
+        ("tags", list(&before.tags), list(&after.tags)),
+        ("segmentos", list(&before.segments), list(&after.segments)),
+        ("canais", list(&channels(before)), list(&channels(after))),
+    ] {
+        if old != new {
+            changed.push(format!("{field}: {old} → {new}"));
+        }
+    }
+    if changed.is_empty() {
+        format!("Salvou o contato #{} sem mudanças.", after.id)
+    } else {
+        format!("Alterou o contato #{}: {}.", after.id, changed.join("; "))
+    }
+}

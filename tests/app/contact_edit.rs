@@ -1,0 +1,182 @@
+//! Editar contato: invalid values change nothing; conflicts name the other contact; a
+//! saved edit is audited with before and after, against the contact.
+
+use diesel::prelude::*;
+use engajar::models::ContactProfile;
+use engajar::schema::{audit_log, contacts};
+
+use crate::helpers::*;
+
+crate::on_both_backends!(
+    invalid_values_are_named_beside_their_fields_and_change_nothing,
+    a_saved_edit_changes_every_field_and_is_audited,
+    a_document_or_channel_of_another_contact_is_refused_with_a_link,
+);
+
+fn row(phone: &'static str, name: &'static str, cpf: &'static str) -> [&'static str; 13] {
+    [
+        "TELEFONE", phone, "", name, cpf, "", "Loja", "", "", "", "", "", "MEDIA",
+    ]
+}
+
+/// Two contacts (Ana, Bruno) and Ana's id.
+async fn two(app: &TestApp) -> (i64, i64) {
+    app.login_staff().await;
+    let segment = app.add_segment("Clientes");
+    app.import_bytes(
+        "a.csv",
+        layout_csv(&[
+            row("11987650001", "Ana Lima", "11144477735"),
+            row("11987650002", "Bruno Souza", "52998224725"),
+        ]),
+        segment,
+        &[],
+    )
+    .await;
+    let id = |document: &str| -> i64 {
+        contacts::table
+            .filter(contacts::document.eq(document))
+            .select(contacts::id)
+            .first(&mut app.db())
+            .unwrap()
+    };
+    (id("11144477735"), id("52998224725"))
+}
+
+fn profile(app: &TestApp, id: i64) -> ContactProfile {
+    ContactProfile::find(&mut app.db(), id).unwrap().unwrap()
+}
+
+async fn invalid_values_are_named_beside_their_fields_and_change_nothing(app: TestApp) {
+    let (ana, _) = two(&app).await;
+    let before = profile(&app, ana);
+    let page = format!("/contatos/{ana}/editar");
+    let html = app.get_html(&page).await;
+    assert_eq!(field_value(&html, "#nome").as_deref(), Some("Ana Lima"));
+    assert_eq!(
+        field_value(&html, "#cpfcnpj").as_deref(),
+        Some("111.444.777-35")
+    );
+    let long = "x".repeat(201);
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("nome", &long),
+                ("cpfcnpj", "111.444.777-00"),
+                ("prioridade", "URGENTE"),
+                ("novo_canal", "ana@"),
+                ("remover_0", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert_eq!(
+        attrs(&html, "#error-summary a", "href"),
+        vec!["#nome", "#cpfcnpj", "#prioridade", "#novo_canal"]
+    );
+    assert_eq!(
+        attrs(&html, "#cpfcnpj", "aria-describedby"),
+        vec!["cpfcnpj-error"]
+    );
+    assert!(texts(&html, "#cpfcnpj-error")[0].starts_with("CPF/CNPJ inválido"));
+    // What was typed stays in the form.
+    assert_eq!(
+        field_value(&html, "#cpfcnpj").as_deref(),
+        Some("111.444.777-00")
+    );
+    assert_eq!(profile(&app, ana), before, "nothing changed");
+    // Removing the only channel is refused too.
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[("nome", "Ana"), ("prioridade", "ALTA"), ("remover_0", "on")],
+        )
+        .await;
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert!(texts(&html, "#canais-error")[0].contains("ao menos um"));
+    assert_eq!(profile(&app, ana), before);
+}
+
+async fn a_saved_edit_changes_every_field_and_is_audited(app: TestApp) {
+    let (ana, _) = two(&app).await;
+    let vip = app.add_segment("VIP").to_string();
+    let page = format!("/contatos/{ana}/editar");
+    let segment_field = format!("segmento_{vip}");
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("nome", "  Ana   Lima  Prado "),
+                ("cpfcnpj", "11.222.333/0001-81"),
+                ("codcliente", "C-9"),
+                ("prioridade", "alta"),
+                ("tags", "Loja Sul, VIP ,, Loja Sul"),
+                (&segment_field, "on"),
+                ("novo_canal", "Ana.Prado@Exemplo.com.br"),
+                ("remover_0", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), format!("/contatos/{ana}?salvo=1"));
+    let after = profile(&app, ana);
+    assert_eq!(after.name.as_deref(), Some("Ana Lima Prado"));
+    assert_eq!(after.document.as_deref(), Some("11222333000181"));
+    assert_eq!(after.customer_code.as_deref(), Some("C-9"));
+    assert_eq!(after.priority, "ALTA");
+    assert_eq!(after.tags, vec!["Loja Sul", "VIP"]);
+    assert_eq!(after.segments, vec!["VIP"]);
+    let channels: Vec<&str> = after.channels.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(channels, vec!["ana.prado@exemplo.com.br"]);
+    let html = app.get_html(&format!("/contatos/{ana}?salvo=1")).await;
+    assert_eq!(texts(&html, "#saved"), vec!["Contato salvo."]);
+    assert_eq!(texts(&html, "dd.document"), vec!["11.222.333/0001-81"]);
+    // Found by the new name; the old phone leads nowhere.
+    let html = app.get_html("/contatos?q=prado").await;
+    assert_eq!(texts(&html, "td.name"), vec!["Ana Lima Prado"]);
+    let html = app.get_html("/contatos?q=11987650001").await;
+    assert!(texts(&html, "td.name").is_empty());
+    // Audited with before and after, against the contact.
+    let (detail, contact): (String, Option<i64>) = audit_log::table
+        .filter(audit_log::action.eq("contact_edit"))
+        .select((audit_log::detail, audit_log::contact_id))
+        .first(&mut app.db())
+        .unwrap();
+    assert_eq!(contact, Some(ana));
+    for part in [
+        "nome: Ana Lima → Ana Lima Prado",
+        "CPF/CNPJ: 11144477735 → 11222333000181",
+        "prioridade: Média → Alta",
+        "segmentos: Clientes → VIP",
+    ] {
+        assert!(detail.contains(part), "{part} in {detail}");
+    }
+    app.assert_no_orphans();
+}
+
+async fn a_document_or_channel_of_another_contact_is_refused_with_a_link(app: TestApp) {
+    let (ana, bruno) = two(&app).await;
+    let before = profile(&app, ana);
+    let page = format!("/contatos/{ana}/editar");
+    for (field, value) in [
+        ("cpfcnpj", "529.982.247-25"),
+        ("novo_canal", "(11) 98765-0002"),
+    ] {
+        let mut fields = vec![("nome", "Ana Lima"), ("prioridade", "MEDIA")];
+        fields.push((field, value));
+        let response = app.submit(&page, &page, &fields).await;
+        assert_eq!(response.status(), 200);
+        let html = scraper::Html::parse_document(&response.text().await.unwrap());
+        assert_eq!(
+            attrs(&html, "#owner a", "href"),
+            vec![format!("/contatos/{bruno}")],
+            "{field}"
+        );
+        assert!(texts(&html, &format!("#{field}-error"))[0].contains("outro contato"));
+        assert_eq!(profile(&app, ana), before, "{field}: nothing changed");
+    }
+}
