@@ -218,6 +218,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("titular_report", "Relatório do titular consultado"),
     ("titular_export", "Dados do titular exportados"),
     ("titular_erase", "Dados do titular eliminados"),
+    ("titular_revoke", "Consentimento revogado"),
     ("titular_request", "Pedido de titular registrado"),
     ("titular_request_answer", "Pedido de titular respondido"),
     ("campaign_create", "Campanha criada"),
@@ -545,3 +546,14 @@ pub const CONTACT_CHANNEL_INVALID: &str =
 pub const CONTACT_DOCUMENT_TAKEN: &str = "Este CPF/CNPJ já é de outro contato.";
 pub const CONTACT_CHANNEL_TAKEN: &str = "Este telefone ou e-mail já é de outro contato.";
 pub const CONTACT_LAST_CHANNEL: &str = "O contato precisa de ao menos um telefone ou e-mail.";
+
+pub const TITULAR_REVOKED: &str = "Consentimento revogado: os telefones e e-mails do titular estão no Não Perturbe e as linhas importadas por consentimento ficaram marcadas.";
+
+/// The audit entry of a revoked consent.
+pub fn titular_revoked(contact: i64, done: &crate::models::titular::Revocation) -> String {
+    format!(
+        "Revogou o consentimento do contato #{contact}: {} canal(is) no Não Perturbe, {} linha(s) \
+         de público marcada(s).",
+        done.dnd_added, done.rows_revoked
+    )
+}

@@ -177,6 +177,7 @@ diesel::table! {
         coringa5 -> Nullable<Text>,
         tag -> Nullable<Text>,
         priority -> Nullable<Text>,
+        consent_revoked_at -> Nullable<BigInt>,
     }
 }
 

@@ -91,6 +91,9 @@ impl DndEntryView {
                 "Resposta no WhatsApp: {}",
                 s.split_once(": ").map(|x| x.1).unwrap_or_default()
             ),
+            Some(crate::models::titular::REVOCATION_SOURCE) => {
+                "Revogação de consentimento".to_string()
+            }
             Some(s) if s.starts_with("sms_reply") => format!(
                 "Resposta por SMS: {}",
                 s.split_once(": ").map(|x| x.1).unwrap_or_default()

@@ -101,6 +101,8 @@ pub struct AudienceRow {
     pub coringas: [Option<String>; 5],
     pub tag: Option<String>,
     pub priority: Option<String>,
+    /// When the person revoked the consent this row was imported under.
+    pub consent_revoked_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -239,6 +241,7 @@ pub fn report(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Report> {
             Option<String>,
             Option<String>,
             Option<String>,
+            Option<i64>,
         ),
         (String, i64, String, Option<i64>),
     );
@@ -262,6 +265,7 @@ pub fn report(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Report> {
                 audience_members::coringa3,
                 audience_members::coringa4,
                 audience_members::coringa5,
+                audience_members::consent_revoked_at,
             ),
             (
                 audiences::description,
@@ -273,7 +277,7 @@ pub fn report(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Report> {
         .load(conn)?;
     for (
         (audience_id, line, channel, outcome, message, tag, priority, c1),
-        (c2, c3, c4, c5),
+        (c2, c3, c4, c5, revoked),
         (audience, created_at, legal_basis, created_by),
     ) in rows
     {
@@ -298,6 +302,7 @@ pub fn report(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Report> {
             coringas: [c1, c2, c3, c4, c5],
             tag,
             priority,
+            consent_revoked_at: revoked.map(rfc3339),
         });
     }
     let channels: Vec<&String> = person.channels.iter().collect();
@@ -614,6 +619,50 @@ pub fn erase(
                     .execute(conn)? as i64;
             }
         }
+        Ok(done)
+    })
+}
+
+/// How a channel put on Não Perturbe by a revocation says so (`dnd_entries.source`).
+pub const REVOCATION_SOURCE: &str = "revogacao_consentimento";
+
+/// What revoking consent did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Revocation {
+    /// The person's channels put on Não Perturbe (those not there already).
+    pub dnd_added: i64,
+    /// Audience rows imported under consent, now marked revoked.
+    pub rows_revoked: i64,
+}
+
+/// Revogar consentimento: the person's channels go on Não Perturbe and the rows that
+/// consent brought in are marked revoked (kept, as the record of what was done).
+pub fn revoke_consent(conn: &mut DbConnection, keys: &Keys, now: i64) -> QueryResult<Revocation> {
+    crate::db::write_transaction(conn, |conn| {
+        let person = person(conn, keys)?;
+        let mut done = Revocation::default();
+        for value in &person.channels {
+            let kind = if value.contains('@') {
+                RecordType::Email
+            } else {
+                RecordType::Telefone
+            };
+            if crate::models::dnd::opt_out(conn, kind, value, REVOCATION_SOURCE, now)? {
+                done.dnd_added += 1;
+            }
+        }
+        let consented: Vec<i64> = audiences::table
+            .filter(audiences::legal_basis.eq(crate::domain::LegalBasis::Consentimento.code()))
+            .select(audiences::id)
+            .load(conn)?;
+        done.rows_revoked = diesel::update(
+            audience_members::table
+                .filter(audience_members::contact_id.eq_any(&person.contacts))
+                .filter(audience_members::audience_id.eq_any(&consented))
+                .filter(audience_members::consent_revoked_at.is_null()),
+        )
+        .set(audience_members::consent_revoked_at.eq(Some(now)))
+        .execute(conn)? as i64;
         Ok(done)
     })
 }

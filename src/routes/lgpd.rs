@@ -21,6 +21,7 @@ use crate::web::{AppError, AppState, client_ip, see_other};
 pub struct TitularQuery {
     q: Option<String>,
     eliminado: Option<String>,
+    revogado: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -108,7 +109,11 @@ pub async fn titular(
     query: web::Query<TitularQuery>,
 ) -> Result<TitularPage, AppError> {
     let q = query.q.clone().unwrap_or_default().trim().to_string();
-    let notice = query.eliminado.as_ref().map(|_| messages::TITULAR_ERASED);
+    let notice = if query.revogado.is_some() {
+        Some(messages::TITULAR_REVOKED)
+    } else {
+        query.eliminado.as_ref().map(|_| messages::TITULAR_ERASED)
+    };
     if q.is_empty() {
         return Ok(TitularPage {
             ctx,
@@ -442,4 +447,53 @@ pub async fn answer_request(
         ));
     }
     Ok(see_other("/lgpd/pedidos?ok=respondido"))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    q: String,
+}
+
+/// `POST /lgpd/revogar`: Revogar consentimento — the person's channels go on Não
+/// Perturbe and the rows their consent brought in are marked revoked.
+pub async fn revoke(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> Result<HttpResponse, AppError> {
+    let q = form.q.trim().to_string();
+    let (keys, report) = lookup(&state, &q)
+        .await?
+        .map_err(|m| AppError::BadRequest(m.to_string()))?;
+    if report.contacts.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let user = ctx.user.id;
+    let ip = client_ip(&req);
+    let contacts: Vec<i64> = report.contacts.iter().map(|c| c.id).collect();
+    state
+        .db(move |conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
+                let done = titular::revoke_consent(conn, &keys, crate::time::now())?;
+                for contact in &contacts {
+                    crate::models::NewAuditEntry {
+                        user_id: Some(user),
+                        action: "titular_revoke",
+                        detail: &messages::titular_revoked(*contact, &done),
+                        ip: ip.as_deref(),
+                        created_at: crate::time::now(),
+                        contact_id: Some(*contact),
+                    }
+                    .insert(conn)?;
+                }
+                Ok::<_, diesel::result::Error>(done)
+            })?)
+        })
+        .await?;
+    Ok(see_other(&format!(
+        "/lgpd?q={}&revogado=1",
+        urlencoding::encode(&q)
+    )))
 }

@@ -170,6 +170,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/relatorio.json", web::get().to(lgpd::titular_json))
                 .route("/eliminar", web::get().to(lgpd::confirm_erase))
                 .route("/eliminar", web::post().to(lgpd::erase))
+                .route("/revogar", web::post().to(lgpd::revoke))
                 .route("/pedidos", web::get().to(lgpd::requests))
                 .route("/pedidos", web::post().to(lgpd::add_request))
                 .route(

@@ -70,6 +70,7 @@ const FORMS: &[(&str, Answer)] = &[
     ("/admin/tokens/1/revogar", Forbidden),
     ("/admin/publicos/1/excluir", Forbidden),
     ("/lgpd/eliminar", Forbidden),
+    ("/lgpd/revogar", Forbidden),
     ("/lgpd/pedidos", Forbidden),
     ("/lgpd/pedidos/1/responder", Forbidden),
 ];

@@ -12,6 +12,7 @@ crate::on_both_backends!(
     erasing_a_titular_leaves_no_trace_and_keeps_them_out,
     the_command_line_exports_and_erases_a_titular,
     the_request_register_counts_fifteen_days_and_shows_overdue_ones,
+    revoking_consent_lists_the_channels_and_marks_the_rows,
 );
 
 const NAME: &str = "Joana Prado Lima";
@@ -523,4 +524,33 @@ async fn the_request_register_counts_fifteen_days_and_shows_overdue_ones(app: Te
         app.audit_actions()
             .contains(&"titular_request_answer".to_string())
     );
+}
+
+async fn revoking_consent_lists_the_channels_and_marks_the_rows(app: TestApp) {
+    joana_everywhere(&app).await;
+    let report = "/lgpd?q=52998224725";
+    let response = app
+        .submit(report, "/lgpd/revogar", &[("q", "52998224725")])
+        .await;
+    assert_eq!(location(&response), "/lgpd?q=52998224725&revogado=1");
+    let html = app.get_html("/lgpd?q=52998224725&revogado=1").await;
+    assert!(texts(&html, "#notice")[0].starts_with("Consentimento revogado"));
+    // Her three rows came in under consent: each marked; her phone joined her e-mail on
+    // the list (the e-mail was there already).
+    assert_eq!(texts(&html, "strong.revoked").len(), 3);
+    assert_eq!(texts(&html, "ul.titular-dnd li").len(), 2);
+    let html = app.get_html("/admin/nao-perturbe").await;
+    assert!(
+        texts(&html, "td.origin").contains(&"Revogação de consentimento".to_string()),
+        "{:?}",
+        texts(&html, "td.origin")
+    );
+    assert!(app.audit_actions().contains(&"titular_revoke".to_string()));
+    // Done again, nothing more is added.
+    let response = app
+        .submit(report, "/lgpd/revogar", &[("q", "52998224725")])
+        .await;
+    assert_eq!(response.status(), 303);
+    let html = app.get_html(report).await;
+    assert_eq!(texts(&html, "ul.titular-dnd li").len(), 2);
 }

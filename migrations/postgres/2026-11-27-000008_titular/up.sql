@@ -24,3 +24,5 @@ CREATE TABLE titular_requests (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX titular_requests_open ON titular_requests (status, due_at);
+-- Revogar consentimento: the rows a person's consent brought in are marked, not deleted.
+ALTER TABLE audience_members ADD COLUMN consent_revoked_at BIGINT;

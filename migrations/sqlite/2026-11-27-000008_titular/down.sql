@@ -1,3 +1,4 @@
+ALTER TABLE audience_members DROP COLUMN consent_revoked_at;
 DROP TABLE titular_requests;
 DROP TABLE suppressed_keys;
 DROP INDEX audit_log_contact;
