@@ -219,6 +219,8 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("titular_export", "Dados do titular exportados"),
     ("titular_erase", "Dados do titular eliminados"),
     ("titular_revoke", "Consentimento revogado"),
+    ("retention_settings", "Prazos de retenção alterados"),
+    ("retention_run", "Retenção aplicada"),
     ("titular_request", "Pedido de titular registrado"),
     ("titular_request_answer", "Pedido de titular respondido"),
     ("campaign_create", "Campanha criada"),
@@ -555,5 +557,21 @@ pub fn titular_revoked(contact: i64, done: &crate::models::titular::Revocation) 
         "Revogou o consentimento do contato #{contact}: {} canal(is) no Não Perturbe, {} linha(s) \
          de público marcada(s).",
         done.dnd_added, done.rows_revoked
+    )
+}
+
+pub const RETENTION_SAVED: &str = "Prazos de retenção salvos.";
+pub const RETENTION_DAYS: &str =
+    "Use um número inteiro de dias, de 1 a 36500, ou deixe vazio para guardar sempre.";
+
+/// The audit entry of a retention run.
+pub fn retention_ran(removed: &crate::models::retention::Removed, cli: bool) -> String {
+    format!(
+        "Retenção aplicada: {} linha(s) de público, {} linha(s) rejeitada(s) e {} arquivo(s) \
+         removidos{}.",
+        removed.audience_rows,
+        removed.rejected_rows,
+        removed.uploads,
+        if cli { " (linha de comando)" } else { "" }
     )
 }

@@ -87,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: TitularCommand,
     },
+    /// Retention: remove what the per-legal-basis periods say expired.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Audiences (imports).
     Audience {
         #[command(subcommand)]
@@ -134,6 +139,20 @@ enum TitularCommand {
         /// Confirm: nothing is eliminated without it.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Remove (or with --dry-run only count) the audience rows, rejected rows and uploads
+    /// past their period; prints {"audience_rows":N,"rejected_rows":N,"uploads":N,
+    /// "dry_run":B}.
+    Run {
+        #[arg(long)]
+        dry_run: bool,
+        /// Print exactly one JSON object (the only output there is).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -332,6 +351,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Titular { command }) => titular(&url, command),
+        Some(Command::Retention {
+            command: RetentionCommand::Run { dry_run, json: _ },
+        }) => {
+            let mut conn = crate::db::open(&url)?;
+            let removed = crate::models::retention::run(&mut conn, crate::time::now(), dry_run)?;
+            if !dry_run {
+                crate::models::audit(
+                    &mut conn,
+                    None,
+                    "retention_run",
+                    &crate::messages::retention_ran(&removed, true),
+                    None,
+                )?;
+            }
+            println!("{}", serde_json::to_string(&removed)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Audience {
             command: AudienceCommand::Delete { id, yes },
         }) => {

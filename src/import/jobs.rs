@@ -66,6 +66,7 @@ impl Jobs {
     fn run(&self) {
         let mut last_recovery: Option<Instant> = None;
         let mut last_sweep: Option<Instant> = None;
+        let mut last_retention: Option<Instant> = None;
         loop {
             let mut worked = false;
             match self.pool.get() {
@@ -91,6 +92,26 @@ impl Jobs {
                             }
                         }
                         last_recovery = Some(Instant::now());
+                    }
+                    if last_retention.is_none_or(|t| t.elapsed() > RETENTION_EVERY) {
+                        match crate::models::retention::run(&mut conn, crate::time::now(), false) {
+                            Ok(removed) => {
+                                tracing::info!(?removed, "retention run");
+                                if removed.audience_rows + removed.rejected_rows + removed.uploads
+                                    > 0
+                                {
+                                    let _ = crate::models::audit(
+                                        &mut conn,
+                                        None,
+                                        "retention_run",
+                                        &messages::retention_ran(&removed, false),
+                                        None,
+                                    );
+                                }
+                            }
+                            Err(e) => tracing::warn!(error = %e, "retention run failed"),
+                        }
+                        last_retention = Some(Instant::now());
                     }
                     if last_sweep.is_none_or(|t| t.elapsed() > SWEEP_EVERY) {
                         sweep_validations(&mut conn);
@@ -228,6 +249,9 @@ fn forget_file(conn: &mut DbConnection, id: i64, path: &Path) {
         tracing::warn!(audience = id, error = %e, "could not forget the upload");
     }
 }
+
+/// How often retention removes what expired (and once at start-up).
+const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// How often expired validations (and the uploads they kept) are forgotten.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);

@@ -11,6 +11,7 @@ pub mod document_conflict;
 pub mod erase;
 pub mod interaction;
 pub mod provider_settings;
+pub mod retention;
 pub mod search;
 pub mod segment;
 pub mod session;

@@ -270,6 +270,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/publicos/{id}/excluir",
                     web::post().to(admin::publicos::delete_audience),
                 )
+                .route(
+                    "/configuracoes/retencao",
+                    web::get().to(admin::retencao::retention_form),
+                )
+                .route(
+                    "/configuracoes/retencao",
+                    web::post().to(admin::retencao::save_retention),
+                )
                 .route("/tokens", web::get().to(tokens::token_list))
                 .route("/tokens", web::post().to(tokens::create_token))
                 .route("/tokens/{id}/revogar", web::post().to(tokens::revoke_token))

@@ -47,6 +47,7 @@ const PAGES: &[(&str, Answer, Answer)] = &[
     ("/lgpd", Forbidden, Ok),
     ("/lgpd?q=11987654321", Forbidden, Ok),
     ("/lgpd/pedidos", Forbidden, Ok),
+    ("/admin/configuracoes/retencao", Forbidden, Ok),
 ];
 
 /// Forms: anonymous go to login; staff on admin forms get 403 even with a valid token.
@@ -71,6 +72,7 @@ const FORMS: &[(&str, Answer)] = &[
     ("/admin/publicos/1/excluir", Forbidden),
     ("/lgpd/eliminar", Forbidden),
     ("/lgpd/revogar", Forbidden),
+    ("/admin/configuracoes/retencao", Forbidden),
     ("/lgpd/pedidos", Forbidden),
     ("/lgpd/pedidos/1/responder", Forbidden),
 ];

@@ -13,6 +13,7 @@ crate::on_both_backends!(
     the_command_line_exports_and_erases_a_titular,
     the_request_register_counts_fifteen_days_and_shows_overdue_ones,
     revoking_consent_lists_the_channels_and_marks_the_rows,
+    retention_removes_what_expired_and_its_dry_run_counts_the_same,
 );
 
 const NAME: &str = "Joana Prado Lima";
@@ -553,4 +554,114 @@ async fn revoking_consent_lists_the_channels_and_marks_the_rows(app: TestApp) {
     assert_eq!(response.status(), 303);
     let html = app.get_html(report).await;
     assert_eq!(texts(&html, "ul.titular-dnd li").len(), 2);
+}
+
+async fn retention_removes_what_expired_and_its_dry_run_counts_the_same(app: TestApp) {
+    use engajar::schema::{audience_members, audience_row_errors, audiences};
+    app.login_admin().await;
+    let segment = app.add_segment("Retenção");
+    let (old, _) = app
+        .import_fixture("row_level_errors.csv", segment, &[])
+        .await;
+    let (recent, _) = app
+        .import_fixture("row_level_errors.csv", segment, &[])
+        .await;
+    diesel::update(audiences::table.find(old))
+        .set(audiences::created_at.eq(engajar::time::now() - 40 * 86_400))
+        .execute(&mut app.db())
+        .unwrap();
+    let page = "/admin/configuracoes/retencao";
+    // A period that is not a number of days is refused beside its field.
+    let response = app
+        .submit(page, page, &[("consentimento__linhas", "-3")])
+        .await;
+    assert_eq!(response.status(), 200);
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert_eq!(
+        attrs(&html, "#error-summary a", "href"),
+        vec!["#consentimento__linhas"]
+    );
+    let html = app.get_html(page).await;
+    assert_eq!(
+        field_value(&html, "#consentimento__linhas").as_deref(),
+        Some("")
+    );
+    let response = app
+        .submit(
+            page,
+            page,
+            &[
+                ("consentimento__linhas", "30"),
+                ("consentimento__rejeitadas", "30"),
+                ("legitimo_interesse__linhas", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/admin/configuracoes/retencao?ok=1");
+    let html = app.get_html(page).await;
+    assert_eq!(
+        field_value(&html, "#consentimento__linhas").as_deref(),
+        Some("30")
+    );
+    assert_eq!(texts(&html, "#next-rows"), vec!["1"]);
+    assert_eq!(texts(&html, "#next-rejected"), vec!["5"]);
+    // The command line's dry run says the same, and the real run removes exactly that.
+    let cli = |args: &[&str]| crate::cli::engajar(&app.database_url, args, None);
+    let dry: serde_json::Value =
+        serde_json::from_slice(&cli(&["retention", "run", "--dry-run", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (
+            &dry["audience_rows"],
+            &dry["rejected_rows"],
+            &dry["dry_run"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(5),
+            &serde_json::json!(true)
+        )
+    );
+    let members = |id: i64| -> i64 {
+        audience_members::table
+            .filter(audience_members::audience_id.eq(id))
+            .count()
+            .get_result(&mut app.db())
+            .unwrap()
+    };
+    let rejected = |id: i64| -> i64 {
+        audience_row_errors::table
+            .filter(audience_row_errors::audience_id.eq(id))
+            .count()
+            .get_result(&mut app.db())
+            .unwrap()
+    };
+    assert_eq!(
+        (members(old), rejected(old)),
+        (1, 5),
+        "the dry run removed nothing"
+    );
+    let real: serde_json::Value =
+        serde_json::from_slice(&cli(&["retention", "run", "--json"]).stdout).unwrap();
+    assert_eq!(real["audience_rows"], dry["audience_rows"]);
+    assert_eq!(real["rejected_rows"], dry["rejected_rows"]);
+    assert_eq!((members(old), rejected(old)), (0, 0));
+    assert_eq!(
+        (members(recent), rejected(recent)),
+        (1, 5),
+        "the recent one stays"
+    );
+    // The contacts and the import's counts stay.
+    let html = app.get_html(&format!("/engajar/publicos/{old}")).await;
+    assert_eq!(texts(&html, "#count-imported"), vec!["1"]);
+    let again: serde_json::Value =
+        serde_json::from_slice(&cli(&["retention", "run", "--dry-run", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (&again["audience_rows"], &again["rejected_rows"]),
+        (&serde_json::json!(0), &serde_json::json!(0))
+    );
+    assert!(app.audit_actions().contains(&"retention_run".to_string()));
+    assert!(
+        app.audit_actions()
+            .contains(&"retention_settings".to_string())
+    );
 }

@@ -6,6 +6,7 @@ pub mod configuracoes;
 pub mod nao_perturbe;
 pub mod provedores;
 pub mod publicos;
+pub mod retencao;
 pub mod segmentos;
 pub mod tokens;
 pub mod usuarios;
