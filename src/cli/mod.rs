@@ -348,6 +348,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             let mut conn = crate::db::open(&url)?;
             data::export_contacts(&mut conn, matches!(format, ExportFormat::Csv))?;
+            // Recorded once the whole base went out (LGPD art. 37).
+            crate::models::audit(
+                &mut conn,
+                None,
+                "contacts_export",
+                "Exportou todos os contatos (linha de comando).",
+                None,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Titular { command }) => titular(&url, command),

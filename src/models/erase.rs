@@ -81,7 +81,7 @@ const CHUNK: usize = 500;
 
 /// Undoes import `id`, or (`apply` false) only says what that would do. The audience goes
 /// with its members, rejected rows and upload. Contacts it created that nothing else has
-/// touched since (no other audience row, interaction or campaign message) are deleted;
+/// touched since (no other audience row, interaction, campaign message or edit) are deleted;
 /// the others keep their current values, losing only the tags and the segment membership
 /// no other import of theirs gave. `None` when there is no such audience.
 pub fn undo_import(
@@ -175,6 +175,13 @@ fn undo_or_count(
             .select(campaign_messages::contact_id)
             .load(conn)?;
         elsewhere.extend(messaged.into_iter().flatten());
+        // Edited by hand since: the import no longer owns what they hold.
+        let edited: Vec<Option<i64>> = crate::schema::audit_log::table
+            .filter(crate::schema::audit_log::action.eq("contact_edit"))
+            .filter(crate::schema::audit_log::contact_id.eq_any(chunk.iter().map(|c| Some(*c))))
+            .select(crate::schema::audit_log::contact_id)
+            .load(conn)?;
+        elsewhere.extend(edited.into_iter().flatten());
     }
     let mut undo = ImportUndo {
         deleted_members,

@@ -144,6 +144,7 @@ fn split_of(audience: &Audience) -> Vec<SplitPart> {
 }
 
 pub async fn show_audience(
+    req: actix_web::HttpRequest,
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -209,6 +210,19 @@ pub async fn show_audience(
         })
         .await?;
     let status = audience.status;
+    // Listing an import's people is recorded (LGPD art. 37); not the refreshes of a
+    // running import's page.
+    if !members.is_empty() && !matches!(status, AudienceStatus::Queued | AudienceStatus::Processing)
+    {
+        state.audit.record(crate::web::audit_sink::QueuedAudit {
+            user_id: Some(ctx.user.id),
+            action: "audience_view",
+            detail: format!("Consultou os contatos do público #{id} (página {page})."),
+            ip: crate::web::client_ip(&req),
+            created_at: crate::time::now(),
+            contact_id: None,
+        });
+    }
     let (done, total) = state.jobs.progress(audience.id).unwrap_or((
         audience.rows_done.max(0) as u64,
         audience.rows_total.max(0) as u64,
