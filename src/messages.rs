@@ -218,6 +218,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("rejected_export", "Linhas rejeitadas baixadas"),
     ("contacts_export", "Contatos exportados"),
     ("contact_edit", "Contato alterado"),
+    ("contact_merge", "Contatos mesclados"),
     ("titular_report", "Relatório do titular consultado"),
     ("titular_export", "Dados do titular exportados"),
     ("titular_erase", "Dados do titular eliminados"),

@@ -1025,6 +1025,7 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
         "/admin/configuracoes/canais/sms".to_string(),
         "/admin/configuracoes/whatsapp/modelos".to_string(),
         "/admin/configuracoes/retencao".to_string(),
+        "/contatos/1/mesclar?com=2".to_string(),
         "/contatos/cpf-repetidos".to_string(),
         "/lgpd".to_string(),
         "/lgpd/pedidos".to_string(),

@@ -189,3 +189,110 @@ pub fn describe(before: &ContactProfile, after: &ContactProfile) -> String {
         format!("Alterou o contato #{}: {}.", after.id, changed.join("; "))
     }
 }
+
+/// What a merge moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Merged {
+    pub channels: i64,
+    pub audience_rows: i64,
+    pub interactions: i64,
+    pub messages: i64,
+}
+
+/// Mesclar contatos: everything of `other` moves to `keep` — channels, tags, segments,
+/// audience rows, interactions, campaign messages, its records — and `other` goes. The
+/// kept contact's name, document and code stay; where it has none, the other's fill in.
+/// `None` when either is missing or they are the same.
+pub fn merge(
+    conn: &mut DbConnection,
+    keep: i64,
+    other: i64,
+    now: i64,
+) -> QueryResult<Option<Merged>> {
+    use crate::schema::{
+        audience_members, audit_log, campaign_messages, document_conflicts, interactions,
+    };
+    if keep == other {
+        return Ok(None);
+    }
+    crate::db::write_transaction(conn, |conn| {
+        let (Some(kept), Some(gone)) = (
+            ContactProfile::find(conn, keep)?,
+            ContactProfile::find(conn, other)?,
+        ) else {
+            return Ok(None);
+        };
+        let mut merged = Merged {
+            channels: diesel::update(
+                contact_channels::table.filter(contact_channels::contact_id.eq(other)),
+            )
+            .set(contact_channels::contact_id.eq(keep))
+            .execute(conn)? as i64,
+            ..Merged::default()
+        };
+        for tag in &gone.tags {
+            crate::insert_ignoring_duplicates!(
+                conn,
+                contact_tags::table,
+                (
+                    contact_tags::contact_id.eq(keep),
+                    contact_tags::tag.eq(tag),
+                    contact_tags::created_at.eq(now),
+                ),
+                (contact_tags::contact_id, contact_tags::tag)
+            )?;
+        }
+        let segments: Vec<i64> = contact_segments::table
+            .filter(contact_segments::contact_id.eq(other))
+            .select(contact_segments::segment_id)
+            .load(conn)?;
+        for segment in segments {
+            crate::insert_ignoring_duplicates!(
+                conn,
+                contact_segments::table,
+                (
+                    contact_segments::contact_id.eq(keep),
+                    contact_segments::segment_id.eq(segment),
+                    contact_segments::created_at.eq(now),
+                ),
+                (contact_segments::contact_id, contact_segments::segment_id)
+            )?;
+        }
+        merged.audience_rows =
+            diesel::update(audience_members::table.filter(audience_members::contact_id.eq(other)))
+                .set(audience_members::contact_id.eq(keep))
+                .execute(conn)? as i64;
+        merged.interactions =
+            diesel::update(interactions::table.filter(interactions::contact_id.eq(Some(other))))
+                .set(interactions::contact_id.eq(Some(keep)))
+                .execute(conn)? as i64;
+        merged.messages = diesel::update(
+            campaign_messages::table.filter(campaign_messages::contact_id.eq(Some(other))),
+        )
+        .set(campaign_messages::contact_id.eq(Some(keep)))
+        .execute(conn)? as i64;
+        diesel::update(audit_log::table.filter(audit_log::contact_id.eq(Some(other))))
+            .set(audit_log::contact_id.eq(Some(keep)))
+            .execute(conn)?;
+        diesel::update(document_conflicts::table.filter(document_conflicts::kept_by.eq(other)))
+            .set(document_conflicts::kept_by.eq(Some(keep)))
+            .execute(conn)?;
+        // The other's document is unique: it leaves before the kept one may take it.
+        let name = kept.name.clone().or(gone.name.clone());
+        let code = kept.customer_code.clone().or(gone.customer_code.clone());
+        let document = kept.document.clone().or(gone.document.clone());
+        crate::models::erase::delete_contact(conn, other)?;
+        let name_search = name.as_deref().map(crate::domain::text::search_key);
+        diesel::update(contacts::table.find(keep))
+            .set((
+                contacts::name.eq(&name),
+                contacts::name_search.eq(&name_search),
+                contacts::document.eq(&document),
+                contacts::customer_code.eq(&code),
+                contacts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        search::replace_names(conn, &[(keep, name_search.as_deref())])?;
+        Ok(Some(merged))
+    })
+}

@@ -263,3 +263,94 @@ pub async fn edit(
         Some(Ok(_)) => Ok(Either::Right(see_other(&format!("/contatos/{id}?salvo=1")))),
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contatos/merge.html")]
+pub struct MergePage {
+    ctx: PageCtx,
+    keep: ContactProfile,
+    other: ContactProfile,
+}
+
+impl MergePage {
+    fn sides(&self) -> [(&'static str, &ContactProfile); 2] {
+        [("Fica", &self.keep), ("Sai", &self.other)]
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct MergeQuery {
+    com: Option<i64>,
+}
+
+/// `GET /contatos/{id}/mesclar?com=OTHER` (admins): both contacts, and what will move.
+pub async fn merge_form(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<MergeQuery>,
+) -> Result<MergePage, AppError> {
+    if !ctx.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let keep = id.into_inner();
+    let other = query.com.filter(|o| *o != keep).ok_or(AppError::NotFound)?;
+    let (keep, other) = state
+        .db(move |conn| {
+            Ok((
+                ContactProfile::find(conn, keep)?.ok_or(AppError::NotFound)?,
+                ContactProfile::find(conn, other)?.ok_or(AppError::NotFound)?,
+            ))
+        })
+        .await?;
+    Ok(MergePage { ctx, keep, other })
+}
+
+#[derive(serde::Deserialize)]
+pub struct MergeForm {
+    com: Option<i64>,
+}
+
+/// `POST /contatos/{id}/mesclar` (admins): the other contact moves into this one.
+pub async fn merge(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<MergeForm>,
+) -> Result<HttpResponse, AppError> {
+    if !ctx.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let keep = id.into_inner();
+    let other = form.com.ok_or(AppError::NotFound)?;
+    let user = ctx.user.id;
+    let ip = client_ip(&req);
+    let merged = state
+        .db(move |conn| {
+            Ok(crate::db::write_transaction(conn, |conn| {
+                let now = crate::time::now();
+                let merged = contact_edit::merge(conn, keep, other, now)?;
+                if let Some(m) = &merged {
+                    NewAuditEntry {
+                        user_id: Some(user),
+                        action: "contact_merge",
+                        detail: &format!(
+                            "Juntou o contato #{other} ao contato #{keep}: {} canal(is), {} \
+                             linha(s) de público, {} interação(ões) e {} mensagem(ns) \
+                             passaram a ele.",
+                            m.channels, m.audience_rows, m.interactions, m.messages
+                        ),
+                        ip: ip.as_deref(),
+                        created_at: now,
+                        contact_id: Some(keep),
+                    }
+                    .insert(conn)?;
+                }
+                Ok::<_, diesel::result::Error>(merged)
+            })?)
+        })
+        .await?;
+    merged.ok_or(AppError::NotFound)?;
+    Ok(see_other(&format!("/contatos/{keep}?salvo=1")))
+}

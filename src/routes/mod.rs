@@ -146,6 +146,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/contatos/{id}/editar",
             web::post().to(contato_editar::edit),
         )
+        .route(
+            "/contatos/{id}/mesclar",
+            web::get().to(contato_editar::merge_form),
+        )
+        .route(
+            "/contatos/{id}/mesclar",
+            web::post().to(contato_editar::merge),
+        )
         .route("/fila", web::get().to(fila::queue))
         .route("/fila/{id}/atender", web::post().to(fila::attend))
         .route("/fila/{id}/desfazer", web::post().to(fila::undo))

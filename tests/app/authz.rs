@@ -72,6 +72,7 @@ const FORMS: &[(&str, Answer)] = &[
     ("/admin/publicos/1/excluir", Forbidden),
     ("/lgpd/eliminar", Forbidden),
     ("/lgpd/revogar", Forbidden),
+    ("/contatos/1/mesclar", Forbidden),
     ("/admin/configuracoes/retencao", Forbidden),
     ("/lgpd/pedidos", Forbidden),
     ("/lgpd/pedidos/1/responder", Forbidden),

@@ -11,6 +11,7 @@ crate::on_both_backends!(
     invalid_values_are_named_beside_their_fields_and_change_nothing,
     a_saved_edit_changes_every_field_and_is_audited,
     a_document_or_channel_of_another_contact_is_refused_with_a_link,
+    an_admin_merges_two_contacts_into_one,
 );
 
 fn row(phone: &'static str, name: &'static str, cpf: &'static str) -> [&'static str; 13] {
@@ -179,4 +180,63 @@ async fn a_document_or_channel_of_another_contact_is_refused_with_a_link(app: Te
         assert!(texts(&html, &format!("#{field}-error"))[0].contains("outro contato"));
         assert_eq!(profile(&app, ana), before, "{field}: nothing changed");
     }
+}
+
+async fn an_admin_merges_two_contacts_into_one(app: TestApp) {
+    let (ana, bruno) = two(&app).await;
+    engajar::models::NewInteraction {
+        kind: engajar::domain::RecordType::Telefone,
+        value: "+5511987650002",
+        body: "Oi",
+        occurred_at: engajar::time::now(),
+        external_id: None,
+    }
+    .insert(&mut app.db(), engajar::time::now())
+    .unwrap();
+    let merge = format!("/contatos/{ana}/mesclar?com={bruno}");
+    // Staff may not.
+    assert_eq!(app.get(&merge).await.status(), 403);
+    app.logout().await;
+    app.login_admin().await;
+    // The conflict on the edit page offers it.
+    let page = format!("/contatos/{ana}/editar");
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("nome", "Ana Lima"),
+                ("prioridade", "MEDIA"),
+                ("novo_canal", "11987650002"),
+            ],
+        )
+        .await;
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert_eq!(attrs(&html, "#merge-link", "href"), vec![merge.clone()]);
+    let html = app.get_html(&merge).await;
+    assert_eq!(texts(&html, "dl.merge-side").len(), 2);
+    let response = app
+        .submit(
+            &merge,
+            &format!("/contatos/{ana}/mesclar"),
+            &[("com", &bruno.to_string())],
+        )
+        .await;
+    assert_eq!(location(&response), format!("/contatos/{ana}?salvo=1"));
+    let kept = profile(&app, ana);
+    let channels: Vec<&str> = kept.channels.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(channels, vec!["+5511987650001", "+5511987650002"]);
+    assert_eq!(kept.name.as_deref(), Some("Ana Lima"));
+    assert_eq!(kept.document.as_deref(), Some("11144477735"));
+    assert!(
+        ContactProfile::find(&mut app.db(), bruno)
+            .unwrap()
+            .is_none()
+    );
+    // Bruno's import row and interaction are Ana's now.
+    let html = app.get_html(&format!("/contatos/{ana}")).await;
+    assert_eq!(texts(&html, "table.contact-audiences tbody tr").len(), 2);
+    assert_eq!(texts(&html, "table.interactions tbody tr").len(), 1);
+    assert!(app.audit_actions().contains(&"contact_merge".to_string()));
+    app.assert_no_orphans();
 }

@@ -138,6 +138,9 @@ async fn a_titular_report_shows_everything_and_downloads_as_json(app: TestApp) {
     let html = app.get_html("/lgpd?q=11999990000").await;
     assert_eq!(texts(&html, "#nothing").len(), 1);
 
+    // The views are written off the request path: settled before the report lists them.
+    app.wait_for_audit("titular_report", 3).await;
+    app.wait_for_audit("contact_view", 1).await;
     let response = app.get("/lgpd/relatorio.json?q=52998224725").await;
     assert_eq!(response.status(), 200);
     assert!(
