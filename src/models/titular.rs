@@ -609,6 +609,30 @@ pub fn erase(
             }
             done.anonymised_rows +=
                 crate::models::titular_request::TitularRequest::scrub(conn, needle, ERASED)?;
+            // A provider's refusal may quote an address.
+            let failed_runs: Vec<(i64, Option<String>)> = campaign_runs::table
+                .filter(campaign_runs::last_error.like(&pattern).escape('\\'))
+                .select((campaign_runs::id, campaign_runs::last_error))
+                .load(conn)?;
+            for (id, error) in failed_runs {
+                done.anonymised_rows += diesel::update(campaign_runs::table.find(id))
+                    .set(
+                        campaign_runs::last_error
+                            .eq(error.map(|e| e.replace(needle.as_str(), ERASED))),
+                    )
+                    .execute(conn)? as i64;
+            }
+            let failed_campaigns: Vec<(i64, Option<String>)> = campaigns::table
+                .filter(campaigns::last_error.like(&pattern).escape('\\'))
+                .select((campaigns::id, campaigns::last_error))
+                .load(conn)?;
+            for (id, error) in failed_campaigns {
+                done.anonymised_rows += diesel::update(campaigns::table.find(id))
+                    .set(
+                        campaigns::last_error.eq(error.map(|e| e.replace(needle.as_str(), ERASED))),
+                    )
+                    .execute(conn)? as i64;
+            }
             let entries: Vec<(i64, String)> = audit_log::table
                 .filter(audit_log::detail.like(&pattern).escape('\\'))
                 .select((audit_log::id, audit_log::detail))

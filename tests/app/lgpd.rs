@@ -138,6 +138,19 @@ async fn a_titular_report_shows_everything_and_downloads_as_json(app: TestApp) {
     let html = app.get_html("/lgpd?q=11999990000").await;
     assert_eq!(texts(&html, "#nothing").len(), 1);
 
+    // Listing an import's people and downloading its rejected rows are recorded too.
+    let audience: i64 = engajar::schema::audiences::table
+        .select(engajar::schema::audiences::id)
+        .order(engajar::schema::audiences::id)
+        .first(&mut app.db())
+        .unwrap();
+    app.get_html(&format!("/engajar/publicos/{audience}")).await;
+    let csv = app
+        .get(&format!("/engajar/publicos/{audience}/rejeitadas.csv"))
+        .await;
+    assert_eq!(csv.status(), 200);
+    app.wait_for_audit("audience_view", 1).await;
+    app.wait_for_audit("rejected_export", 1).await;
     // The views are written off the request path: settled before the report lists them.
     app.wait_for_audit("titular_report", 3).await;
     app.wait_for_audit("contact_view", 1).await;
