@@ -692,7 +692,7 @@ pub fn revoke_consent(conn: &mut DbConnection, keys: &Keys, now: i64) -> QueryRe
 }
 
 /// `value` for a LIKE pattern with `\` as its escape.
-fn like_escaped(value: &str) -> String {
+pub(crate) fn like_escaped(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('%', "\\%")

@@ -228,17 +228,7 @@ async fn a_running_import_shows_its_phase_and_rows_so_far(app: TestApp) {
         ))
         .first::<(i64, i64, String)>(&mut app.db())
         .unwrap();
-    // As a server running it would, hold the job's lock (PostgreSQL), so no worker
-    // takes the import for abandoned while the test plays its part.
-    let mut holder = app.db();
-    if app.backend() == Backend::Postgres {
-        diesel::sql_query(format!(
-            "SELECT pg_advisory_lock({})",
-            engajar::models::audience::job_key(id)
-        ))
-        .execute(&mut holder)
-        .unwrap();
-    }
+    let holder = app.hold_import_lock(id);
     set("processing", 12_345, 0);
     let html = app.get_html(&format!("/engajar/publicos/{id}")).await;
     assert_eq!(texts(&html, "#phase"), vec!["Validando o arquivo"]);

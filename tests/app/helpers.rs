@@ -471,6 +471,23 @@ impl TestApp {
         (id, html)
     }
 
+    /// A connection holding audience `id`'s job lock (PostgreSQL), as a server running its
+    /// import would, so no worker takes a test's staged "processing" for abandoned. Drop
+    /// it to let go.
+    pub fn hold_import_lock(&self, id: i64) -> DbConnection {
+        use diesel::prelude::*;
+        let mut holder = self.db();
+        if self.backend() == Backend::Postgres {
+            diesel::sql_query(format!(
+                "SELECT pg_advisory_lock({})",
+                engajar::models::audience::job_key(id)
+            ))
+            .execute(&mut holder)
+            .unwrap();
+        }
+        holder
+    }
+
     /// Polls the audience page until its import has finished.
     pub async fn wait_for_audience(&self, id: i64) -> Html {
         let started = std::time::Instant::now();

@@ -170,17 +170,8 @@ async fn an_import_in_use_or_running_is_not_undone(app: TestApp) {
     let token = app.csrf_token("/engajar").await;
     let response = app.post_form(&page, &[("csrf_token", &token)]).await;
     assert_eq!(response.status(), 409);
-    // While it imports: refused too. (Its job's lock held as a server running it would,
-    // so no worker takes it for abandoned meanwhile.)
-    let mut holder = app.db();
-    if app.backend() == Backend::Postgres {
-        diesel::sql_query(format!(
-            "SELECT pg_advisory_lock({})",
-            engajar::models::audience::job_key(id)
-        ))
-        .execute(&mut holder)
-        .unwrap();
-    }
+    // While it imports: refused too.
+    let holder = app.hold_import_lock(id);
     diesel::update(audiences::table.find(id))
         .set(audiences::status.eq("processing"))
         .execute(&mut app.db())
