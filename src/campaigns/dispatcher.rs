@@ -337,7 +337,12 @@ impl Dispatcher {
         })
         .await?;
         let interval = 1000.0 / rate as f64;
-        let secret: Arc<[u8]> = db(&self.pool, super::unsubscribe::secret).await?.into();
+        // Only e-mail carries a signed opt-out link.
+        let secret: Arc<[u8]> = if channel == CampaignChannel::Email {
+            db(&self.pool, super::unsubscribe::secret).await?.into()
+        } else {
+            Arc::from(Vec::new())
+        };
         let ctx = SendCtx {
             pool: self.pool.clone(),
             server: self.id.clone(),

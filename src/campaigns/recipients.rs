@@ -186,12 +186,6 @@ pub enum Decision {
     Skip(SkipReason),
 }
 
-/// Meta refuses template parameters with line breaks, tabs or more than four spaces in a
-/// row: a value imported with them is sent on one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 impl Composed {
     /// The message for a recipient, or why there is none. An address that no longer
     /// reads as one is invalid; Não Perturbe comes next; then every variable must have a
@@ -217,7 +211,12 @@ impl Composed {
             let mut parameters = Vec::with_capacity(self.params.len());
             for p in &self.params {
                 match p.render(&r.values, &self.fallbacks) {
-                    Ok(text) if !text.trim().is_empty() => parameters.push(one_line(&text)),
+                    Ok(text) if !text.trim().is_empty() =>
+                    // Meta refuses template parameters with line breaks, tabs or more than four
+                    // spaces in a row: a value imported with them is sent on one line.
+                    {
+                        parameters.push(crate::domain::text::collapse_spaces(&text))
+                    }
                     Ok(_) => return (Decision::Skip(SkipReason::EmptyVariable), None),
                     Err(v) => return (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
                 }

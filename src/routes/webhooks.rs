@@ -17,6 +17,7 @@ use crate::campaigns::ledger::Report;
 use crate::campaigns::replies::{self, Incoming};
 use crate::channels::whatsapp::phone_from_wa;
 use crate::models::provider_settings::{SmsProvider, SmsSettings, WhatsAppSettings};
+use crate::web::session::constant_time_eq;
 use crate::web::{AppError, AppState};
 
 /// Largest callback accepted: Meta batches up to a thousand statuses in one.
@@ -37,11 +38,6 @@ fn forbidden() -> HttpResponse {
 
 fn malformed() -> HttpResponse {
     plain(StatusCode::BAD_REQUEST, "corpo inválido")
-}
-
-/// Equal, in time that does not depend on where they differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -83,7 +79,7 @@ pub async fn whatsapp_handshake(
     let q = query.into_inner();
     let ok = q.mode.as_deref() == Some("subscribe")
         && !settings.verify_token.is_empty()
-        && same(
+        && constant_time_eq(
             q.verify_token.unwrap_or_default().as_bytes(),
             settings.verify_token.as_bytes(),
         );
@@ -320,7 +316,7 @@ pub async fn twilio_event(
     let signed = settings.provider == SmsProvider::Twilio
         && !settings.twilio_auth_token.is_empty()
         && header(&req, "X-Twilio-Signature").is_some_and(|given| {
-            same(
+            constant_time_eq(
                 given.trim().as_bytes(),
                 twilio_signature(&settings.twilio_auth_token, &url, &params).as_bytes(),
             )
@@ -378,8 +374,9 @@ pub async fn zenvia_event(
 ) -> Result<HttpResponse, AppError> {
     let settings = sms_settings(&state).await?;
     let authentic = !settings.webhook_secret.is_empty()
-        && header(&req, ZENVIA_SECRET_HEADER)
-            .is_some_and(|given| same(given.trim().as_bytes(), settings.webhook_secret.as_bytes()));
+        && header(&req, ZENVIA_SECRET_HEADER).is_some_and(|given| {
+            constant_time_eq(given.trim().as_bytes(), settings.webhook_secret.as_bytes())
+        });
     if !authentic {
         tracing::warn!("Zenvia callback without the configured secret refused");
         return Ok(forbidden());
