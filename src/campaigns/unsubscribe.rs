@@ -80,11 +80,7 @@ pub fn opt_out(
     let Some(m) = super::ledger::find(conn, message)? else {
         return Ok(None);
     };
-    let kind = if m.channel_value.contains('@') {
-        crate::domain::RecordType::Email
-    } else {
-        crate::domain::RecordType::Telefone
-    };
+    let kind = crate::domain::RecordType::of_stored(&m.channel_value);
     let added = crate::models::dnd::opt_out(conn, kind, &m.channel_value, source, now)?;
     Ok(Some((m.channel_value, added)))
 }

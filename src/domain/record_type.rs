@@ -21,6 +21,15 @@ impl RecordType {
         }
     }
 
+    /// The kind of a stored (normalised) channel value: e-mails hold an `@`, phones never.
+    pub fn of_stored(value: &str) -> Self {
+        if value.contains('@') {
+            RecordType::Email
+        } else {
+            RecordType::Telefone
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RecordType::Telefone => "TELEFONE",

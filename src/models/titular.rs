@@ -482,11 +482,7 @@ pub fn erase(
             let secret = crate::campaigns::unsubscribe::secret(conn)?;
             let mut keyed: Vec<(String, &str)> = Vec::new();
             for value in &person.channels {
-                let kind = if value.contains('@') {
-                    RecordType::Email
-                } else {
-                    RecordType::Telefone
-                };
+                let kind = RecordType::of_stored(value);
                 keyed.push((
                     suppression_key(&secret, kind.as_str(), value),
                     kind.as_str(),
@@ -567,7 +563,7 @@ pub fn erase(
                 .cloned(),
         );
         for needle in &needles {
-            let pattern = format!("%{}%", like_escaped(needle));
+            let pattern = crate::models::search::like_pattern(needle);
             let rejected: Vec<i64> = audience_row_errors::table
                 .filter(
                     audience_row_errors::raw_row
@@ -666,11 +662,7 @@ pub fn revoke_consent(conn: &mut DbConnection, keys: &Keys, now: i64) -> QueryRe
         let person = person(conn, keys)?;
         let mut done = Revocation::default();
         for value in &person.channels {
-            let kind = if value.contains('@') {
-                RecordType::Email
-            } else {
-                RecordType::Telefone
-            };
+            let kind = RecordType::of_stored(value);
             if crate::models::dnd::opt_out(conn, kind, value, REVOCATION_SOURCE, now)? {
                 done.dnd_added += 1;
             }
@@ -689,14 +681,6 @@ pub fn revoke_consent(conn: &mut DbConnection, keys: &Keys, now: i64) -> QueryRe
         .execute(conn)? as i64;
         Ok(done)
     })
-}
-
-/// `value` for a LIKE pattern with `\` as its escape.
-pub(crate) fn like_escaped(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 #[cfg(test)]

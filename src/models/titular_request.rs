@@ -133,7 +133,7 @@ impl TitularRequest {
     /// An eliminated person's values leave the register too: the request stays, as a
     /// record that it was answered, without them. Returns the rows changed.
     pub fn scrub(conn: &mut DbConnection, needle: &str, erased: &str) -> QueryResult<i64> {
-        let pattern = format!("%{}%", crate::models::titular::like_escaped(needle));
+        let pattern = crate::models::search::like_pattern(needle);
         let rows: Vec<(i64, String, String, String)> = titular_requests::table
             .filter(
                 titular_requests::requester

@@ -173,10 +173,6 @@ pub async fn show_contact(
     path: web::Path<i64>,
 ) -> Result<ContactPage, AppError> {
     let id = path.into_inner();
-    // Who looked at whom (LGPD art. 37), off the request path. Recorded only for a
-    // contact that exists, below.
-    let viewer = ctx.user.id;
-    let ip = crate::web::client_ip(&req);
     let (contact, audiences, interactions, repeated_documents, campaign_messages, whatsapp) = state
         .db(move |conn| {
             let contact = ContactProfile::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -190,14 +186,14 @@ pub async fn show_contact(
             ))
         })
         .await?;
-    state.audit.record(crate::web::audit_sink::QueuedAudit {
-        user_id: Some(viewer),
-        action: "contact_view",
-        detail: crate::messages::titular_access("contact_view", id),
-        ip,
-        created_at: crate::time::now(),
-        contact_id: Some(id),
-    });
+    // Who looked at whom (LGPD art. 37); only a contact that exists.
+    state.audit.record_view(
+        &req,
+        ctx.user.id,
+        "contact_view",
+        messages::titular_access("contact_view", id),
+        Some(id),
+    );
     Ok(ContactPage {
         ctx,
         contact,

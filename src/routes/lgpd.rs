@@ -11,7 +11,6 @@ use serde::Deserialize;
 use crate::messages;
 use crate::models::audit;
 use crate::models::titular::{self, Keys, Report};
-use crate::web::audit_sink::QueuedAudit;
 use crate::web::csrf::CsrfForm;
 use crate::web::display::filters;
 use crate::web::page::PageCtx;
@@ -76,14 +75,13 @@ fn record_access(
     report: &Report,
 ) {
     for contact in &report.contacts {
-        state.audit.record(QueuedAudit {
-            user_id: Some(ctx.user.id),
+        state.audit.record_view(
+            req,
+            ctx.user.id,
             action,
-            detail: messages::titular_access(action, contact.id),
-            ip: client_ip(req),
-            created_at: crate::time::now(),
-            contact_id: Some(contact.id),
-        });
+            messages::titular_access(action, contact.id),
+            Some(contact.id),
+        );
     }
 }
 

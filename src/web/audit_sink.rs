@@ -33,6 +33,27 @@ impl AuditSink {
         AuditSink { sender }
     }
 
+    /// Records that `user` looked at or exported personal data (LGPD art. 37), about
+    /// `contact` when it is one person's: off the request path, now, from the request's
+    /// address.
+    pub fn record_view(
+        &self,
+        req: &actix_web::HttpRequest,
+        user: i64,
+        action: &'static str,
+        detail: String,
+        contact: Option<i64>,
+    ) {
+        self.record(QueuedAudit {
+            user_id: Some(user),
+            action,
+            detail,
+            ip: crate::web::client_ip(req),
+            created_at: crate::time::now(),
+            contact_id: contact,
+        });
+    }
+
     pub fn record(&self, entry: QueuedAudit) {
         if let Err(e) = self.sender.send(entry) {
             tracing::error!(entry = ?e.0, "audit writer gone; entry lost");

@@ -16,14 +16,13 @@ pub async fn rejected_rows_csv(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     // Exporting personal data is recorded (LGPD art. 37), off the request path.
-    state.audit.record(crate::web::audit_sink::QueuedAudit {
-        user_id: Some(ctx.user.id),
-        action: "rejected_export",
-        detail: format!("Baixou as linhas rejeitadas do público #{id}."),
-        ip: crate::web::client_ip(&req),
-        created_at: crate::time::now(),
-        contact_id: None,
-    });
+    state.audit.record_view(
+        &req,
+        ctx.user.id,
+        "rejected_export",
+        format!("Baixou as linhas rejeitadas do público #{id}."),
+        None,
+    );
     let rows = state
         .db(move |conn| {
             Audience::find(conn, id)?.ok_or(AppError::NotFound)?;

@@ -214,14 +214,13 @@ pub async fn show_audience(
     // running import's page.
     if !members.is_empty() && !matches!(status, AudienceStatus::Queued | AudienceStatus::Processing)
     {
-        state.audit.record(crate::web::audit_sink::QueuedAudit {
-            user_id: Some(ctx.user.id),
-            action: "audience_view",
-            detail: format!("Consultou os contatos do público #{id} (página {page})."),
-            ip: crate::web::client_ip(&req),
-            created_at: crate::time::now(),
-            contact_id: None,
-        });
+        state.audit.record_view(
+            &req,
+            ctx.user.id,
+            "audience_view",
+            format!("Consultou os contatos do público #{id} (página {page})."),
+            None,
+        );
     }
     let (done, total) = state.jobs.progress(audience.id).unwrap_or((
         audience.rows_done.max(0) as u64,
