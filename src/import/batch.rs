@@ -25,6 +25,8 @@ use crate::time;
 /// import on PostgreSQL from 55 to 46 s against 1,000; 20,000 gained nothing more),
 /// small enough for SQLite's limit on bound parameters in one lookup (32,766).
 pub const BATCH_ROWS: usize = 5_000;
+/// Identity-refused rows kept for the report's listing, as many as the file's own.
+const IDENTITY_LISTED: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum ContactRef {
@@ -401,6 +403,9 @@ pub(crate) struct Importer {
     segment_kept: HashSet<i64>,
     /// Time spent in each phase of pass two, for the import's log line.
     pub phases: PhaseTimes,
+    /// The first rows refused because their keys lead to different people (decided in
+    /// pass two, after the file's own report was made), for the report's listing.
+    pub identity_rejected: Vec<crate::layout::RejectedRow>,
 }
 
 /// Seconds spent in each phase of pass two, summed over the batches.
@@ -444,6 +449,7 @@ impl Importer {
             channel_known: resolution.channel_known,
             next_row: 0,
             group_ids: vec![0; rows],
+            identity_rejected: Vec::new(),
             created: HashSet::new(),
             updated: HashSet::new(),
             tags_cleared: HashSet::new(),
@@ -580,7 +586,23 @@ impl Importer {
             accepted.refs.push(contact);
         }
         if !conflicts.is_empty() {
-            rejected.extend(self.conflict_errors(conn, conflicts)?);
+            let errors = self.conflict_errors(conn, conflicts)?;
+            for e in &errors {
+                if self.identity_rejected.len() >= IDENTITY_LISTED {
+                    break;
+                }
+                self.identity_rejected.push(crate::layout::RejectedRow {
+                    line: e.line.unwrap_or_default() as u64,
+                    errors: vec![crate::layout::RowError {
+                        code: RowErrorCode::IdentityConflict,
+                        column: crate::layout::COLUMNS[1],
+                        message: e.message.clone(),
+                        value: e.value.clone().unwrap_or_default(),
+                    }],
+                    cells: Vec::new(),
+                });
+            }
+            rejected.extend(errors);
         }
         self.counts.rejected += rejected.len() as u64;
         if !rejected.is_empty() {

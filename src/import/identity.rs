@@ -7,7 +7,9 @@
 //! contact, form one group and become one contact. A row whose own keys lead to two
 //! different stored contacts is refused alone; a group whose rows together lead to two
 //! stored contacts, or carry two different CPF/CNPJs, is refused whole. Nothing is ever
-//! merged on a guess. The first row of a channel wins; its repeats are duplicates.
+//! merged on a guess. The first row of a channel wins; its repeats are duplicates, but
+//! they belong to the group all the same (their CPF/CNPJ and stored contact count, and
+//! they are refused with it), so no order of the rows decides who owns a channel.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -165,7 +167,8 @@ impl Resolver {
     }
 
     /// Adds the next row (rows are numbered in the order added, from 0). `skipped` rows
-    /// (Não Perturbe) still count for duplicates, as the first row of a channel decides.
+    /// (Não Perturbe) count for duplicates among themselves when no row of their channel
+    /// can be imported.
     pub fn add(&mut self, keys: RowKeys<'_>, matches: Matches, skipped: bool) -> u32 {
         let row = self.states.len() as u32;
         assert!(row < MAX_ROWS, "more rows than an import can hold");
@@ -228,21 +231,48 @@ impl Resolver {
         self.entries.sort_unstable();
         let mut entries = std::mem::take(&mut self.entries);
 
-        // The first row of each channel wins (entries of one key are sorted by row).
+        // The first row of each channel wins (entries of one key are sorted by row). A row
+        // left out (Não Perturbe, suppression) wins only when no row of its channel can be
+        // imported, and a row refused alone never wins, so the order of the rows cannot
+        // decide which of them a channel's contact comes from.
+        let mut repeated = vec![false; n];
         for run in entries.chunk_by(|a, b| a.same_key(b)) {
-            if run[0].kind() == KeyKind::Channel {
-                for later in &run[1..] {
-                    self.states[later.row() as usize] = RowState::Duplicate;
+            if run[0].kind() != KeyKind::Channel {
+                continue;
+            }
+            let has_candidate = run
+                .iter()
+                .any(|e| self.states[e.row() as usize] == RowState::Candidate);
+            let mut won = false;
+            for e in run {
+                let row = e.row() as usize;
+                let competes = match self.states[row] {
+                    RowState::Candidate => true,
+                    RowState::Skipped => !has_candidate,
+                    _ => false,
+                };
+                if !competes {
+                    continue;
+                }
+                if won {
+                    repeated[row] = self.states[row] == RowState::Candidate;
+                    self.states[row] = RowState::Duplicate;
+                } else {
+                    won = true;
                 }
             }
         }
 
-        // Rows that share a key, or a stored contact, are one group.
+        // Rows that share a key, or a stored contact, are one group. A repeat of a channel
+        // belongs to its group too: its document and stored contact count, so a group that
+        // carries two CPF/CNPJs is refused whole whichever row came first.
         let mut groups = UnionFind::new(n);
-        let candidate =
-            |states: &[RowState], e: &Entry| states[e.row() as usize] == RowState::Candidate;
+        let member = |states: &[RowState], e: &Entry| {
+            let row = e.row() as usize;
+            states[row] == RowState::Candidate || repeated[row]
+        };
         for run in entries.chunk_by(|a, b| a.same_key(b)) {
-            let mut rows = run.iter().filter(|e| candidate(&self.states, e));
+            let mut rows = run.iter().filter(|e| member(&self.states, e));
             if let Some(first) = rows.next() {
                 for other in rows {
                     groups.union(first.row(), other.row());
@@ -256,7 +286,9 @@ impl Resolver {
         let mut group_conflict: HashMap<u32, Conflict> = HashMap::new();
         for row in 0..n as u32 {
             let contact = self.matched[row as usize];
-            if self.states[row as usize] != RowState::Candidate || contact == 0 {
+            let is_member =
+                self.states[row as usize] == RowState::Candidate || repeated[row as usize];
+            if !is_member || contact == 0 {
                 continue;
             }
             let root = groups.find(row);
@@ -276,7 +308,7 @@ impl Resolver {
             if run[0].kind() != KeyKind::Document {
                 continue;
             }
-            let Some(first) = run.iter().find(|e| candidate(&self.states, e)) else {
+            let Some(first) = run.iter().find(|e| member(&self.states, e)) else {
                 continue;
             };
             let root = groups.find(first.row());
@@ -295,6 +327,7 @@ impl Resolver {
         let roots: Vec<u32> = (0..n as u32).map(|row| groups.find(row)).collect();
         Plan {
             states: self.states,
+            repeated,
             roots,
             group_contact,
             group_conflict,
@@ -307,6 +340,8 @@ impl Resolver {
 #[derive(Debug)]
 pub struct Plan {
     states: Vec<RowState>,
+    /// Repeats of a channel that belong to its group (refused with it when it is refused).
+    repeated: Vec<bool>,
     roots: Vec<u32>,
     group_contact: Vec<i64>,
     group_conflict: HashMap<u32, Conflict>,
@@ -321,7 +356,12 @@ impl Plan {
     pub fn decision(&self, row: u32) -> Decision {
         let i = row as usize;
         match self.states[i] {
-            RowState::Duplicate => return Decision::Duplicate,
+            RowState::Duplicate => {
+                return match self.group_conflict.get(&self.roots[i]) {
+                    Some(conflict) if self.repeated[i] => Decision::Conflict(conflict.clone()),
+                    _ => Decision::Duplicate,
+                };
+            }
             RowState::Skipped => return Decision::Skipped,
             RowState::OwnConflict => {
                 return Decision::Conflict(self.own_conflicts[&row].clone());
@@ -500,6 +540,45 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_channel_with_another_document_refuses_the_group_in_any_order() {
+        // L1 (phone X, CPF A), L2 (e-mail, CPF A), L3 (phone X, CPF B), and reversed.
+        let forward = plan(&[
+            row("X", Some("A"), None),
+            row("E", Some("A"), None),
+            row("X", Some("B"), None),
+        ]);
+        let reversed = plan(&[
+            row("X", Some("B"), None),
+            row("E", Some("A"), None),
+            row("X", Some("A"), None),
+        ]);
+        for p in [&forward, &reversed] {
+            for r in 0..3 {
+                assert_eq!(p.decision(r), Decision::Conflict(Conflict::Documents), "row {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_exact_repeat_stays_a_duplicate_and_a_left_out_row_does_not_win() {
+        let repeat = plan(&[row("X", Some("A"), None), row("X", Some("A"), None)]);
+        assert!(matches!(repeat.decision(0), Decision::New(_)));
+        assert_eq!(repeat.decision(1), Decision::Duplicate);
+        // A row left out (Não Perturbe, suppression) before a row that can be imported.
+        let mut resolver = Resolver::with_capacity(2);
+        let keys = |document| RowKeys {
+            channel: ("TELEFONE", "X"),
+            document,
+            code: None,
+        };
+        resolver.add(keys(Some("S")), Matches::default(), true);
+        resolver.add(keys(None), Matches::default(), false);
+        let p = resolver.finish();
+        assert_eq!(p.decision(0), Decision::Skipped);
+        assert!(matches!(p.decision(1), Decision::New(_)));
+    }
+
+    #[test]
     fn rows_reaching_one_stored_contact_update_it() {
         let mut a = row("p1", None, None);
         a.matches.by_channel = Some(7);
@@ -603,6 +682,100 @@ mod tests {
                     (*i, what)
                 })
                 .collect()
+        }
+
+        /// Rows that may repeat a channel: (channel, document, code, skipped). What a key
+        /// leads to in the base is a function of the key, as it is in a real base.
+        type RepRow = (u8, Option<u8>, Option<u8>, bool);
+
+        fn repeating_rows() -> impl Strategy<Value = (Vec<RepRow>, [Option<i64>; 9])> {
+            (
+                proptest::collection::vec(
+                    (
+                        0u8..4,
+                        proptest::option::of(0u8..3),
+                        proptest::option::of(0u8..2),
+                        proptest::bool::weighted(0.1),
+                    ),
+                    1..10,
+                ),
+                [(); 9].map(|_| proptest::option::weighted(0.15, 1i64..3)),
+            )
+        }
+
+        /// Per channel, what became of it (duplicates say nothing of their own).
+        fn channel_outcome(
+            rows: &[RepRow],
+            stored: &[Option<i64>; 9],
+            order: &[usize],
+        ) -> BTreeSet<(String, String)> {
+            let docs = ["D0", "D1", "D2"];
+            let codes = ["C0", "C1"];
+            let channels = ["ch0", "ch1", "ch2", "ch3"];
+            let mut resolver = Resolver::with_capacity(rows.len());
+            for &i in order {
+                let (ch, doc, code, skipped) = rows[i];
+                resolver.add(
+                    RowKeys {
+                        channel: ("TELEFONE", channels[ch as usize]),
+                        document: doc.map(|d| docs[d as usize]),
+                        code: code.map(|c| codes[c as usize]),
+                    },
+                    Matches {
+                        by_channel: stored[ch as usize],
+                        by_document: doc.and_then(|d| stored[4 + d as usize]),
+                        by_code: code.and_then(|c| stored[7 + c as usize]).into_iter().collect(),
+                    },
+                    skipped,
+                );
+            }
+            let plan = resolver.finish();
+            let decisions: Vec<(usize, Decision)> = order
+                .iter()
+                .enumerate()
+                .map(|(n, &i)| (i, plan.decision(n as u32)))
+                .collect();
+            let channel_of = |i: usize| channels[rows[i].0 as usize].to_string();
+            decisions
+                .iter()
+                .filter(|(_, d)| *d != Decision::Duplicate)
+                .map(|(i, d)| {
+                    let what = match d {
+                        Decision::Conflict(_) => "refused".to_string(),
+                        Decision::Existing(id) => format!("stored {id}"),
+                        Decision::New(group) => {
+                            let members: BTreeSet<String> = decisions
+                                .iter()
+                                .filter(|(_, other)| other == &Decision::New(*group))
+                                .map(|(j, _)| channel_of(*j))
+                                .collect();
+                            format!("new {members:?}")
+                        }
+                        other => format!("{other:?}"),
+                    };
+                    (channel_of(*i), what)
+                })
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn repeated_channels_give_the_same_contacts_in_any_order(
+                (rows, stored) in repeating_rows(),
+                seed in any::<u64>(),
+            ) {
+                let identity: Vec<usize> = (0..rows.len()).collect();
+                let mut shuffled = identity.clone();
+                let mut state = seed | 1;
+                for i in (1..shuffled.len()).rev() {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    shuffled.swap(i, (state >> 33) as usize % (i + 1));
+                }
+                prop_assert_eq!(
+                    channel_outcome(&rows, &stored, &identity),
+                    channel_outcome(&rows, &stored, &shuffled)
+                );
+            }
         }
 
         proptest! {

@@ -186,6 +186,14 @@ fn import_rows(
     })?;
     importer.flush(conn, &mut pending)?;
     progress(importer.done, total);
+    // Rows refused on identity are decided here, not by the file's reading: the report
+    // lists them with the others, in file order.
+    let mut report = report;
+    report
+        .rejected
+        .extend(std::mem::take(&mut importer.identity_rejected));
+    report.rejected.sort_by_key(|r| r.line);
+    report.rejected.truncate(limits.max_listed);
     let counts = importer.counts;
     let t = &importer.phases;
     tracing::info!(

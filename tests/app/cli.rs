@@ -283,7 +283,64 @@ mod data_commands {
         db_check_finds_orphans_and_erase_leaves_none,
         a_command_line_import_killed_mid_way_leaves_nothing,
         audience_delete_undoes_an_import,
+        import_json_lists_rows_refused_on_identity,
     );
+
+    /// Rows refused because their keys lead to different people are decided after the
+    /// file is read; the report lists them all the same (a dry run too).
+    async fn import_json_lists_rows_refused_on_identity(app: TestApp) {
+        app.add_segment("Clientes CLI");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dois_cpfs.csv");
+        std::fs::write(
+            &path,
+            layout_csv(&[
+                person("TELEFONE", "11911113001", "Rui", "111.444.777-35", "", "", ""),
+                person("EMAIL", "rui@exemplo.com.br", "Rui", "111.444.777-35", "", "", ""),
+                person("TELEFONE", "11911113001", "Eva", "123.456.789-09", "", "", ""),
+                person("TELEFONE", "11911113002", "Ivo", "", "", "", ""),
+            ]),
+        )
+        .unwrap();
+        for extra in [&["--dry-run"][..], &[]] {
+            let mut args = vec![
+                "import",
+                path.to_str().unwrap(),
+                "--description",
+                "Pela CLI",
+                "--segment",
+                "clientes cli",
+                "--basis",
+                "legitimo_interesse",
+                "--json",
+            ];
+            args.extend_from_slice(extra);
+            let output = engajar(&app.database_url, &args, None);
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(json["counts"]["rejected"], 3, "{json}");
+            let rejected = json["rejected_rows"].as_array().unwrap();
+            let listed: Vec<(i64, &str)> = rejected
+                .iter()
+                .map(|r| (r["line"].as_i64().unwrap(), r["code"].as_str().unwrap()))
+                .collect();
+            assert_eq!(
+                listed,
+                vec![
+                    (2, "identity_conflict"),
+                    (3, "identity_conflict"),
+                    (4, "identity_conflict")
+                ],
+                "{json}"
+            );
+            assert!(
+                rejected[0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("CPF/CNPJ diferentes")
+            );
+        }
+    }
 
     async fn audience_delete_undoes_an_import(app: TestApp) {
         app.add_segment("Clientes CLI");

@@ -15,6 +15,7 @@ crate::on_both_backends!(
     two_cpfs_linked_by_one_code_are_refused_whole,
     the_database_refuses_a_second_contact_with_the_same_document,
     repeated_documents_found_by_the_migration_are_set_aside_for_a_person,
+    a_repeated_phone_with_two_cpfs_is_refused_whole_in_either_order,
 );
 
 const ANA_PHONE: &str = "11987650001";
@@ -383,4 +384,38 @@ async fn repeated_documents_found_by_the_migration_are_set_aside_for_a_person(ap
         app.audit_actions()
             .contains(&"document_conflict_resolved".to_string())
     );
+}
+
+/// L1 (phone X, CPF A), L2 (e-mail, CPF A), L3 (phone X, CPF B): one linked group with two
+/// CPFs, refused whole whichever row comes first; the repeated phone does not decide.
+async fn a_repeated_phone_with_two_cpfs_is_refused_whole_in_either_order(app: TestApp) {
+    let rows = [
+        person("TELEFONE", "11911114001", "Rui", "111.444.777-35", "", "", ""),
+        person("EMAIL", "rui@exemplo.com.br", "Rui", "111.444.777-35", "", "", ""),
+        person("TELEFONE", "11911114001", "Eva", "123.456.789-09", "", "", ""),
+        person("TELEFONE", "11911114002", "Ivo", "", "", "", ""),
+    ];
+    let reversed: Vec<[&str; 13]> = rows[..3].iter().rev().chain(&rows[3..]).copied().collect();
+    let Some(other) = spawn_app(app_backend(&app)).await else {
+        return;
+    };
+    let mut outcomes = Vec::new();
+    for (app, order) in [(&app, rows.to_vec()), (&other, reversed)] {
+        app.login_staff().await;
+        let segment = app.add_segment("Ordem");
+        let (_, html) = app
+            .import_bytes("ordem.csv", layout_csv(&order), segment, &[])
+            .await;
+        let refused = rejected(&html);
+        assert_eq!(refused.len(), 3, "{refused:?}");
+        assert!(
+            refused
+                .iter()
+                .all(|(code, m)| code == "identity_conflict" && m.contains("CPF/CNPJ diferentes")),
+            "{refused:?}"
+        );
+        outcomes.push(identities(app));
+    }
+    assert_eq!(outcomes[0].len(), 1, "only Ivo: {:?}", outcomes[0]);
+    assert_eq!(outcomes[0], outcomes[1]);
 }
