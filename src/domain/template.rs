@@ -259,22 +259,34 @@ impl Values {
 /// Words written in small letters inside a name.
 const PARTICLES: [&str; 6] = ["da", "de", "do", "dos", "das", "e"];
 
+/// A regnal number as written after a name: II to XXXIX in their one correct spelling
+/// ("II", "IV", "XIV"), so words such as "Vivi" or "Ivi" are never taken for numerals. A
+/// single letter is an initial, not a numeral.
 fn is_roman_numeral(word: &str) -> bool {
-    word.len() >= 2 && word.len() <= 4 && word.chars().all(|c| matches!(c, 'I' | 'V' | 'X'))
+    let upper = word.to_uppercase();
+    let tens = upper.len() - upper.trim_start_matches('X').len();
+    let units = &upper[tens..];
+    upper.len() >= 2
+        && tens <= 3
+        && matches!(
+            units,
+            "" | "I" | "II" | "III" | "IV" | "V" | "VI" | "VII" | "VIII" | "IX"
+        )
 }
 
 /// A word as a person writes it in a name: capital first letter when it was typed all in
 /// capitals or all in small letters (each part after `'` or `-` too: "D'Ávila",
-/// "Ana-Maria"); as typed otherwise.
-fn name_word(word: &str) -> String {
+/// "Ana-Maria"); as typed otherwise. A numeral after the first word is in capitals
+/// ("joão paulo ii" → "João Paulo II"); a first word is always a name ("VIVI", "IVI").
+fn name_word(word: &str, first: bool) -> String {
     let letters = || word.chars().filter(|c| c.is_alphabetic());
     let all_upper = letters().all(char::is_uppercase);
     let all_lower = letters().all(char::is_lowercase);
     if !(all_upper || all_lower) {
         return word.to_string();
     }
-    if all_upper && is_roman_numeral(word) {
-        return word.to_string();
+    if !first && is_roman_numeral(word) {
+        return word.to_uppercase();
     }
     let mut out = String::with_capacity(word.len());
     let mut start = true;
@@ -301,7 +313,7 @@ pub fn full_name(name: &str) -> String {
             if i > 0 && PARTICLES.contains(&lower.as_str()) {
                 lower
             } else {
-                name_word(word)
+                name_word(word, i == 0)
             }
         })
         .collect::<Vec<_>>()
@@ -310,7 +322,7 @@ pub fn full_name(name: &str) -> String {
 
 /// The first word of the name, as a person writes it ("JOÃO DA SILVA" → "João").
 pub fn first_name(name: &str) -> Option<String> {
-    name.split_whitespace().next().map(name_word)
+    name.split_whitespace().next().map(|w| name_word(w, true))
 }
 
 #[cfg(test)]
@@ -356,6 +368,12 @@ mod tests {
             ("ANA-MARIA DOS SANTOS", "Ana-Maria", "Ana-Maria dos Santos"),
             ("João McAllister", "João", "João McAllister"),
             ("JOÃO PAULO II", "João", "João Paulo II"),
+            ("joão paulo ii", "João", "João Paulo II"),
+            ("VIVI GUEDES", "Vivi", "Vivi Guedes"),
+            ("IVI SANTOS", "Ivi", "Ivi Santos"),
+            ("XAVI XIV", "Xavi", "Xavi XIV"),
+            ("ANA VIVI LIMA", "Ana", "Ana Vivi Lima"),
+            ("LUÍS XVI", "Luís", "Luís XVI"),
             ("  CONCEIÇÃO   ", "Conceição", "Conceição"),
         ] {
             assert_eq!(first_name(typed).as_deref(), Some(first), "{typed}");

@@ -20,6 +20,7 @@ mod imports;
 mod lgpd;
 mod limits;
 mod login;
+mod names;
 mod odd_bytes;
 mod providers;
 mod security;
