@@ -552,6 +552,8 @@ pub const CONTACT_CHANNEL_INVALID: &str =
 pub const CONTACT_DOCUMENT_TAKEN: &str = "Este CPF/CNPJ já é de outro contato.";
 pub const CONTACT_CHANNEL_TAKEN: &str = "Este telefone ou e-mail já é de outro contato.";
 pub const CONTACT_LAST_CHANNEL: &str = "O contato precisa de ao menos um telefone ou e-mail.";
+/// Mesclar contatos, refused: a CPF/CNPJ names one legal person.
+pub const MERGE_DIFFERENT_DOCUMENTS: &str = "Estes contatos não podem ser mesclados: têm CPF/CNPJ diferentes, então são pessoas diferentes. Se um dos documentos está errado, corrija-o em Editar contato antes.";
 
 pub const TITULAR_REVOKED: &str = "Consentimento revogado: os telefones e e-mails do titular estão no Não Perturbe e as linhas importadas por consentimento ficaram marcadas.";
 

@@ -199,10 +199,18 @@ pub struct Merged {
     pub messages: i64,
 }
 
+/// Two contacts with different CPF/CNPJs are different legal persons: never one contact.
+pub fn may_merge(keep: &ContactProfile, other: &ContactProfile) -> bool {
+    match (&keep.document, &other.document) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
 /// Mesclar contatos: everything of `other` moves to `keep` — channels, tags, segments,
 /// audience rows, interactions, campaign messages, its records — and `other` goes. The
 /// kept contact's name, document and code stay; where it has none, the other's fill in.
-/// `None` when either is missing or they are the same.
+/// `None` when either is missing, they are the same, or [`may_merge`] says no.
 pub fn merge(
     conn: &mut DbConnection,
     keep: i64,
@@ -222,6 +230,9 @@ pub fn merge(
         ) else {
             return Ok(None);
         };
+        if !may_merge(&kept, &gone) {
+            return Ok(None);
+        }
         let mut merged = Merged {
             channels: diesel::update(
                 contact_channels::table.filter(contact_channels::contact_id.eq(other)),

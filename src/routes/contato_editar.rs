@@ -270,6 +270,8 @@ pub struct MergePage {
     ctx: PageCtx,
     keep: ContactProfile,
     other: ContactProfile,
+    /// Why these two cannot be merged; the page then offers no button.
+    refused: Option<&'static str>,
 }
 
 impl MergePage {
@@ -303,7 +305,14 @@ pub async fn merge_form(
             ))
         })
         .await?;
-    Ok(MergePage { ctx, keep, other })
+    let refused = (!contact_edit::may_merge(&keep, &other))
+        .then_some(crate::messages::MERGE_DIFFERENT_DOCUMENTS);
+    Ok(MergePage {
+        ctx,
+        keep,
+        other,
+        refused,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -326,6 +335,28 @@ pub async fn merge(
     let other = form.com.ok_or(AppError::NotFound)?;
     let user = ctx.user.id;
     let ip = client_ip(&req);
+    let refused = state
+        .db(move |conn| {
+            let (Some(k), Some(o)) = (
+                ContactProfile::find(conn, keep)?,
+                ContactProfile::find(conn, other)?,
+            ) else {
+                return Err(AppError::NotFound);
+            };
+            Ok((!contact_edit::may_merge(&k, &o)).then_some((k, o)))
+        })
+        .await?;
+    if let Some((keep, other)) = refused {
+        let page = MergePage {
+            ctx,
+            keep,
+            other,
+            refused: Some(crate::messages::MERGE_DIFFERENT_DOCUMENTS),
+        };
+        return Ok(HttpResponse::Conflict()
+            .content_type("text/html; charset=utf-8")
+            .body(page.render()?));
+    }
     let merged = state
         .db(move |conn| {
             Ok(crate::db::write_transaction(conn, |conn| {

@@ -12,6 +12,7 @@ crate::on_both_backends!(
     a_saved_edit_changes_every_field_and_is_audited,
     a_document_or_channel_of_another_contact_is_refused_with_a_link,
     an_admin_merges_two_contacts_into_one,
+    contacts_with_different_documents_are_never_merged,
 );
 
 fn row(phone: &'static str, name: &'static str, cpf: &'static str) -> [&'static str; 13] {
@@ -213,6 +214,11 @@ async fn an_admin_merges_two_contacts_into_one(app: TestApp) {
         .await;
     let html = scraper::Html::parse_document(&response.text().await.unwrap());
     assert_eq!(attrs(&html, "#merge-link", "href"), vec![merge.clone()]);
+    // Bruno's CPF was typed by mistake; without it, he may be Ana.
+    diesel::update(contacts::table.find(bruno))
+        .set(contacts::document.eq(None::<String>))
+        .execute(&mut app.db())
+        .unwrap();
     let html = app.get_html(&merge).await;
     assert_eq!(texts(&html, "dl.merge-side").len(), 2);
     let response = app
@@ -239,4 +245,31 @@ async fn an_admin_merges_two_contacts_into_one(app: TestApp) {
     assert_eq!(texts(&html, "table.interactions tbody tr").len(), 1);
     assert!(app.audit_actions().contains(&"contact_merge".to_string()));
     app.assert_no_orphans();
+}
+
+/// A CPF/CNPJ names one legal person: two contacts with different ones are refused, on
+/// the confirmation page and on a forged post, and nothing moves.
+async fn contacts_with_different_documents_are_never_merged(app: TestApp) {
+    let (ana, bruno) = two(&app).await;
+    app.logout().await;
+    app.login_admin().await;
+    let merge = format!("/contatos/{ana}/mesclar?com={bruno}");
+    let html = app.get_html(&merge).await;
+    let refusal = texts(&html, "#merge-refused").join(" ");
+    assert!(refusal.contains("CPF/CNPJ diferentes"), "{refusal}");
+    assert!(texts(&html, "#confirm-merge").is_empty(), "no button to merge");
+    let (before_ana, before_bruno) = (profile(&app, ana), profile(&app, bruno));
+    let response = app
+        .submit(
+            &format!("/contatos/{bruno}"),
+            &format!("/contatos/{ana}/mesclar"),
+            &[("com", &bruno.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), 409);
+    let html = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert!(texts(&html, "#merge-refused")[0].contains("pessoas diferentes"));
+    assert_eq!(profile(&app, ana), before_ana);
+    assert_eq!(profile(&app, bruno), before_bruno);
+    assert!(!app.audit_actions().contains(&"contact_merge".to_string()));
 }
