@@ -554,7 +554,11 @@ mod tests {
         ]);
         for p in [&forward, &reversed] {
             for r in 0..3 {
-                assert_eq!(p.decision(r), Decision::Conflict(Conflict::Documents), "row {r}");
+                assert_eq!(
+                    p.decision(r),
+                    Decision::Conflict(Conflict::Documents),
+                    "row {r}"
+                );
             }
         }
     }
@@ -724,7 +728,10 @@ mod tests {
                     Matches {
                         by_channel: stored[ch as usize],
                         by_document: doc.and_then(|d| stored[4 + d as usize]),
-                        by_code: code.and_then(|c| stored[7 + c as usize]).into_iter().collect(),
+                        by_code: code
+                            .and_then(|c| stored[7 + c as usize])
+                            .into_iter()
+                            .collect(),
                     },
                     skipped,
                 );

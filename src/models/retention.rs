@@ -1,5 +1,6 @@
-//! Retention (LGPD arts. 15 and 16): per legal basis, how many days an import's rows, its
-//! rejected rows and its uploaded file are kept (none set: forever). A run removes what
+//! Retention (LGPD arts. 15 and 16): per legal basis, how many days an import's rows'
+//! values (message, coringas, tag — the membership stays), its rejected rows and its
+//! uploaded file are kept (none set: forever). A run removes what
 //! expired and counts it; a dry run counts the same without removing anything. The only
 //! writer of the `retention.*` settings.
 
@@ -107,13 +108,34 @@ pub fn run(conn: &mut DbConnection, now: i64, dry_run: bool) -> QueryResult<Remo
                     .load(conn)?;
                 let ids: Vec<i64> = expired.iter().map(|(id, _)| *id).collect();
                 match kind {
+                    // The row's values go; the membership stays: who was in the
+                    // audience is what campaigns, its page and Excluir público rely on.
                     "linhas" => {
-                        let rows = audience_members::table
-                            .filter(audience_members::audience_id.eq_any(&ids));
+                        use audience_members as m;
+                        let rows = m::table.filter(m::audience_id.eq_any(&ids)).filter(
+                            m::message
+                                .is_not_null()
+                                .or(m::coringa1.is_not_null())
+                                .or(m::coringa2.is_not_null())
+                                .or(m::coringa3.is_not_null())
+                                .or(m::coringa4.is_not_null())
+                                .or(m::coringa5.is_not_null())
+                                .or(m::tag.is_not_null()),
+                        );
                         removed.audience_rows += if dry_run {
                             rows.count().get_result::<i64>(conn)?
                         } else {
-                            diesel::delete(rows).execute(conn)? as i64
+                            diesel::update(rows)
+                                .set((
+                                    m::message.eq(None::<String>),
+                                    m::coringa1.eq(None::<String>),
+                                    m::coringa2.eq(None::<String>),
+                                    m::coringa3.eq(None::<String>),
+                                    m::coringa4.eq(None::<String>),
+                                    m::coringa5.eq(None::<String>),
+                                    m::tag.eq(None::<String>),
+                                ))
+                                .execute(conn)? as i64
                         };
                     }
                     "rejeitadas" => {

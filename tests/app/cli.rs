@@ -295,9 +295,33 @@ mod data_commands {
         std::fs::write(
             &path,
             layout_csv(&[
-                person("TELEFONE", "11911113001", "Rui", "111.444.777-35", "", "", ""),
-                person("EMAIL", "rui@exemplo.com.br", "Rui", "111.444.777-35", "", "", ""),
-                person("TELEFONE", "11911113001", "Eva", "123.456.789-09", "", "", ""),
+                person(
+                    "TELEFONE",
+                    "11911113001",
+                    "Rui",
+                    "111.444.777-35",
+                    "",
+                    "",
+                    "",
+                ),
+                person(
+                    "EMAIL",
+                    "rui@exemplo.com.br",
+                    "Rui",
+                    "111.444.777-35",
+                    "",
+                    "",
+                    "",
+                ),
+                person(
+                    "TELEFONE",
+                    "11911113001",
+                    "Eva",
+                    "123.456.789-09",
+                    "",
+                    "",
+                    "",
+                ),
                 person("TELEFONE", "11911113002", "Ivo", "", "", "", ""),
             ]),
         )

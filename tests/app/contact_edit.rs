@@ -257,7 +257,10 @@ async fn contacts_with_different_documents_are_never_merged(app: TestApp) {
     let html = app.get_html(&merge).await;
     let refusal = texts(&html, "#merge-refused").join(" ");
     assert!(refusal.contains("CPF/CNPJ diferentes"), "{refusal}");
-    assert!(texts(&html, "#confirm-merge").is_empty(), "no button to merge");
+    assert!(
+        texts(&html, "#confirm-merge").is_empty(),
+        "no button to merge"
+    );
     let (before_ana, before_bruno) = (profile(&app, ana), profile(&app, bruno));
     let response = app
         .submit(

@@ -390,9 +390,33 @@ async fn repeated_documents_found_by_the_migration_are_set_aside_for_a_person(ap
 /// CPFs, refused whole whichever row comes first; the repeated phone does not decide.
 async fn a_repeated_phone_with_two_cpfs_is_refused_whole_in_either_order(app: TestApp) {
     let rows = [
-        person("TELEFONE", "11911114001", "Rui", "111.444.777-35", "", "", ""),
-        person("EMAIL", "rui@exemplo.com.br", "Rui", "111.444.777-35", "", "", ""),
-        person("TELEFONE", "11911114001", "Eva", "123.456.789-09", "", "", ""),
+        person(
+            "TELEFONE",
+            "11911114001",
+            "Rui",
+            "111.444.777-35",
+            "",
+            "",
+            "",
+        ),
+        person(
+            "EMAIL",
+            "rui@exemplo.com.br",
+            "Rui",
+            "111.444.777-35",
+            "",
+            "",
+            "",
+        ),
+        person(
+            "TELEFONE",
+            "11911114001",
+            "Eva",
+            "123.456.789-09",
+            "",
+            "",
+            "",
+        ),
         person("TELEFONE", "11911114002", "Ivo", "", "", "", ""),
     ];
     let reversed: Vec<[&str; 13]> = rows[..3].iter().rev().chain(&rows[3..]).copied().collect();

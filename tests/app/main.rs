@@ -23,6 +23,7 @@ mod login;
 mod names;
 mod odd_bytes;
 mod providers;
+mod retention;
 mod security;
 mod segments;
 mod servers;

@@ -10,9 +10,25 @@ async fn names_that_look_like_numerals_are_written_as_names(app: TestApp) {
     app.login_staff().await;
     let segment = app.add_segment("Nomes");
     let rows = [
-        person("EMAIL", "vivi@exemplo.com.br", "VIVI GUEDES", "", "", "", ""),
+        person(
+            "EMAIL",
+            "vivi@exemplo.com.br",
+            "VIVI GUEDES",
+            "",
+            "",
+            "",
+            "",
+        ),
         person("EMAIL", "ivi@exemplo.com.br", "IVI SANTOS", "", "", "", ""),
-        person("EMAIL", "jp@exemplo.com.br", "joão paulo ii", "", "", "", ""),
+        person(
+            "EMAIL",
+            "jp@exemplo.com.br",
+            "joão paulo ii",
+            "",
+            "",
+            "",
+            "",
+        ),
     ];
     let (audience, _) = app
         .import_bytes("nomes.csv", layout_csv(&rows), segment, &[])
