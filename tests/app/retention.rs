@@ -67,17 +67,17 @@ async fn retention_clears_row_values_and_keeps_the_members(app: TestApp) {
     assert_eq!(run(true)["audience_rows"], 0, "each row is cleared once");
 
     // The values are gone, the members stay.
-    let kept: Vec<(Option<String>, Option<String>, Option<String>, String)> =
-        audience_members::table
-            .filter(audience_members::audience_id.eq_any(&ids))
-            .select((
-                audience_members::message,
-                audience_members::coringa1,
-                audience_members::tag,
-                audience_members::channel_value,
-            ))
-            .load(&mut app.db())
-            .unwrap();
+    type Kept = (Option<String>, Option<String>, Option<String>, String);
+    let kept: Vec<Kept> = audience_members::table
+        .filter(audience_members::audience_id.eq_any(&ids))
+        .select((
+            audience_members::message,
+            audience_members::coringa1,
+            audience_members::tag,
+            audience_members::channel_value,
+        ))
+        .load(&mut app.db())
+        .unwrap();
     assert_eq!(kept.len(), 6);
     assert!(
         kept.iter()
