@@ -292,56 +292,10 @@ mod data_commands {
         app.add_segment("Clientes CLI");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dois_cpfs.csv");
-        std::fs::write(
-            &path,
-            layout_csv(&[
-                person(
-                    "TELEFONE",
-                    "11911113001",
-                    "Rui",
-                    "111.444.777-35",
-                    "",
-                    "",
-                    "",
-                ),
-                person(
-                    "EMAIL",
-                    "rui@exemplo.com.br",
-                    "Rui",
-                    "111.444.777-35",
-                    "",
-                    "",
-                    "",
-                ),
-                person(
-                    "TELEFONE",
-                    "11911113001",
-                    "Eva",
-                    "123.456.789-09",
-                    "",
-                    "",
-                    "",
-                ),
-                person("TELEFONE", "11911113002", "Ivo", "", "", "", ""),
-            ]),
-        )
-        .unwrap();
+        std::fs::write(&path, layout_csv(&two_cpf_group())).unwrap();
         for extra in [&["--dry-run"][..], &[]] {
-            let mut args = vec![
-                "import",
-                path.to_str().unwrap(),
-                "--description",
-                "Pela CLI",
-                "--segment",
-                "clientes cli",
-                "--basis",
-                "legitimo_interesse",
-                "--json",
-            ];
-            args.extend_from_slice(extra);
-            let output = engajar(&app.database_url, &args, None);
-            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-            let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            let (json, code) = import_json_at(&app, &path, extra);
+            assert_eq!(code, 0, "{json}");
             assert_eq!(json["counts"]["rejected"], 3, "{json}");
             let rejected = json["rejected_rows"].as_array().unwrap();
             let listed: Vec<(i64, &str)> = rejected
@@ -521,7 +475,14 @@ mod data_commands {
     }
 
     fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (serde_json::Value, i32) {
-        let path = fixture(file);
+        import_json_at(app, &fixture(file), extra)
+    }
+
+    fn import_json_at(
+        app: &TestApp,
+        path: &std::path::Path,
+        extra: &[&str],
+    ) -> (serde_json::Value, i32) {
         let mut args = vec![
             "import",
             path.to_str().unwrap(),

@@ -755,3 +755,38 @@ pub fn seed_staff(conn: &mut engajar::db::DbConnection) {
     .insert(conn)
     .unwrap();
 }
+
+/// L1 (phone X, CPF A), L2 (e-mail, CPF A), L3 (phone X, CPF B) and an unrelated L4: the
+/// first three are one linked group carrying two CPFs.
+pub fn two_cpf_group() -> [[&'static str; 13]; 4] {
+    [
+        person(
+            "TELEFONE",
+            "11911114001",
+            "Rui",
+            "111.444.777-35",
+            "",
+            "",
+            "",
+        ),
+        person(
+            "EMAIL",
+            "rui@exemplo.com.br",
+            "Rui",
+            "111.444.777-35",
+            "",
+            "",
+            "",
+        ),
+        person(
+            "TELEFONE",
+            "11911114001",
+            "Eva",
+            "123.456.789-09",
+            "",
+            "",
+            "",
+        ),
+        person("TELEFONE", "11911114002", "Ivo", "", "", "", ""),
+    ]
+}

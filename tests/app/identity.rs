@@ -389,36 +389,7 @@ async fn repeated_documents_found_by_the_migration_are_set_aside_for_a_person(ap
 /// L1 (phone X, CPF A), L2 (e-mail, CPF A), L3 (phone X, CPF B): one linked group with two
 /// CPFs, refused whole whichever row comes first; the repeated phone does not decide.
 async fn a_repeated_phone_with_two_cpfs_is_refused_whole_in_either_order(app: TestApp) {
-    let rows = [
-        person(
-            "TELEFONE",
-            "11911114001",
-            "Rui",
-            "111.444.777-35",
-            "",
-            "",
-            "",
-        ),
-        person(
-            "EMAIL",
-            "rui@exemplo.com.br",
-            "Rui",
-            "111.444.777-35",
-            "",
-            "",
-            "",
-        ),
-        person(
-            "TELEFONE",
-            "11911114001",
-            "Eva",
-            "123.456.789-09",
-            "",
-            "",
-            "",
-        ),
-        person("TELEFONE", "11911114002", "Ivo", "", "", "", ""),
-    ];
+    let rows = two_cpf_group();
     let reversed: Vec<[&str; 13]> = rows[..3].iter().rev().chain(&rows[3..]).copied().collect();
     let Some(other) = spawn_app(app_backend(&app)).await else {
         return;

@@ -1,7 +1,6 @@
 //! How names read in messages: the first word is always a name, numerals after it are in
 //! capitals, whatever case the file was typed in.
 
-use crate::campaigns::{cli, json};
 use crate::helpers::*;
 
 crate::on_both_backends!(names_that_look_like_numerals_are_written_as_names,);
@@ -34,11 +33,9 @@ async fn names_that_look_like_numerals_are_written_as_names(app: TestApp) {
         .import_bytes("nomes.csv", layout_csv(&rows), segment, &[])
         .await;
     let audience = audience.to_string();
-    let (code, out) = cli(
+    let preview = draft_preview(
         &app,
         &[
-            "campaign",
-            "create",
             "--name",
             "Nomes",
             "--channel",
@@ -49,15 +46,9 @@ async fn names_that_look_like_numerals_are_written_as_names(app: TestApp) {
             "Oi @PrimeiroNome",
             "--body",
             "Olá, @Nome.",
-            "--draft",
-            "--json",
         ],
     );
-    assert_eq!(code, 0, "{out}");
-    let id = json(&out)["id"].to_string();
-    let (code, out) = cli(&app, &["campaign", "preview", &id, "--json"]);
-    assert_eq!(code, 0, "{out}");
-    let mut written: Vec<(String, String, String)> = json(&out)["sample"]
+    let mut written: Vec<(String, String, String)> = preview["sample"]
         .as_array()
         .unwrap()
         .iter()
@@ -77,4 +68,19 @@ async fn names_that_look_like_numerals_are_written_as_names(app: TestApp) {
     ]
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
     assert_eq!(written, expected);
+}
+
+/// A draft campaign made by `engajar campaign create … --draft` with `args` (name,
+/// channel, audience, texts), and its `campaign preview --json`.
+pub fn draft_preview(app: &TestApp, args: &[&str]) -> serde_json::Value {
+    use crate::campaigns::{cli, json};
+    let mut create = vec!["campaign", "create"];
+    create.extend_from_slice(args);
+    create.extend_from_slice(&["--draft", "--json"]);
+    let (code, out) = cli(app, &create);
+    assert_eq!(code, 0, "{out}");
+    let id = json(&out)["id"].to_string();
+    let (code, out) = cli(app, &["campaign", "preview", &id, "--json"]);
+    assert_eq!(code, 0, "{out}");
+    json(&out)
 }

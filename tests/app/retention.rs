@@ -6,6 +6,7 @@ use engajar::schema::{audience_members, audiences};
 
 use crate::campaigns::{cli, json};
 use crate::helpers::*;
+use crate::names::draft_preview;
 
 crate::on_both_backends!(retention_clears_row_values_and_keeps_the_members,);
 
@@ -93,28 +94,21 @@ async fn retention_clears_row_values_and_keeps_the_members(app: TestApp) {
     );
 
     // A campaign to it still reaches the three.
-    let (code, out) = cli(
+    let audience = ids[0].to_string();
+    let preview = draft_preview(
         &app,
         &[
-            "campaign",
-            "create",
             "--name",
             "Depois da retenção",
             "--channel",
             "sms",
             "--audience",
-            &ids[0].to_string(),
+            &audience,
             "--body",
             "Olá, @PrimeiroNome",
-            "--draft",
-            "--json",
         ],
     );
-    assert_eq!(code, 0, "{out}");
-    let id = json(&out)["id"].to_string();
-    let (code, out) = cli(&app, &["campaign", "preview", &id, "--json"]);
-    assert_eq!(code, 0, "{out}");
-    assert_eq!(json(&out)["recipients"], 3, "{out}");
+    assert_eq!(preview["recipients"], 3, "{preview}");
 
     // Excluir público still undoes what the other import created (the contacts are also
     // in the first audience, so they stay; their membership in this one goes).
