@@ -573,8 +573,8 @@ pub const RETENTION_DAYS: &str =
 /// The audit entry of a retention run.
 pub fn retention_ran(removed: &crate::models::retention::Removed, cli: bool) -> String {
     format!(
-        "Retenção aplicada: {} linha(s) de público, {} linha(s) rejeitada(s) e {} arquivo(s) \
-         removidos{}.",
+        "Retenção aplicada: {} linha(s) de público tiveram mensagem, coringas e tag apagados; \
+         {} linha(s) rejeitada(s) e {} arquivo(s) removidos{}.",
         removed.audience_rows,
         removed.rejected_rows,
         removed.uploads,

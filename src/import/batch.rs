@@ -90,6 +90,16 @@ struct Merged {
 }
 
 impl Merged {
+    /// A channel's repeat: its CPF/CNPJ and code, where no row of this batch gave one.
+    fn absorb_keys(&mut self, row: &LayoutRow) {
+        if self.document.is_none() {
+            self.document = row.document.as_ref().map(|d| d.as_str().to_string());
+        }
+        if self.customer_code.is_none() {
+            self.customer_code = row.customer_code.clone();
+        }
+    }
+
     fn absorb(&mut self, row: &LayoutRow) {
         if let Some(v) = &row.name {
             self.name = Some(v.clone());
@@ -305,6 +315,9 @@ struct Accepted {
     known: Vec<bool>,
     /// Groups (new contacts) met for the first time in this batch, by slot.
     new_groups: Vec<u32>,
+    /// Repeats of a channel that bring a CPF/CNPJ or code to their group's contact: the
+    /// keys count whichever row of the channel came first; nothing else of them is kept.
+    keys_only: Vec<(LayoutRow, ContactRef)>,
 }
 
 impl Accepted {
@@ -314,12 +327,14 @@ impl Accepted {
             refs: Vec::with_capacity(n),
             known: Vec::with_capacity(n),
             new_groups: Vec::new(),
+            keys_only: Vec::new(),
         }
     }
 
     fn existing_ids(&self) -> Vec<i64> {
         self.refs
             .iter()
+            .chain(self.keys_only.iter().map(|(_, r)| r))
             .filter_map(|r| match r {
                 ContactRef::Existing(id) => Some(*id),
                 ContactRef::New(_) => None,
@@ -486,21 +501,24 @@ impl Importer {
         t: &mut PhaseTimes,
     ) -> QueryResult<()> {
         let mut accepted = timed(&mut t.decide, || self.decide(conn, batch))?;
-        if accepted.rows.is_empty() {
+        if accepted.rows.is_empty() && accepted.keys_only.is_empty() {
             return Ok(());
         }
         let stored = timed(&mut t.decide, || {
             Stored::load(conn, &accepted.existing_ids())
         })?;
-        if self.options.verify {
+        if self.options.verify && !accepted.rows.is_empty() {
             timed(&mut t.verify, || self.verify(conn, &mut accepted, &stored))?;
-            if accepted.rows.is_empty() {
+            if accepted.rows.is_empty() && accepted.keys_only.is_empty() {
                 return Ok(());
             }
         }
         let ids = timed(&mut t.contacts, || {
             self.write_contacts(conn, &accepted, &stored, now)
         })?;
+        if accepted.rows.is_empty() {
+            return Ok(());
+        }
         timed(&mut t.channels, || {
             self.write_channels(conn, &accepted, &ids, now)
         })?;
@@ -562,6 +580,19 @@ impl Importer {
             let contact = match self.plan.decision(number) {
                 Decision::Duplicate => {
                     self.counts.duplicate_rows += 1;
+                    if row.document.is_some() || row.customer_code.is_some() {
+                        let target = match self.plan.repeat_target(number) {
+                            Some(Decision::Existing(id)) => Some(ContactRef::Existing(id)),
+                            Some(Decision::New(group)) => match self.group_ids[group as usize] {
+                                0 => slot_of.get(&group).map(|slot| ContactRef::New(*slot)),
+                                id => Some(ContactRef::Existing(id)),
+                            },
+                            _ => None,
+                        };
+                        if let Some(target) = target {
+                            accepted.keys_only.push((row, target));
+                        }
+                    }
                     continue;
                 }
                 Decision::Skipped => {
@@ -695,6 +726,14 @@ impl Importer {
             match contact {
                 ContactRef::New(i) => merged_new[*i].absorb(row),
                 ContactRef::Existing(id) => merged_existing.entry(*id).or_default().absorb(row),
+            }
+        }
+        for (row, contact) in &accepted.keys_only {
+            match contact {
+                ContactRef::New(i) => merged_new[*i].absorb_keys(row),
+                ContactRef::Existing(id) => {
+                    merged_existing.entry(*id).or_default().absorb_keys(row)
+                }
             }
         }
         let new_contacts: Vec<NewContact> = merged_new

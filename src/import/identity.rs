@@ -353,6 +353,23 @@ impl Plan {
         self.states.len() as u32
     }
 
+    /// For a repeat of a channel whose group is not refused: the contact its group is
+    /// (`Existing` or `New`), which takes the repeat's CPF/CNPJ and code.
+    pub fn repeat_target(&self, row: u32) -> Option<Decision> {
+        let i = row as usize;
+        if self.states[i] != RowState::Duplicate || !self.repeated[i] {
+            return None;
+        }
+        let root = self.roots[i];
+        if self.group_conflict.contains_key(&root) {
+            return None;
+        }
+        Some(match self.group_contact[root as usize] {
+            0 => Decision::New(root),
+            id => Decision::Existing(id),
+        })
+    }
+
     pub fn decision(&self, row: u32) -> Decision {
         let i = row as usize;
         match self.states[i] {

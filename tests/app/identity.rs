@@ -16,6 +16,7 @@ crate::on_both_backends!(
     the_database_refuses_a_second_contact_with_the_same_document,
     repeated_documents_found_by_the_migration_are_set_aside_for_a_person,
     a_repeated_phone_with_two_cpfs_is_refused_whole_in_either_order,
+    a_cpf_or_code_only_a_repeat_carries_is_kept_in_either_order,
 );
 
 const ANA_PHONE: &str = "11987650001";
@@ -412,5 +413,54 @@ async fn a_repeated_phone_with_two_cpfs_is_refused_whole_in_either_order(app: Te
         outcomes.push(identities(app));
     }
     assert_eq!(outcomes[0].len(), 1, "only Ivo: {:?}", outcomes[0]);
+    assert_eq!(outcomes[0], outcomes[1]);
+}
+
+/// A phone written twice, its CPF/CNPJ and code only on one of the rows: whichever comes
+/// first, the contact gets them (the repeat is still counted as a duplicate).
+async fn a_cpf_or_code_only_a_repeat_carries_is_kept_in_either_order(app: TestApp) {
+    let rows = [
+        person(
+            "TELEFONE",
+            "11987654321",
+            "Ana",
+            "111.444.777-35",
+            "",
+            "",
+            "",
+        ),
+        person("TELEFONE", "011 98765 4321", "Beto", "", "", "", ""),
+        person("TELEFONE", "11987654322", "Caio", "", "", "", ""),
+        person("TELEFONE", "(11) 98765-4322", "Caio", "", "K5", "", ""),
+    ];
+    let reversed = [rows[1], rows[0], rows[3], rows[2]];
+    let Some(other) = spawn_app(app_backend(&app)).await else {
+        return;
+    };
+    let mut outcomes = Vec::new();
+    for (app, order) in [(&app, rows), (&other, reversed)] {
+        app.login_staff().await;
+        let segment = app.add_segment("Repetidos");
+        let (_, html) = app
+            .import_bytes("repetidos.csv", layout_csv(&order), segment, &[])
+            .await;
+        assert_eq!(texts(&html, "#count-duplicates"), vec!["2"]);
+        outcomes.push(identities(app));
+    }
+    assert_eq!(
+        outcomes[0],
+        vec![
+            (
+                vec!["+5511987654321".to_string()],
+                Some("11144477735".to_string()),
+                None
+            ),
+            (
+                vec!["+5511987654322".to_string()],
+                None,
+                Some("K5".to_string())
+            ),
+        ]
+    );
     assert_eq!(outcomes[0], outcomes[1]);
 }
