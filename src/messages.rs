@@ -497,6 +497,11 @@ pub fn undo_refused(refusal: &crate::models::erase::UndoRefusal) -> String {
     }
 }
 
+/// Beside a phone whose owner stopped WhatsApp marketing messages.
+pub fn whatsapp_marketing_stopped(since: &str) -> String {
+    format!("não recebe modelos de marketing no WhatsApp (pediu em {since})")
+}
+
 pub const TITULAR_KEY_INVALID: &str = "Informe um CPF/CNPJ, um telefone ou um e-mail válido (em qualquer formato que a importação aceita).";
 pub const TITULAR_ERASED: &str =
     "Dados do titular eliminados. O registro da eliminação ficou na Auditoria, sem os dados.";

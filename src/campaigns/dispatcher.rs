@@ -425,6 +425,7 @@ impl SendCtx {
         let results = futures_util::future::join_all(sends).await;
         let settings = self.settings;
         let channel = self.channel;
+        let provider = self.provider.code();
         let base = self.retry_base_ms.max(1);
         let outcomes: Vec<(i64, i64, i64, Result<String, crate::channels::SendError>)> = going
             .iter()
@@ -437,9 +438,14 @@ impl SendCtx {
                 for (id, run, attempts, result) in outcomes {
                     match result {
                         Ok(provider_id) => {
-                            ledger::sent(conn, id, &provider_id, now)?;
+                            ledger::sent(conn, id, provider, &provider_id, now)?;
                             if channel != CampaignChannel::Email {
-                                super::replies::apply_unmatched(conn, channel, &provider_id, now)?;
+                                super::replies::apply_unmatched(
+                                    conn,
+                                    provider,
+                                    &provider_id,
+                                    now,
+                                )?;
                             }
                             Campaign::record_success(conn, run)?;
                         }
