@@ -569,6 +569,7 @@ fn heartbeat_and_recover(conn: &mut DbConnection, me: &str, now_ms: i64) -> Quer
         .select(dispatchers::id)
         .load(conn)?;
     super::replies::prune_unmatched(conn, now_ms / 1000)?;
+    crate::models::form_submission::prune(conn, now_ms / 1000)?;
     for server in dead {
         let (released, uncertain) = ledger::recover(conn, &server, now_ms / 1000)?;
         if released + uncertain > 0 {

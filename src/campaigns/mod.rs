@@ -108,6 +108,9 @@ pub struct Composed {
     pub template: Option<TemplateUse>,
     pub params: Vec<Template>,
     pub options: crate::models::campaign::CampaignOptions,
+    /// SMS with each row's MENSAGEM: the text typed for rows without one, a template in
+    /// its own right, and the fallbacks it may use (not `@Mensagem` itself).
+    pub row_fallback: Option<(Template, Fallbacks)>,
 }
 
 fn parse_saved(text: &str) -> Template {
@@ -128,11 +131,24 @@ impl Composed {
             }),
             None => None,
         };
+        let fallbacks = read_fallbacks(&campaign.fallbacks);
+        let row_fallback = match fallbacks.get(Variable::Mensagem) {
+            Some(text)
+                if campaign.channel == CampaignChannel::Sms
+                    && campaign.body.trim() == format!("@{}", Variable::Mensagem.name()) =>
+            {
+                let mut others = fallbacks.clone();
+                others.set(Variable::Mensagem, "");
+                Some((parse_saved(text), others))
+            }
+            _ => None,
+        };
         Ok(Composed {
             channel: campaign.channel,
             subject: parse_saved(&campaign.subject),
             body: parse_saved(&campaign.body),
-            fallbacks: read_fallbacks(&campaign.fallbacks),
+            fallbacks,
+            row_fallback,
             template,
             params: campaign
                 .template_params
@@ -149,6 +165,9 @@ impl Composed {
         used.extend(self.body.variables());
         for p in &self.params {
             used.extend(p.variables());
+        }
+        if let Some((t, _)) = &self.row_fallback {
+            used.extend(t.variables());
         }
         Variable::ALL
             .into_iter()

@@ -235,7 +235,15 @@ impl Composed {
             Ok(s) => s,
             Err(v) => return (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
         };
-        match self.body.render(&r.values, &self.fallbacks) {
+        let rendered = match &self.row_fallback {
+            // A row without its own MENSAGEM gets the typed text, its variables filled
+            // and skipped on an empty one like any message.
+            Some((text, fallbacks)) if r.values.get(Variable::Mensagem).is_none() => {
+                text.render(&r.values, fallbacks)
+            }
+            _ => self.body.render(&r.values, &self.fallbacks),
+        };
+        match rendered {
             Ok(body) => {
                 let body = if self.options.strip_accents {
                     crate::domain::sms::strip_accents(&body)
