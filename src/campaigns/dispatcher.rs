@@ -459,10 +459,12 @@ impl SendCtx {
                             ledger::failed(conn, id, &e.describe(), retry, now)?;
                             // "Slow down" is the provider pacing us, not a failing run.
                             if !(e.is_throttle() && retry.is_some()) {
+                                // The run's page says it in pt-BR; the provider's
+                                // own words stay on the message row and in the log.
                                 Campaign::record_failure(
                                     conn,
                                     run,
-                                    &e.describe(),
+                                    &crate::messages::campaign::send_failure(&e.code),
                                     settings.pause_after_failures,
                                     now,
                                 )?;

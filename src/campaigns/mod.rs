@@ -95,6 +95,14 @@ pub struct TemplateUse {
     pub name: String,
     pub language: String,
     pub body: String,
+    /// Meta's category: MARKETING templates do not go to phones that stopped them.
+    pub category: String,
+}
+
+impl TemplateUse {
+    pub fn is_marketing(&self) -> bool {
+        self.category.trim().eq_ignore_ascii_case("MARKETING")
+    }
 }
 
 /// A campaign's texts ready to render.
@@ -128,6 +136,7 @@ impl Composed {
                 name: t.name,
                 language: t.language,
                 body: t.body,
+                category: t.category,
             }),
             None => None,
         };
@@ -401,6 +410,14 @@ pub fn validate(
     let schedule = match Schedule::parse(&input.schedule) {
         Ok(Schedule::Once { at }) if at <= now => {
             errors.push(field_error("at", "past", m::SCHEDULE_PAST));
+            None
+        }
+        // A recurrence whose end date has passed (or that has no occurrence left before
+        // it) would never run: refused like a past one-off time.
+        Ok(
+            s @ (Schedule::Daily { .. } | Schedule::Weekly { .. } | Schedule::Monthly { .. }),
+        ) if s.next_after(now - 1).is_none() => {
+            errors.push(field_error("until", "past", m::SCHEDULE_UNTIL_PAST));
             None
         }
         Ok(s) => Some(s),
