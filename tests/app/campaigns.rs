@@ -174,7 +174,7 @@ fn layout(rows: &[(&str, &str, &str)]) -> Vec<u8> {
     out.into_bytes()
 }
 
-async fn app_with_smtp(backend: Backend, smtp: &SmtpServer) -> Option<TestApp> {
+pub async fn app_with_smtp(backend: Backend, smtp: &SmtpServer) -> Option<TestApp> {
     app_sending_to(backend, smtp.url(), CampaignSettings::default()).await
 }
 
@@ -197,7 +197,7 @@ async fn app_sending_to(
 }
 
 /// Imports the rows as an audience and returns its id.
-async fn import_rows(app: &TestApp, rows: &[(&str, &str, &str)]) -> i64 {
+pub async fn import_rows(app: &TestApp, rows: &[(&str, &str, &str)]) -> i64 {
     let segment = app.add_segment("Clientes");
     app.import_bytes("publico.csv", layout(rows), segment, &[])
         .await
