@@ -682,7 +682,7 @@ async fn a_recurrence_whose_end_date_has_passed_is_refused(app: TestApp) {
     let audience = crate::campaigns::import_rows(&app, &[("a@exemplo.com.br", "ANA", "x")])
         .await
         .to_string();
-    for (kind, extra) in [("daily", ("time", "09:00")), ("weekly", ("dia_1", "on"))] {
+    for (kind, extra) in [("daily", ("day", "1")), ("weekly", ("dia_1", "on"))] {
         let fields = [
             ("name", "Lembrete"),
             ("channel", "email"),
