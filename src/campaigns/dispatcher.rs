@@ -440,12 +440,7 @@ impl SendCtx {
                         Ok(provider_id) => {
                             ledger::sent(conn, id, provider, &provider_id, now)?;
                             if channel != CampaignChannel::Email {
-                                super::replies::apply_unmatched(
-                                    conn,
-                                    provider,
-                                    &provider_id,
-                                    now,
-                                )?;
+                                super::replies::apply_unmatched(conn, provider, &provider_id, now)?;
                             }
                             Campaign::record_success(conn, run)?;
                         }

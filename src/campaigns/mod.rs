@@ -414,9 +414,9 @@ pub fn validate(
         }
         // A recurrence whose end date has passed (or that has no occurrence left before
         // it) would never run: refused like a past one-off time.
-        Ok(
-            s @ (Schedule::Daily { .. } | Schedule::Weekly { .. } | Schedule::Monthly { .. }),
-        ) if s.next_after(now - 1).is_none() => {
+        Ok(s @ (Schedule::Daily { .. } | Schedule::Weekly { .. } | Schedule::Monthly { .. }))
+            if s.next_after(now - 1).is_none() =>
+        {
             errors.push(field_error("until", "past", m::SCHEDULE_UNTIL_PAST));
             None
         }

@@ -52,9 +52,7 @@ pub fn receipt(
     };
     crate::db::write_transaction(conn, |conn| {
         let Some(reported) = ledger::report(conn, provider, provider_id, report, now)? else {
-            if *report != Report::Sent
-                && !ledger::knows_provider_id(conn, provider, provider_id)?
-            {
+            if *report != Report::Sent && !ledger::knows_provider_id(conn, provider, provider_id)? {
                 tracing::debug!(provider_id, ?report, "receipt for an unknown message kept");
                 keep_unmatched(conn, channel, provider, provider_id, report, at, now)?;
             }

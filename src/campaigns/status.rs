@@ -123,9 +123,7 @@ impl SkipReason {
 
     /// Whether a campaign on this channel can skip for this reason.
     pub fn applies_to(self, channel: super::CampaignChannel) -> bool {
-        !matches!(
-            self,
-            SkipReason::NoWhatsapp | SkipReason::MarketingStopped
-        ) || channel == super::CampaignChannel::Whatsapp
+        !matches!(self, SkipReason::NoWhatsapp | SkipReason::MarketingStopped)
+            || channel == super::CampaignChannel::Whatsapp
     }
 }

@@ -817,8 +817,11 @@ impl Campaign {
         if Self::has_sent(conn, self.id)? {
             return Ok(Some(DeleteRefusal::HasSent));
         }
-        Ok(matches!(self.status, CampaignStatus::Sending | CampaignStatus::Paused)
-            .then_some(DeleteRefusal::Active))
+        Ok(matches!(
+            self.status,
+            CampaignStatus::Sending | CampaignStatus::Paused
+        )
+        .then_some(DeleteRefusal::Active))
     }
 
     /// Deletes a campaign that never sent anything, with its runs and their messages

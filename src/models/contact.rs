@@ -578,7 +578,13 @@ impl WhatsAppKnown {
 
     /// A contact's phones with a verdict or a marketing preference.
     pub fn of_contact(conn: &mut DbConnection, contact: i64) -> QueryResult<Vec<WhatsAppKnown>> {
-        type Row = (String, Option<String>, Option<i64>, Option<String>, Option<i64>);
+        type Row = (
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
         let rows: Vec<Row> = contact_channels::table
             .filter(contact_channels::contact_id.eq(contact))
             .filter(

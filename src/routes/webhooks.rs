@@ -173,8 +173,7 @@ fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
                 .into_iter()
                 .flatten()
             {
-                let Some(id) = s.get("id").and_then(Value::as_str).filter(|i| usable_id(i))
-                else {
+                let Some(id) = s.get("id").and_then(Value::as_str).filter(|i| usable_id(i)) else {
                     tracing::debug!("WhatsApp status without a usable id skipped");
                     continue;
                 };

@@ -23,10 +23,7 @@ const ANA: &str = "+5511987650003";
 const PEDRO: &str = "+5511987650004";
 
 fn campaign_count(app: &TestApp) -> i64 {
-    campaigns::table
-        .count()
-        .get_result(&mut app.db())
-        .unwrap()
+    campaigns::table.count().get_result(&mut app.db()).unwrap()
 }
 
 /// The CSRF token and the one-time token of the form `form` on `page`.
@@ -88,7 +85,10 @@ async fn a_form_posted_twice_does_its_work_once(backend: Backend) {
     app.login_admin().await;
     let audience = import_phones(
         &app,
-        &[("11987650001", "", "JOÃO", ""), ("11987650002", "", "MARIA", "")],
+        &[
+            ("11987650001", "", "JOÃO", ""),
+            ("11987650002", "", "MARIA", ""),
+        ],
     )
     .await;
     let new = "/engajar/campanhas/nova";
@@ -189,7 +189,11 @@ async fn per_row_sms_fills_the_typed_text_for_rows_without_their_own(backend: Ba
         ("acao", "salvar"),
     ];
     let saved = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields)
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &fields,
+        )
         .await;
     assert_eq!(saved.status(), 303);
     let id = campaign_from(&saved);
@@ -202,7 +206,10 @@ async fn per_row_sms_fills_the_typed_text_for_rows_without_their_own(backend: Ba
         bodies.contains(&"Olá Maria, sua fatura vence amanhã.".to_string()),
         "{bodies:?}"
     );
-    assert!(bodies.contains(&"Seu boleto chegou.".to_string()), "{bodies:?}");
+    assert!(
+        bodies.contains(&"Seu boleto chegou.".to_string()),
+        "{bodies:?}"
+    );
     assert!(!bodies.iter().any(|b| b.contains('@')), "{bodies:?}");
     let r = app
         .submit(
@@ -217,7 +224,10 @@ async fn per_row_sms_fills_the_typed_text_for_rows_without_their_own(backend: Ba
         fake.to("5511987650002")[0].texts,
         vec!["Olá Maria, sua fatura vence amanhã."]
     );
-    assert_eq!(fake.to("5511987650001")[0].texts, vec!["Seu boleto chegou."]);
+    assert_eq!(
+        fake.to("5511987650001")[0].texts,
+        vec!["Seu boleto chegou."]
+    );
     assert!(fake.to("5511987650003").is_empty());
     let ana = ledger(&app).into_iter().find(|r| r.0 == ANA).unwrap();
     assert_eq!(
@@ -278,7 +288,11 @@ async fn only_a_campaign_that_sent_or_will_send_keeps_its_audience(backend: Back
     // Campaigns that never sent do not block: the page names them as going too.
     let excluir = format!("/admin/publicos/{audience}/excluir");
     let page = app.get_html(&excluir).await;
-    assert!(texts(&page, "#refused").is_empty(), "{:?}", texts(&page, "#refused"));
+    assert!(
+        texts(&page, "#refused").is_empty(),
+        "{:?}",
+        texts(&page, "#refused")
+    );
     let going = texts(&page, "#undo-campaigns").join(" ");
     assert!(
         going.contains("Rascunho de março") && going.contains("Cancelada antes de enviar"),
@@ -361,7 +375,10 @@ async fn whatsapp_and_sms_sent(app: &TestApp, fake: &FakeProviders) {
     assert_eq!(code, 0, "{out}");
     let audience = import_phones(
         app,
-        &[("11987650001", "", "JOÃO", ""), ("11987650002", "", "MARIA", "")],
+        &[
+            ("11987650001", "", "JOÃO", ""),
+            ("11987650002", "", "MARIA", ""),
+        ],
     )
     .await;
     let (code, out) = cli(
@@ -488,11 +505,23 @@ async fn a_nul_in_a_callback_id_loses_only_that_event(backend: Backend) {
     // Zenvia sends one event per call: refused as malformed, never a server error.
     let status = json!({"type": "MESSAGE_STATUS", "messageId": "zen-\u{0}1",
                         "messageStatus": {"code": "DELIVERED"}});
-    assert_eq!(zenvia_callback(&app, Some(ZENVIA_SECRET), status).await, 400);
+    assert_eq!(
+        zenvia_callback(&app, Some(ZENVIA_SECRET), status).await,
+        400
+    );
     let message = json!({"type": "MESSAGE", "message": {"id": "z\u{0}9", "from": "5511987650001",
                          "contents": [{"type": "text", "text": "oi"}]}});
-    assert_eq!(zenvia_callback(&app, Some(ZENVIA_SECRET), message).await, 400);
-    assert_eq!(interactions::table.count().get_result::<i64>(&mut app.db()).unwrap(), 1);
+    assert_eq!(
+        zenvia_callback(&app, Some(ZENVIA_SECRET), message).await,
+        400
+    );
+    assert_eq!(
+        interactions::table
+            .count()
+            .get_result::<i64>(&mut app.db())
+            .unwrap(),
+        1
+    );
 }
 
 async fn stop_words_are_read_as_phones_write_them(backend: Backend) {
@@ -607,7 +636,12 @@ async fn a_phone_that_stopped_whatsapp_marketing_gets_no_marketing_template(back
         .select(contact_channels::contact_id)
         .first(&mut app.db())
         .unwrap();
-    let contact = app.get(&format!("/contatos/{joao}")).await.text().await.unwrap();
+    let contact = app
+        .get(&format!("/contatos/{joao}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         contact.contains("não recebe modelos de marketing no WhatsApp"),
         "{contact}"
@@ -643,7 +677,10 @@ async fn a_cancelled_run_shows_no_pending_messages(backend: Backend) {
     app.login_staff().await;
     let audience = crate::campaigns::import_rows(
         &app,
-        &[("a@exemplo.com.br", "ANA", "x"), ("b@exemplo.com.br", "BIA", "y")],
+        &[
+            ("a@exemplo.com.br", "ANA", "x"),
+            ("b@exemplo.com.br", "BIA", "y"),
+        ],
     )
     .await
     .to_string();
@@ -658,7 +695,11 @@ async fn a_cancelled_run_shows_no_pending_messages(backend: Backend) {
         ("acao", "agendar"),
     ];
     let r = app
-        .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields)
+        .submit(
+            "/engajar/campanhas/nova",
+            "/engajar/campanhas/nova",
+            &fields,
+        )
         .await;
     assert_eq!(r.status(), 303);
     let id = campaign_from(&r);
@@ -697,7 +738,11 @@ async fn a_recurrence_whose_end_date_has_passed_is_refused(app: TestApp) {
             ("acao", "agendar"),
         ];
         let r = app
-            .submit("/engajar/campanhas/nova", "/engajar/campanhas/nova", &fields)
+            .submit(
+                "/engajar/campanhas/nova",
+                "/engajar/campanhas/nova",
+                &fields,
+            )
             .await;
         assert_eq!(r.status(), 200, "{kind}");
         let page = scraper::Html::parse_document(&r.text().await.unwrap());

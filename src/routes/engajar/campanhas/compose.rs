@@ -525,10 +525,11 @@ pub async fn create(
     let saved = state
         .db(move |conn| {
             Ok(form_submission::once(conn, Some(&token), now, |conn| {
-                let saved = actions::create(conn, &input, draft, &actor, now)?.map(|c| match draft {
-                    true => format!("/engajar/campanhas/{}/previa", c.id),
-                    false => format!("/engajar/campanhas/{}", c.id),
-                });
+                let saved =
+                    actions::create(conn, &input, draft, &actor, now)?.map(|c| match draft {
+                        true => format!("/engajar/campanhas/{}/previa", c.id),
+                        false => format!("/engajar/campanhas/{}", c.id),
+                    });
                 let location = saved.as_ref().ok().cloned();
                 Ok::<_, diesel::result::Error>((saved, location))
             })?)
