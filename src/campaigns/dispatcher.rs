@@ -427,6 +427,17 @@ impl SendCtx {
         let channel = self.channel;
         let provider = self.provider.code();
         let base = self.retry_base_ms.max(1);
+        // Meta refusing a marketing template because the user stopped them (131050)
+        // teaches that about the phone, as the same code in a status callback does.
+        let marketing_stopped: Vec<String> = going
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| {
+                channel == CampaignChannel::Whatsapp
+                    && matches!(r, Err(e) if e.code == crate::channels::whatsapp::MARKETING_STOPPED_CODE)
+            })
+            .map(|(m, _)| m.channel_value.clone())
+            .collect();
         let outcomes: Vec<(i64, i64, i64, Result<String, crate::channels::SendError>)> = going
             .iter()
             .zip(results)
@@ -435,6 +446,9 @@ impl SendCtx {
         db(&self.pool, move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 let now = time::now();
+                for phone in &marketing_stopped {
+                    super::replies::marketing_preference(conn, phone, false, now)?;
+                }
                 for (id, run, attempts, result) in outcomes {
                     match result {
                         Ok(provider_id) => {

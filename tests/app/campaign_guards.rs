@@ -627,9 +627,9 @@ async fn a_phone_that_stopped_whatsapp_marketing_gets_no_marketing_template(back
     assert_eq!(code, 0, "{out}");
     // Maria's marketing message came back with 131050; João stopped them in WhatsApp.
     let maria = provider_id(&app, MARIA, "wamid.");
-    let body = wa_statuses(&[(maria.as_str(), "failed", 1_800_000_000, Some(131050))]);
+    let body = wa_statuses(&[(maria.as_str(), "failed", 1_700_000_000, Some(131050))]);
     assert_eq!(whatsapp_callback(&app, &body).await, 200);
-    let body = user_preference("5511987650001", "stop", 1_800_000_100);
+    let body = user_preference("5511987650001", "stop", 1_700_000_100);
     assert_eq!(whatsapp_callback(&app, &body).await, 200);
     let joao: i64 = contact_channels::table
         .filter(contact_channels::value.eq(JOAO))
@@ -662,11 +662,33 @@ async fn a_phone_that_stopped_whatsapp_marketing_gets_no_marketing_template(back
         .await;
     assert_eq!(skipped(&page, REASON), 0);
     // João takes them back; a stale "stop" replayed afterwards changes nothing.
-    let body = user_preference("5511987650001", "resume", 1_800_000_200);
+    let body = user_preference("5511987650001", "resume", 1_700_000_200);
     assert_eq!(whatsapp_callback(&app, &body).await, 200);
-    let body = user_preference("5511987650001", "stop", 1_800_000_100);
+    let body = user_preference("5511987650001", "stop", 1_700_000_100);
     assert_eq!(whatsapp_callback(&app, &body).await, 200);
     assert_eq!(skipped(&app.get_html(&previa).await, REASON), 1);
+    // Meta refusing the send itself with 131050 teaches the same.
+    fake.refuse_next(
+        400,
+        json!({"error": {"code": 131050, "type": "OAuthException",
+                         "message": "(#131050) User has stopped marketing messages"}}),
+    );
+    let r = app
+        .submit(
+            &previa,
+            &format!("/engajar/campanhas/{marketing}/agendar"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    wait_done(&app, marketing).await;
+    let page = app
+        .get_html(&format!(
+            "/engajar/campanhas/{}/previa",
+            whatsapp_draft(&app, &audience, "aviso")
+        ))
+        .await;
+    assert_eq!(skipped(&page, REASON), 2);
 }
 
 async fn a_cancelled_run_shows_no_pending_messages(backend: Backend) {
