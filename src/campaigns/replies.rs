@@ -4,7 +4,9 @@
 //!
 //! - A delivery receipt moves its ledger row forward (sent → delivered → read; failed is
 //!   final) and, on WhatsApp, teaches about the phone: delivered or read means com
-//!   WhatsApp; a failure with one of [`NO_WHATSAPP_CODES`] means sem WhatsApp.
+//!   WhatsApp; a failure with one of [`NO_WHATSAPP_CODES`] means sem WhatsApp, and one with
+//!   [`MARKETING_STOPPED_CODE`] that the phone takes no more marketing templates (as Meta's
+//!   `user_preferences` webhook says, see [`marketing_preference`]).
 //! - A customer's message becomes an interaction, exactly as the inbound API records
 //!   one (so it reaches the Fila and Verify), once per provider message id; a message that
 //!   is a stop word (SAIR, PARAR…) puts the phone on Não Perturbe at once, with its source.
@@ -34,9 +36,10 @@ pub struct ReceiptOutcome {
 pub const UNMATCHED_KEEP_SECS: i64 = 3_600;
 
 /// Applies one delivery receipt for the message `provider` (a [`provider_code`]) knows
-/// as `provider_id`; `at` is when the provider says it happened. A receipt for an id the ledger does not
-/// hold yet — the provider answered the send and called back before the answer was
-/// committed — is kept for [`UNMATCHED_KEEP_SECS`] and applied when the id is recorded.
+/// as `provider_id` — never another provider's message with the same id; `at` is when the
+/// provider says it happened. A receipt for an id the ledger does not hold yet — the
+/// provider answered the send and called back before the answer was committed — is kept
+/// for [`UNMATCHED_KEEP_SECS`] and applied when the id is recorded.
 pub fn receipt(
     conn: &mut DbConnection,
     provider: &str,

@@ -244,14 +244,18 @@ pub enum DeleteRefusal {
 }
 
 /// Ledger statuses of a message handed to a provider (or that may have been).
-const HANDED_OVER: [&str; 6] = [
-    "sending",
-    "sent",
-    "delivered",
-    "read",
-    "failed",
-    "uncertain",
-];
+fn handed_over() -> [&'static str; 6] {
+    use crate::campaigns::status::MessageStatus as M;
+    [
+        M::Sending,
+        M::Sent,
+        M::Delivered,
+        M::Read,
+        M::Failed,
+        M::Uncertain,
+    ]
+    .map(M::code)
+}
 
 /// A transition a person (or the dispatcher) asked for that the status does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -798,7 +802,7 @@ impl Campaign {
             campaign_messages::table
                 .inner_join(campaign_runs::table)
                 .filter(campaign_runs::campaign_id.eq(id))
-                .filter(campaign_messages::status.eq_any(HANDED_OVER)),
+                .filter(campaign_messages::status.eq_any(handed_over())),
         ))
         .get_result(conn)
     }
