@@ -8,6 +8,8 @@ CREATE TABLE form_submissions (
     location TEXT NOT NULL DEFAULT '',
     created_at BIGINT NOT NULL
 );
+-- Old tokens are forgotten after a week (`form_submission::prune`).
+CREATE INDEX form_submissions_created ON form_submissions (created_at);
 
 -- Who took the message: 'smtp', 'whatsapp', 'zenvia' or 'twilio'.
 ALTER TABLE campaign_messages ADD COLUMN provider TEXT;
