@@ -233,6 +233,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("campaign_pause", "Campanha pausada"),
     ("campaign_resume", "Campanha retomada"),
     ("campaign_cancel", "Campanha cancelada"),
+    ("campaign_delete", "Campanha excluída"),
     ("campaign_resend_uncertain", "Campanha: incertas reenviadas"),
     ("campaign_test_send", "Campanha: envio de teste"),
     ("campaign_export", "Campanha: envios exportados"),
@@ -281,13 +282,34 @@ pub fn upload_too_large(max_mb: impl std::fmt::Display) -> String {
 
 /// A run paused by its failure streak.
 pub fn auto_paused(failures: i64, error: &str) -> String {
-    format!("Pausada automaticamente após {failures} falhas seguidas. Último erro: {error}")
+    format!(
+        "Pausada automaticamente após {failures} falhas seguidas. Último erro: {error}. \
+         Corrija a causa e use Retomar."
+    )
 }
 
 pub const UNCERTAIN_AFTER_CRASH: &str = "O servidor parou enquanto entregava esta mensagem: o provedor pode ou não tê-la recebido. Use Reenviar incertas para enviar de novo.";
 
 /// Campaigns: the composer's, the preview's and the dispatcher's words.
 pub mod campaign {
+    /// A provider's failure as a person reads it, from its code (`channels::SendError`).
+    pub fn send_failure(code: &str) -> String {
+        match code {
+            "connection" => "o servidor do provedor não pôde ser alcançado (conexão recusada \
+                             ou rede indisponível); confira o endereço em Configurações → Canais"
+                .into(),
+            "timeout" => "o provedor não respondeu a tempo".into(),
+            "template" => crate::messages::whatsapp::TEMPLATE_NOT_FOUND.into(),
+            "401" | "403" | "190" | "535" => "o provedor recusou as credenciais: confira o \
+                                             token ou a senha em Configurações → Canais"
+                .into(),
+            "429" | "130429" | "131056" | "4" | "80007" | "421" => {
+                "o provedor pediu para reduzir o ritmo de envio".into()
+            }
+            other => format!("o provedor recusou o envio (código {other})"),
+        }
+    }
+
     pub const NAME_REQUIRED: &str = "Informe o nome da campanha.";
     pub const NAME_TOO_LONG: &str = "O nome pode ter até 200 caracteres.";
     pub const CHANNEL_REQUIRED: &str = "Escolha o canal.";
@@ -298,6 +320,8 @@ pub mod campaign {
     pub const AUDIENCE_NOT_READY: &str = "Este público ainda não terminou de ser importado (ou falhou): escolha um público concluído.";
     pub const SEGMENT_NOT_FOUND: &str = "Segmento não encontrado.";
     pub const SCHEDULE_PAST: &str = "A data e a hora escolhidas já passaram.";
+    pub const SCHEDULE_UNTIL_PAST: &str =
+        "A data final já passou: nenhuma execução aconteceria. Escolha uma data final futura.";
     pub const SMTP_NOT_CONFIGURED: &str =
         "O e-mail não está configurado: preencha Configurações → Canais → E-mail.";
     pub const SMTP_NO_ANSWER: &str = "O servidor SMTP não respondeu como esperado.";
@@ -472,12 +496,32 @@ pub mod webhooks {
 pub fn audience_deleted(id: i64, undo: &crate::models::erase::ImportUndo, cli: bool) -> String {
     format!(
         "Excluiu o público #{id}: {} linha(s) removida(s), {} contato(s) criado(s) por ele \
-         excluído(s), {} contato(s) mantido(s){}.",
+         excluído(s), {} contato(s) mantido(s){}{}.",
         undo.deleted_members,
         undo.deleted_contacts,
         undo.kept_contacts,
+        if undo.deleted_campaigns.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; campanha(s) que nunca enviaram excluída(s) junto: {}",
+                undo.deleted_campaigns.join(", ")
+            )
+        },
         if cli { " (linha de comando)" } else { "" }
     )
+}
+
+/// Why a campaign cannot be deleted, in pt-BR.
+pub fn campaign_delete_refused(refusal: crate::models::campaign::DeleteRefusal) -> &'static str {
+    use crate::models::campaign::DeleteRefusal;
+    match refusal {
+        DeleteRefusal::HasSent => {
+            "Esta campanha já enviou mensagens e não pode ser excluída: ela guarda o histórico \
+             de envios. Cancele-a, se quiser que não envie mais nada."
+        }
+        DeleteRefusal::Active => "Esta campanha está em andamento: cancele-a antes de excluí-la.",
+    }
 }
 
 /// Why an import cannot be undone, in pt-BR.
@@ -490,11 +534,17 @@ pub fn undo_refused(refusal: &crate::models::erase::UndoRefusal) -> String {
                 .to_string()
         }
         UndoRefusal::Campaigns(names) => format!(
-            "Este público não pode ser excluído: é o destino da(s) campanha(s) {}. As \
-             campanhas guardam o histórico de envios a ele.",
+            "Este público não pode ser excluído: a(s) campanha(s) {} enviou(aram) ou vai(ão) \
+             enviar mensagens a ele e guarda(m) esse histórico. Campanhas que nunca enviaram \
+             nada não impedem a exclusão.",
             names.join(", ")
         ),
     }
+}
+
+/// Beside a phone whose owner stopped WhatsApp marketing messages.
+pub fn whatsapp_marketing_stopped(since: &str) -> String {
+    format!("não recebe modelos de marketing no WhatsApp (pediu em {since})")
 }
 
 pub const TITULAR_KEY_INVALID: &str = "Informe um CPF/CNPJ, um telefone ou um e-mail válido (em qualquer formato que a importação aceita).";

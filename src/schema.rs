@@ -46,6 +46,7 @@ diesel::table! {
         error -> Text,
         at -> BigInt,
         received_at -> BigInt,
+        provider -> Text,
     }
 }
 
@@ -141,6 +142,8 @@ diesel::table! {
         created_at -> BigInt,
         whatsapp -> Nullable<Text>,
         whatsapp_at -> Nullable<BigInt>,
+        whatsapp_marketing -> Nullable<Text>,
+        whatsapp_marketing_at -> Nullable<BigInt>,
     }
 }
 
@@ -376,6 +379,15 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         parameters -> Nullable<Text>,
+        provider -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    form_submissions (token) {
+        token -> Text,
+        location -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -401,6 +413,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_runs,
     campaign_messages,
     dispatchers,
+    form_submissions,
     channel_slots,
     users,
     whatsapp_templates,

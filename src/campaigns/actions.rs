@@ -8,7 +8,7 @@ use super::status::CampaignStatus;
 use super::{CampaignInput, FieldError};
 use crate::db::DbConnection;
 use crate::models::audit;
-use crate::models::campaign::{Campaign, NotAllowed};
+use crate::models::campaign::{Campaign, DeleteRefusal, NotAllowed};
 
 /// A person's action on a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,5 +142,27 @@ pub fn act(
             )?;
         }
         Ok(result)
+    })
+}
+
+/// Deletes a campaign that never sent anything (Excluir campanha), audited; `None` when
+/// there is no such campaign.
+pub fn delete(
+    conn: &mut DbConnection,
+    id: i64,
+    actor: &Actor,
+) -> QueryResult<Option<Result<Campaign, DeleteRefusal>>> {
+    crate::db::write_transaction(conn, |conn| {
+        let deleted = Campaign::delete_unsent(conn, id)?;
+        if let Some(Ok(c)) = &deleted {
+            audit(
+                conn,
+                actor.user,
+                "campaign_delete",
+                &format!("campanha #{id}: {} ({})", c.name, c.status.label()),
+                actor.ip.as_deref(),
+            )?;
+        }
+        Ok(deleted)
     })
 }

@@ -425,7 +425,19 @@ impl SendCtx {
         let results = futures_util::future::join_all(sends).await;
         let settings = self.settings;
         let channel = self.channel;
+        let provider = self.provider.code();
         let base = self.retry_base_ms.max(1);
+        // Meta refusing a marketing template because the user stopped them (131050)
+        // teaches that about the phone, as the same code in a status callback does.
+        let marketing_stopped: Vec<String> = going
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| {
+                channel == CampaignChannel::Whatsapp
+                    && matches!(r, Err(e) if e.code == crate::channels::whatsapp::MARKETING_STOPPED_CODE)
+            })
+            .map(|(m, _)| m.channel_value.clone())
+            .collect();
         let outcomes: Vec<(i64, i64, i64, Result<String, crate::channels::SendError>)> = going
             .iter()
             .zip(results)
@@ -434,12 +446,15 @@ impl SendCtx {
         db(&self.pool, move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 let now = time::now();
+                for phone in &marketing_stopped {
+                    super::replies::marketing_preference(conn, phone, false, now)?;
+                }
                 for (id, run, attempts, result) in outcomes {
                     match result {
                         Ok(provider_id) => {
-                            ledger::sent(conn, id, &provider_id, now)?;
+                            ledger::sent(conn, id, provider, &provider_id, now)?;
                             if channel != CampaignChannel::Email {
-                                super::replies::apply_unmatched(conn, channel, &provider_id, now)?;
+                                super::replies::apply_unmatched(conn, provider, &provider_id, now)?;
                             }
                             Campaign::record_success(conn, run)?;
                         }
@@ -453,10 +468,12 @@ impl SendCtx {
                             ledger::failed(conn, id, &e.describe(), retry, now)?;
                             // "Slow down" is the provider pacing us, not a failing run.
                             if !(e.is_throttle() && retry.is_some()) {
+                                // The run's page says it in pt-BR; the provider's
+                                // own words stay on the message row and in the log.
                                 Campaign::record_failure(
                                     conn,
                                     run,
-                                    &e.describe(),
+                                    &crate::messages::campaign::send_failure(&e.code),
                                     settings.pause_after_failures,
                                     now,
                                 )?;
@@ -563,6 +580,7 @@ fn heartbeat_and_recover(conn: &mut DbConnection, me: &str, now_ms: i64) -> Quer
         .select(dispatchers::id)
         .load(conn)?;
     super::replies::prune_unmatched(conn, now_ms / 1000)?;
+    crate::models::form_submission::prune(conn, now_ms / 1000)?;
     for server in dead {
         let (released, uncertain) = ledger::recover(conn, &server, now_ms / 1000)?;
         if released + uncertain > 0 {

@@ -230,9 +230,15 @@ pub fn begin_send_many(
     })
 }
 
-/// The provider took it: `provider_id` is its id for the message (the Message-ID for
-/// e-mail).
-pub fn sent(conn: &mut DbConnection, id: i64, provider_id: &str, now: i64) -> QueryResult<()> {
+/// The provider took it: `provider` is who (a `channels::provider_code`), `provider_id`
+/// its id for the message (the Message-ID for e-mail).
+pub fn sent(
+    conn: &mut DbConnection,
+    id: i64,
+    provider: &str,
+    provider_id: &str,
+    now: i64,
+) -> QueryResult<()> {
     diesel::update(
         campaign_messages::table
             .filter(campaign_messages::id.eq(id))
@@ -241,6 +247,7 @@ pub fn sent(conn: &mut DbConnection, id: i64, provider_id: &str, now: i64) -> Qu
     .set((
         campaign_messages::status.eq(MessageStatus::Sent.code()),
         campaign_messages::provider_id.eq(provider_id),
+        campaign_messages::provider.eq(provider),
         campaign_messages::error.eq(None::<String>),
         campaign_messages::claimed_by.eq(None::<String>),
         campaign_messages::updated_at.eq(now),
@@ -292,12 +299,13 @@ pub struct Reported {
     pub channel_value: String,
 }
 
-/// Applies a provider's receipt to the message it names (by the provider's id), if it
-/// moves the message forward. A receipt for an unknown id, replayed, or arriving after a
+/// Applies a provider's receipt to the message it names (by the provider and its id:
+/// another provider's receipt never touches it), if it moves the message forward. A receipt for an unknown id, replayed, or arriving after a
 /// later one changes nothing and returns `None` — providers retry for days and do not
 /// keep order.
 pub fn report(
     conn: &mut DbConnection,
+    provider: &str,
     provider_id: &str,
     report: &Report,
     now: i64,
@@ -309,6 +317,7 @@ pub fn report(
     crate::db::write_transaction(conn, |conn| {
         let found: Option<(i64, Option<i64>, String)> = campaign_messages::table
             .filter(campaign_messages::provider_id.eq(provider_id))
+            .filter(campaign_messages::provider.eq(provider))
             .filter(campaign_messages::status.eq_any(from))
             .select((
                 campaign_messages::id,
@@ -347,10 +356,16 @@ pub fn report(
     })
 }
 
-/// Whether any message carries this provider id.
-pub fn knows_provider_id(conn: &mut DbConnection, provider_id: &str) -> QueryResult<bool> {
+/// Whether any message this provider took carries this id.
+pub fn knows_provider_id(
+    conn: &mut DbConnection,
+    provider: &str,
+    provider_id: &str,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        campaign_messages::table.filter(campaign_messages::provider_id.eq(provider_id)),
+        campaign_messages::table
+            .filter(campaign_messages::provider_id.eq(provider_id))
+            .filter(campaign_messages::provider.eq(provider)),
     ))
     .get_result(conn)
 }

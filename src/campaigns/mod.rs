@@ -95,6 +95,14 @@ pub struct TemplateUse {
     pub name: String,
     pub language: String,
     pub body: String,
+    /// Meta's category: MARKETING templates do not go to phones that stopped them.
+    pub category: String,
+}
+
+impl TemplateUse {
+    pub fn is_marketing(&self) -> bool {
+        self.category.trim().eq_ignore_ascii_case("MARKETING")
+    }
 }
 
 /// A campaign's texts ready to render.
@@ -108,6 +116,9 @@ pub struct Composed {
     pub template: Option<TemplateUse>,
     pub params: Vec<Template>,
     pub options: crate::models::campaign::CampaignOptions,
+    /// SMS with each row's MENSAGEM: the text typed for rows without one, a template in
+    /// its own right, and the fallbacks it may use (not `@Mensagem` itself).
+    pub row_fallback: Option<(Template, Fallbacks)>,
 }
 
 fn parse_saved(text: &str) -> Template {
@@ -125,14 +136,28 @@ impl Composed {
                 name: t.name,
                 language: t.language,
                 body: t.body,
+                category: t.category,
             }),
             None => None,
+        };
+        let fallbacks = read_fallbacks(&campaign.fallbacks);
+        let row_fallback = match fallbacks.get(Variable::Mensagem) {
+            Some(text)
+                if campaign.channel == CampaignChannel::Sms
+                    && campaign.body.trim() == format!("@{}", Variable::Mensagem.name()) =>
+            {
+                let mut others = fallbacks.clone();
+                others.set(Variable::Mensagem, "");
+                Some((parse_saved(text), others))
+            }
+            _ => None,
         };
         Ok(Composed {
             channel: campaign.channel,
             subject: parse_saved(&campaign.subject),
             body: parse_saved(&campaign.body),
-            fallbacks: read_fallbacks(&campaign.fallbacks),
+            fallbacks,
+            row_fallback,
             template,
             params: campaign
                 .template_params
@@ -149,6 +174,9 @@ impl Composed {
         used.extend(self.body.variables());
         for p in &self.params {
             used.extend(p.variables());
+        }
+        if let Some((t, _)) = &self.row_fallback {
+            used.extend(t.variables());
         }
         Variable::ALL
             .into_iter()
@@ -382,6 +410,14 @@ pub fn validate(
     let schedule = match Schedule::parse(&input.schedule) {
         Ok(Schedule::Once { at }) if at <= now => {
             errors.push(field_error("at", "past", m::SCHEDULE_PAST));
+            None
+        }
+        // A recurrence whose end date has passed (or that has no occurrence left before
+        // it) would never run: refused like a past one-off time.
+        Ok(s @ (Schedule::Daily { .. } | Schedule::Weekly { .. } | Schedule::Monthly { .. }))
+            if s.next_after(now - 1).is_none() =>
+        {
+            errors.push(field_error("until", "past", m::SCHEDULE_UNTIL_PAST));
             None
         }
         Ok(s) => Some(s),

@@ -23,6 +23,8 @@ pub struct Recipient {
     pub dnd: bool,
     /// What WhatsApp's callbacks taught about this phone: `Some(false)` sem WhatsApp.
     pub whatsapp: Option<bool>,
+    /// Its owner stopped WhatsApp marketing messages.
+    pub marketing_stopped: bool,
 }
 
 #[derive(QueryableByName)]
@@ -55,6 +57,8 @@ struct Row {
     dnd: i32,
     #[diesel(sql_type = Nullable<Text>)]
     whatsapp: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    whatsapp_marketing: Option<String>,
 }
 
 impl From<Row> for Recipient {
@@ -76,6 +80,7 @@ impl From<Row> for Recipient {
                 Some("no") => Some(false),
                 _ => None,
             },
+            marketing_stopped: r.whatsapp_marketing.as_deref() == Some("stop"),
         }
     }
 }
@@ -89,10 +94,11 @@ fn batch_sql(target: Target, channel: CampaignChannel, after: i64, limit: i64) -
         // Only WhatsApp campaigns ask what is known about WhatsApp.
         if channel == CampaignChannel::Whatsapp {
             format!(
-                "(SELECT w.whatsapp FROM contact_channels w WHERE w.kind = '{kind}' AND w.value = {{v}}) AS whatsapp"
+                "(SELECT w.whatsapp FROM contact_channels w WHERE w.kind = '{kind}' AND w.value = {{v}}) AS whatsapp, \
+                 (SELECT w.whatsapp_marketing FROM contact_channels w WHERE w.kind = '{kind}' AND w.value = {{v}}) AS whatsapp_marketing"
             )
         } else {
-            "NULL AS whatsapp".to_string()
+            "NULL AS whatsapp, NULL AS whatsapp_marketing".to_string()
         }
     );
     match target {
@@ -208,6 +214,9 @@ impl Composed {
             return (Decision::Skip(SkipReason::NoWhatsapp), None);
         }
         if let Some(template) = &self.template {
+            if r.marketing_stopped && template.is_marketing() {
+                return (Decision::Skip(SkipReason::MarketingStopped), None);
+            }
             let mut parameters = Vec::with_capacity(self.params.len());
             for p in &self.params {
                 match p.render(&r.values, &self.fallbacks) {
@@ -235,7 +244,15 @@ impl Composed {
             Ok(s) => s,
             Err(v) => return (Decision::Skip(SkipReason::EmptyVariable), Some(v)),
         };
-        match self.body.render(&r.values, &self.fallbacks) {
+        let rendered = match &self.row_fallback {
+            // A row without its own MENSAGEM gets the typed text, its variables filled
+            // and skipped on an empty one like any message.
+            Some((text, fallbacks)) if r.values.get(Variable::Mensagem).is_none() => {
+                text.render(&r.values, fallbacks)
+            }
+            _ => self.body.render(&r.values, &self.fallbacks),
+        };
+        match rendered {
             Ok(body) => {
                 let body = if self.options.strip_accents {
                     crate::domain::sms::strip_accents(&body)

@@ -4,7 +4,9 @@
 //!
 //! - A delivery receipt moves its ledger row forward (sent → delivered → read; failed is
 //!   final) and, on WhatsApp, teaches about the phone: delivered or read means com
-//!   WhatsApp; a failure with one of [`NO_WHATSAPP_CODES`] means sem WhatsApp.
+//!   WhatsApp; a failure with one of [`NO_WHATSAPP_CODES`] means sem WhatsApp, and one with
+//!   [`MARKETING_STOPPED_CODE`] that the phone takes no more marketing templates (as Meta's
+//!   `user_preferences` webhook says, see [`marketing_preference`]).
 //! - A customer's message becomes an interaction, exactly as the inbound API records
 //!   one (so it reaches the Fila and Verify), once per provider message id; a message that
 //!   is a stop word (SAIR, PARAR…) puts the phone on Não Perturbe at once, with its source.
@@ -13,7 +15,8 @@ use diesel::prelude::*;
 
 use super::CampaignChannel;
 use super::ledger::{self, Report};
-use crate::channels::whatsapp::NO_WHATSAPP_CODES;
+use crate::channels::provider_code;
+use crate::channels::whatsapp::{MARKETING_STOPPED_CODE, NO_WHATSAPP_CODES};
 use crate::db::DbConnection;
 use crate::domain::RecordType;
 use crate::models::NewInteraction;
@@ -32,26 +35,42 @@ pub struct ReceiptOutcome {
 /// How long a receipt for a message id not recorded yet is kept, in seconds.
 pub const UNMATCHED_KEEP_SECS: i64 = 3_600;
 
-/// Applies one delivery receipt for the message the provider knows as `provider_id`;
-/// `at` is when the provider says it happened. A receipt for an id the ledger does not
-/// hold yet — the provider answered the send and called back before the answer was
-/// committed — is kept for [`UNMATCHED_KEEP_SECS`] and applied when the id is recorded.
+/// Applies one delivery receipt for the message `provider` (a [`provider_code`]) knows
+/// as `provider_id` — never another provider's message with the same id; `at` is when the
+/// provider says it happened. A receipt for an id the ledger does not hold yet — the
+/// provider answered the send and called back before the answer was committed — is kept
+/// for [`UNMATCHED_KEEP_SECS`] and applied when the id is recorded.
 pub fn receipt(
     conn: &mut DbConnection,
-    channel: CampaignChannel,
+    provider: &str,
     provider_id: &str,
     report: &Report,
     at: i64,
     now: i64,
 ) -> QueryResult<ReceiptOutcome> {
+    let channel = if provider == provider_code::WHATSAPP {
+        CampaignChannel::Whatsapp
+    } else {
+        CampaignChannel::Sms
+    };
     crate::db::write_transaction(conn, |conn| {
-        let Some(reported) = ledger::report(conn, provider_id, report, now)? else {
-            if *report != Report::Sent && !ledger::knows_provider_id(conn, provider_id)? {
+        let Some(reported) = ledger::report(conn, provider, provider_id, report, now)? else {
+            if *report != Report::Sent && !ledger::knows_provider_id(conn, provider, provider_id)? {
                 tracing::debug!(provider_id, ?report, "receipt for an unknown message kept");
-                keep_unmatched(conn, channel, provider_id, report, at, now)?;
+                keep_unmatched(conn, channel, provider, provider_id, report, at, now)?;
             }
             return Ok(ReceiptOutcome::default());
         };
+        if let (CampaignChannel::Whatsapp, Report::Failed { code, .. }) = (channel, report)
+            && code == MARKETING_STOPPED_CODE
+        {
+            crate::models::contact::set_whatsapp_marketing(
+                conn,
+                &reported.channel_value,
+                false,
+                at,
+            )?;
+        }
         let verdict = match (channel, report) {
             (CampaignChannel::Whatsapp, Report::Delivered | Report::Read) => Some(true),
             (CampaignChannel::Whatsapp, Report::Failed { code, .. })
@@ -79,6 +98,7 @@ pub fn receipt(
 fn keep_unmatched(
     conn: &mut DbConnection,
     channel: CampaignChannel,
+    provider: &str,
     provider_id: &str,
     report: &Report,
     at: i64,
@@ -92,6 +112,7 @@ fn keep_unmatched(
     diesel::insert_into(unmatched_receipts::table)
         .values((
             unmatched_receipts::channel.eq(channel.code()),
+            unmatched_receipts::provider.eq(provider),
             unmatched_receipts::provider_id.eq(provider_id),
             unmatched_receipts::status.eq(status),
             unmatched_receipts::code.eq(code),
@@ -107,12 +128,13 @@ fn keep_unmatched(
 /// the transaction that records it. Returns how many there were.
 pub fn apply_unmatched(
     conn: &mut DbConnection,
-    channel: CampaignChannel,
+    provider: &str,
     provider_id: &str,
     now: i64,
 ) -> QueryResult<usize> {
     let waiting: Vec<(i64, String, String, String, i64)> = unmatched_receipts::table
         .filter(unmatched_receipts::provider_id.eq(provider_id))
+        .filter(unmatched_receipts::provider.eq(provider))
         .order(unmatched_receipts::at.asc())
         .select((
             unmatched_receipts::id,
@@ -137,7 +159,7 @@ pub fn apply_unmatched(
             },
             _ => Report::Delivered,
         };
-        receipt(conn, channel, provider_id, &report, *at, now)?;
+        receipt(conn, provider, provider_id, &report, *at, now)?;
     }
     Ok(waiting.len())
 }
@@ -149,6 +171,17 @@ pub fn prune_unmatched(conn: &mut DbConnection, now: i64) -> QueryResult<usize> 
             .filter(unmatched_receipts::received_at.lt(now - UNMATCHED_KEEP_SECS)),
     )
     .execute(conn)
+}
+
+/// A WhatsApp user stopped (`takes_marketing` false) or resumed marketing messages; the
+/// newest word wins, whatever order Meta delivers them in.
+pub fn marketing_preference(
+    conn: &mut DbConnection,
+    phone: &str,
+    takes_marketing: bool,
+    at: i64,
+) -> QueryResult<usize> {
+    crate::models::contact::set_whatsapp_marketing(conn, phone, takes_marketing, at)
 }
 
 /// A customer's message that arrived through a provider.

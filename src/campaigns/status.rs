@@ -78,16 +78,19 @@ pub enum SkipReason {
     Invalid,
     Duplicate,
     NoWhatsapp,
+    /// The phone's owner stopped WhatsApp marketing messages (a MARKETING template only).
+    MarketingStopped,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 6] = [
+    pub const ALL: [SkipReason; 7] = [
         SkipReason::NoChannel,
         SkipReason::Dnd,
         SkipReason::EmptyVariable,
         SkipReason::Invalid,
         SkipReason::Duplicate,
         SkipReason::NoWhatsapp,
+        SkipReason::MarketingStopped,
     ];
 
     pub fn code(self) -> &'static str {
@@ -98,6 +101,7 @@ impl SkipReason {
             SkipReason::Invalid => "invalid",
             SkipReason::Duplicate => "duplicate",
             SkipReason::NoWhatsapp => "no_whatsapp",
+            SkipReason::MarketingStopped => "marketing_stopped",
         }
     }
 
@@ -109,6 +113,7 @@ impl SkipReason {
             SkipReason::Invalid => "Endereço inválido",
             SkipReason::Duplicate => "Repetido (mesmo endereço)",
             SkipReason::NoWhatsapp => "Sem WhatsApp",
+            SkipReason::MarketingStopped => "Parou as mensagens de marketing no WhatsApp",
         }
     }
 
@@ -118,6 +123,7 @@ impl SkipReason {
 
     /// Whether a campaign on this channel can skip for this reason.
     pub fn applies_to(self, channel: super::CampaignChannel) -> bool {
-        self != SkipReason::NoWhatsapp || channel == super::CampaignChannel::Whatsapp
+        !matches!(self, SkipReason::NoWhatsapp | SkipReason::MarketingStopped)
+            || channel == super::CampaignChannel::Whatsapp
     }
 }

@@ -67,7 +67,25 @@ pub enum Provider {
     Sms(sms::SmsChannel),
 }
 
+/// How the ledger names who took a message, so a receipt is matched by its provider as
+/// well as by the provider's id (two providers may well use the same id).
+pub mod provider_code {
+    pub const SMTP: &str = "smtp";
+    pub const WHATSAPP: &str = "whatsapp";
+    pub const ZENVIA: &str = "zenvia";
+    pub const TWILIO: &str = "twilio";
+}
+
 impl Provider {
+    /// One of [`provider_code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Provider::Email(_) => provider_code::SMTP,
+            Provider::WhatsApp(_) => provider_code::WHATSAPP,
+            Provider::Sms(c) => c.provider().code(),
+        }
+    }
+
     pub async fn send(&self, message: &Outgoing<'_>) -> Result<String, SendError> {
         match self {
             Provider::Email(c) => c.send(message).await,

@@ -51,6 +51,10 @@ impl SmsChannel {
         })
     }
 
+    pub fn provider(&self) -> SmsProvider {
+        self.settings.provider
+    }
+
     fn base(&self) -> &str {
         self.settings.base_url.trim_end_matches('/')
     }

@@ -23,6 +23,10 @@ const TEMPORARY_CODES: [i64; 9] = [130429, 131056, 4, 80007, 1, 2, 131000, 13101
 /// gave it. These mark a phone sem WhatsApp.
 pub const NO_WHATSAPP_CODES: [i64; 2] = [131026, 1013];
 
+/// Meta's refusal of a MARKETING template to a user who stopped marketing messages inside
+/// WhatsApp; utility templates still reach them.
+pub const MARKETING_STOPPED_CODE: &str = "131050";
+
 pub struct WhatsAppChannel {
     client: reqwest::Client,
     settings: WhatsAppSettings,

@@ -234,6 +234,29 @@ impl RunRow {
     }
 }
 
+/// Why a campaign cannot be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteRefusal {
+    /// A message of it reached (or may have reached) a provider: its history stays.
+    HasSent,
+    /// It is sending or paused: cancel it first.
+    Active,
+}
+
+/// Ledger statuses of a message handed to a provider (or that may have been).
+fn handed_over() -> [&'static str; 6] {
+    use crate::campaigns::status::MessageStatus as M;
+    [
+        M::Sending,
+        M::Sent,
+        M::Delivered,
+        M::Read,
+        M::Failed,
+        M::Uncertain,
+    ]
+    .map(M::code)
+}
+
 /// A transition a person (or the dispatcher) asked for that the status does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotAllowed(pub CampaignStatus);
@@ -770,6 +793,65 @@ impl Campaign {
             .select(CampaignRow::as_select())
             .load(conn)?;
         Ok((rows.into_iter().map(Campaign::from).collect(), total))
+    }
+
+    /// Whether any of its messages was handed to a provider.
+    pub fn has_sent(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+        use crate::schema::campaign_messages;
+        diesel::select(diesel::dsl::exists(
+            campaign_messages::table
+                .inner_join(campaign_runs::table)
+                .filter(campaign_runs::campaign_id.eq(id))
+                .filter(campaign_messages::status.eq_any(handed_over())),
+        ))
+        .get_result(conn)
+    }
+
+    /// Whether it sent or will send: scheduled, sending, paused, or any message handed
+    /// over. Such a campaign keeps its audience.
+    pub fn sends_or_sent(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        Ok(matches!(
+            self.status,
+            CampaignStatus::Scheduled | CampaignStatus::Sending | CampaignStatus::Paused
+        ) || Self::has_sent(conn, self.id)?)
+    }
+
+    /// Why it cannot be deleted, if it cannot.
+    pub fn delete_refusal(&self, conn: &mut DbConnection) -> QueryResult<Option<DeleteRefusal>> {
+        if Self::has_sent(conn, self.id)? {
+            return Ok(Some(DeleteRefusal::HasSent));
+        }
+        Ok(matches!(
+            self.status,
+            CampaignStatus::Sending | CampaignStatus::Paused
+        )
+        .then_some(DeleteRefusal::Active))
+    }
+
+    /// Deletes a campaign that never sent anything, with its runs and their messages
+    /// (all skipped or never handed over: there is no history to keep).
+    pub fn delete_unsent(
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> QueryResult<Option<Result<Campaign, DeleteRefusal>>> {
+        use crate::schema::campaign_messages;
+        crate::db::write_transaction(conn, |conn| {
+            let Some(campaign) = Self::find(conn, id)? else {
+                return Ok(None);
+            };
+            if let Some(refusal) = campaign.delete_refusal(conn)? {
+                return Ok(Some(Err(refusal)));
+            }
+            let runs = campaign_runs::table
+                .filter(campaign_runs::campaign_id.eq(id))
+                .select(campaign_runs::id);
+            diesel::delete(campaign_messages::table.filter(campaign_messages::run_id.eq_any(runs)))
+                .execute(conn)?;
+            diesel::delete(campaign_runs::table.filter(campaign_runs::campaign_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(campaigns::table.find(id)).execute(conn)?;
+            Ok(Some(Ok(campaign)))
+        })
     }
 
     /// Campaigns aimed at an audience (its page links to them).

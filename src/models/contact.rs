@@ -532,41 +532,83 @@ pub fn set_whatsapp(
     .execute(conn)
 }
 
-/// A phone's WhatsApp verdict: com or sem WhatsApp, since when.
+/// What the phone's owner said about WhatsApp marketing messages (Meta's
+/// `user_preferences` webhook, or error 131050) — the only writer of
+/// `contact_channels.whatsapp_marketing`. An older word than what is known changes nothing.
+pub fn set_whatsapp_marketing(
+    conn: &mut DbConnection,
+    phone: &str,
+    takes_marketing: bool,
+    at: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        contact_channels::table
+            .filter(contact_channels::kind.eq(crate::domain::RecordType::Telefone.as_str()))
+            .filter(contact_channels::value.eq(phone))
+            .filter(
+                contact_channels::whatsapp_marketing_at
+                    .is_null()
+                    .or(contact_channels::whatsapp_marketing_at.le(at)),
+            ),
+    )
+    .set((
+        contact_channels::whatsapp_marketing.eq(if takes_marketing { "resume" } else { "stop" }),
+        contact_channels::whatsapp_marketing_at.eq(at),
+    ))
+    .execute(conn)
+}
+
+/// A phone's WhatsApp verdict (com or sem WhatsApp, since when) and whether its owner
+/// stopped marketing messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhatsAppKnown {
     pub phone: String,
-    pub has_whatsapp: bool,
+    /// `None` while no callback has told.
+    pub has_whatsapp: Option<bool>,
     pub at: i64,
+    /// Since when the owner takes no marketing templates, if they stopped them.
+    pub marketing_stopped_at: Option<i64>,
 }
 
 impl WhatsAppKnown {
-    pub fn label(&self) -> &'static str {
-        if self.has_whatsapp {
-            "com WhatsApp"
-        } else {
-            "sem WhatsApp"
-        }
+    pub fn label(&self) -> Option<&'static str> {
+        self.has_whatsapp
+            .map(|has| if has { "com WhatsApp" } else { "sem WhatsApp" })
     }
 
-    /// A contact's phones with a verdict.
+    /// A contact's phones with a verdict or a marketing preference.
     pub fn of_contact(conn: &mut DbConnection, contact: i64) -> QueryResult<Vec<WhatsAppKnown>> {
-        let rows: Vec<(String, Option<String>, Option<i64>)> = contact_channels::table
+        type Row = (
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = contact_channels::table
             .filter(contact_channels::contact_id.eq(contact))
-            .filter(contact_channels::whatsapp.is_not_null())
+            .filter(
+                contact_channels::whatsapp
+                    .is_not_null()
+                    .or(contact_channels::whatsapp_marketing.is_not_null()),
+            )
             .order(contact_channels::id)
             .select((
                 contact_channels::value,
                 contact_channels::whatsapp,
                 contact_channels::whatsapp_at,
+                contact_channels::whatsapp_marketing,
+                contact_channels::whatsapp_marketing_at,
             ))
             .load(conn)?;
         Ok(rows
             .into_iter()
-            .map(|(phone, w, at)| WhatsAppKnown {
+            .map(|(phone, w, at, marketing, marketing_at)| WhatsAppKnown {
                 phone,
-                has_whatsapp: w.as_deref() == Some("yes"),
+                has_whatsapp: w.map(|w| w == "yes"),
                 at: at.unwrap_or_default(),
+                marketing_stopped_at: (marketing.as_deref() == Some("stop"))
+                    .then(|| marketing_at.unwrap_or_default()),
             })
             .collect())
     }

@@ -65,6 +65,9 @@ pub struct ImportUndo {
     /// Tags and segment memberships only this import gave to a kept contact.
     pub removed_tags: i64,
     pub removed_memberships: i64,
+    /// Campaigns aimed at it that never sent anything (drafts, cancelled before their
+    /// first message): they go with it.
+    pub deleted_campaigns: Vec<String>,
 }
 
 /// Why an import cannot be undone.
@@ -72,7 +75,7 @@ pub struct ImportUndo {
 pub enum UndoRefusal {
     /// It is still queued or importing.
     Running,
-    /// Campaigns (these names) target it.
+    /// Campaigns (these names) that sent or will send to it target it.
     Campaigns(Vec<String>),
 }
 
@@ -116,11 +119,19 @@ fn undo_or_count(
     ) {
         return Ok(Some(Err(UndoRefusal::Running)));
     }
-    let campaigns = Campaign::for_audience(conn, id)?;
-    if !campaigns.is_empty() {
-        return Ok(Some(Err(UndoRefusal::Campaigns(
-            campaigns.into_iter().map(|c| c.name).collect(),
-        ))));
+    // A campaign that sent or will send keeps its audience; one that never sent anything
+    // goes with it.
+    let mut sending = Vec::new();
+    let mut unsent = Vec::new();
+    for c in Campaign::for_audience(conn, id)? {
+        if c.sends_or_sent(conn)? {
+            sending.push(c.name);
+        } else {
+            unsent.push(c);
+        }
+    }
+    if !sending.is_empty() {
+        return Ok(Some(Err(UndoRefusal::Campaigns(sending))));
     }
     // Each contact of the audience: whether a row created it, and the tags it gave.
     let rows: Vec<(i64, String, Option<String>)> = audience_members::table
@@ -225,8 +236,16 @@ fn undo_or_count(
                 .count()
                 .get_result::<i64>(conn)?;
         }
+        undo.deleted_campaigns = unsent.into_iter().map(|c| c.name).collect();
         return Ok(Some(Ok(undo)));
     }
+    for c in &unsent {
+        if let Some(Err(_)) = Campaign::delete_unsent(conn, c.id)? {
+            // Checked above in this same transaction; never here.
+            return Ok(Some(Err(UndoRefusal::Campaigns(vec![c.name.clone()]))));
+        }
+    }
+    undo.deleted_campaigns = unsent.into_iter().map(|c| c.name).collect();
     for contact in doomed {
         delete_contact(conn, contact)?;
     }

@@ -16,7 +16,7 @@ pub const SMS_DEFAULT_PER_SECOND: i64 = 30;
 pub const PER_SECOND_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000;
 
 /// Replies that put the sender's phone on Não Perturbe, until an admin changes them.
-pub const DEFAULT_STOP_WORDS: &str = "SAIR, PARAR, STOP, CANCELAR, DESCADASTRAR";
+pub const DEFAULT_STOP_WORDS: &str = "SAIR, PARAR, PARE, STOP, CANCELAR, DESCADASTRAR";
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_default().trim().to_string()
@@ -338,9 +338,9 @@ impl StopWords {
     /// Whether a reply is one of the words: alone, ignoring case, accents, spaces and
     /// end punctuation ("Sair", " sair! ", "PARAR." are; "não quero sair" is not).
     pub fn matches(&self, reply: &str) -> bool {
-        let cleaned = reply
-            .trim()
-            .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+        // Phones add what people do not type as words: an ellipsis for "...", a trailing
+        // emoji, "!!!". Only letters and digits at the ends count.
+        let cleaned = reply.trim_matches(|c: char| !c.is_alphanumeric());
         let key = crate::domain::text::search_key(cleaned);
         !key.is_empty() && self.0.contains(&key)
     }
@@ -360,10 +360,23 @@ mod tests {
             "stop",
             "Descadastrar",
             "cancelar",
+            "pare",
+            "Sair…",
+            "Sair 👍",
+            "PARE!!! 🙏🏽",
+            "«sair»",
         ] {
             assert!(words.matches(yes), "{yes}");
         }
-        for no in ["não quero sair", "sai", "", "!!!", "parar de novo"] {
+        for no in [
+            "não quero sair",
+            "sai",
+            "",
+            "!!!",
+            "parar de novo",
+            "Pare de me mandar mensagem",
+            "👍",
+        ] {
             assert!(!words.matches(no), "{no}");
         }
         let custom = StopWords::parse("Não quero; remover");

@@ -135,12 +135,18 @@ pub struct ContactPage {
 }
 
 impl ContactPage {
-    /// "com WhatsApp desde 27/11/2026 14:05" beside a phone, when a callback taught it.
+    /// "com WhatsApp (informado em 27/11/2026 14:05)" beside a phone, when a callback
+    /// taught it, and whether its owner stopped WhatsApp marketing messages.
     fn whatsapp_of(&self, phone: &str) -> Option<String> {
-        self.whatsapp
-            .iter()
-            .find(|w| w.phone == phone)
-            .map(|w| format!("{} (informado em {})", w.label(), time::format_br(w.at)))
+        let w = self.whatsapp.iter().find(|w| w.phone == phone)?;
+        let mut parts = Vec::new();
+        if let Some(label) = w.label() {
+            parts.push(format!("{label} (informado em {})", time::format_br(w.at)));
+        }
+        if let Some(at) = w.marketing_stopped_at {
+            parts.push(messages::whatsapp_marketing_stopped(&time::format_br(at)));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
     }
 
     /// Messages as the contact's page shows them: the start of long ones.

@@ -109,6 +109,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(engajar::campanhas::export::export_csv),
         )
         .route(
+            "/engajar/campanhas/{id}/excluir",
+            web::get().to(engajar::campanhas::delete::confirm_delete),
+        )
+        .route(
+            "/engajar/campanhas/{id}/excluir",
+            web::post().to(engajar::campanhas::delete::delete_campaign),
+        )
+        .route(
             "/engajar/campanhas/{id}/{action}",
             web::post().to(engajar::campanhas::actions::campaign_action),
         )

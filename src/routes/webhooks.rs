@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::campaigns::CampaignChannel;
 use crate::campaigns::ledger::Report;
 use crate::campaigns::replies::{self, Incoming};
+use crate::channels::provider_code;
 use crate::channels::whatsapp::phone_from_wa;
 use crate::models::provider_settings::{SmsProvider, SmsSettings, WhatsAppSettings};
 use crate::web::session::constant_time_eq;
@@ -130,6 +131,28 @@ fn unix(v: Option<&Value>) -> Option<i64> {
 struct WhatsAppEvents {
     receipts: Vec<(String, Report, Option<i64>)>,
     incoming: Vec<Incoming>,
+    preferences: Vec<MarketingPreference>,
+}
+
+/// A user stopped (or took back) marketing messages inside WhatsApp.
+struct MarketingPreference {
+    phone: String,
+    takes_marketing: bool,
+    at: i64,
+}
+
+/// An id no database can key on (PostgreSQL's text holds no NUL): that event is refused.
+fn usable_id(id: &str) -> bool {
+    !id.is_empty() && !id.contains('\0')
+}
+
+/// A provider's free text as the ledger can keep it.
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
+    }
 }
 
 fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
@@ -150,7 +173,8 @@ fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
                 .into_iter()
                 .flatten()
             {
-                let Some(id) = s.get("id").and_then(Value::as_str) else {
+                let Some(id) = s.get("id").and_then(Value::as_str).filter(|i| usable_id(i)) else {
+                    tracing::debug!("WhatsApp status without a usable id skipped");
                     continue;
                 };
                 let report = match s.get("status").and_then(Value::as_str).unwrap_or_default() {
@@ -173,8 +197,8 @@ fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
                             title = format!("{title}: {details}");
                         }
                         Report::Failed {
-                            code: field("code"),
-                            error: title,
+                            code: without_nul(field("code")),
+                            error: without_nul(title),
                         }
                     }
                     _ => continue,
@@ -191,8 +215,9 @@ fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
             {
                 let (Some(from), Some(id)) = (
                     m.get("from").and_then(Value::as_str),
-                    m.get("id").and_then(Value::as_str),
+                    m.get("id").and_then(Value::as_str).filter(|i| usable_id(i)),
                 ) else {
+                    tracing::debug!("incoming WhatsApp message without a usable id skipped");
                     continue;
                 };
                 let Some(phone) = phone_from_wa(from) else {
@@ -216,6 +241,35 @@ fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
                     at: unix(m.get("timestamp")).unwrap_or(now),
                 });
             }
+            // Field `user_preferences`: a user stopped or resumed marketing messages.
+            for p in value
+                .get("user_preferences")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if p.get("category").and_then(Value::as_str) != Some("marketing_messages") {
+                    continue;
+                }
+                let takes_marketing = match p.get("value").and_then(Value::as_str) {
+                    Some("stop") => false,
+                    Some("resume") => true,
+                    _ => continue,
+                };
+                let Some(phone) = p
+                    .get("wa_id")
+                    .and_then(Value::as_str)
+                    .filter(|w| usable_id(w))
+                    .and_then(phone_from_wa)
+                else {
+                    continue;
+                };
+                events.preferences.push(MarketingPreference {
+                    phone,
+                    takes_marketing,
+                    at: unix(p.get("timestamp")).unwrap_or(now),
+                });
+            }
         }
     }
     Some(events)
@@ -226,6 +280,7 @@ fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
 async fn apply(
     state: &AppState,
     channel: CampaignChannel,
+    provider: &'static str,
     receipts: Vec<(String, Report, Option<i64>)>,
     incoming: Vec<Incoming>,
 ) -> Result<(), AppError> {
@@ -233,7 +288,7 @@ async fn apply(
         .db(move |conn| {
             let now = crate::time::now();
             for (id, report, at) in &receipts {
-                replies::receipt(conn, channel, id, report, at.unwrap_or(now), now)?;
+                replies::receipt(conn, provider, id, report, at.unwrap_or(now), now)?;
             }
             for m in &incoming {
                 let outcome = replies::incoming(conn, m, now)?;
@@ -270,10 +325,22 @@ pub async fn whatsapp_event(
     apply(
         &state,
         CampaignChannel::Whatsapp,
+        provider_code::WHATSAPP,
         events.receipts,
         events.incoming,
     )
     .await?;
+    let preferences = events.preferences;
+    if !preferences.is_empty() {
+        state
+            .db(move |conn| {
+                for p in &preferences {
+                    replies::marketing_preference(conn, &p.phone, p.takes_marketing, p.at)?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
     Ok(plain(StatusCode::OK, "ok"))
 }
 
@@ -330,6 +397,9 @@ pub async fn twilio_event(
     let sid = get("MessageSid")
         .or_else(|| get("SmsSid"))
         .unwrap_or_default();
+    if sid.contains('\0') {
+        return Ok(malformed());
+    }
     let status = get("MessageStatus").or_else(|| get("SmsStatus"));
     let mut receipts = Vec::new();
     let mut incoming = Vec::new();
@@ -351,7 +421,7 @@ pub async fn twilio_event(
                 "delivered" => Report::Delivered,
                 "read" => Report::Read,
                 "undelivered" | "failed" => Report::Failed {
-                    code: get("ErrorCode").unwrap_or_default().to_string(),
+                    code: without_nul(get("ErrorCode").unwrap_or_default().to_string()),
                     error: crate::messages::webhooks::twilio_failed(s),
                 },
                 _ => Report::Sent,
@@ -360,7 +430,14 @@ pub async fn twilio_event(
         }
         None => return Ok(malformed()),
     }
-    apply(&state, CampaignChannel::Sms, receipts, incoming).await?;
+    apply(
+        &state,
+        CampaignChannel::Sms,
+        provider_code::TWILIO,
+        receipts,
+        incoming,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/xml; charset=utf-8")
         .body("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"))
@@ -391,8 +468,8 @@ pub async fn zenvia_event(
     match event.get("type").and_then(Value::as_str) {
         Some("MESSAGE_STATUS") => {
             let id = text(event.get("messageId"));
-            let code = text(event.pointer("/messageStatus/code"));
-            if id.is_empty() || code.is_empty() {
+            let code = without_nul(text(event.pointer("/messageStatus/code")));
+            if !usable_id(&id) || code.is_empty() {
                 return Ok(malformed());
             }
             let report = match code.as_str() {
@@ -406,7 +483,10 @@ pub async fn zenvia_event(
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_string();
-                    Report::Failed { code, error: cause }
+                    Report::Failed {
+                        code,
+                        error: without_nul(cause),
+                    }
                 }
                 _ => Report::Sent,
             };
@@ -433,7 +513,7 @@ pub async fn zenvia_event(
                 .or_else(|| event.get("id"))
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if id.is_empty() {
+            if !usable_id(id) {
                 return Ok(malformed());
             }
             incoming.push(Incoming {
@@ -446,7 +526,14 @@ pub async fn zenvia_event(
         }
         _ => return Ok(malformed()),
     }
-    apply(&state, CampaignChannel::Sms, receipts, incoming).await?;
+    apply(
+        &state,
+        CampaignChannel::Sms,
+        provider_code::ZENVIA,
+        receipts,
+        incoming,
+    )
+    .await?;
     Ok(plain(StatusCode::OK, "ok"))
 }
 

@@ -22,6 +22,14 @@ const MULTI_LINE_FIELDS: [&str; 1] = ["body"];
 #[derive(serde::Deserialize)]
 pub struct NoFields {}
 
+/// A button that starts work: its form carries a one-time token
+/// (`models::form_submission`) besides the CSRF token.
+#[derive(serde::Deserialize)]
+pub struct OnceFields {
+    #[serde(default)]
+    pub form_token: String,
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;

@@ -45,6 +45,11 @@ impl PageCtx {
         entries
     }
 
+    /// A fresh one-time token for a form that starts work (`models::form_submission`).
+    pub fn once_token(&self) -> String {
+        crate::web::session::new_token()
+    }
+
     pub fn in_section(&self, prefix: &str) -> bool {
         self.path == prefix || self.path.starts_with(&format!("{prefix}/"))
     }

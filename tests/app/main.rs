@@ -8,6 +8,7 @@ mod api;
 mod audiences;
 mod authz;
 mod campaign_faults;
+mod campaign_guards;
 mod campaigns;
 pub mod cli;
 mod contact_edit;

@@ -142,7 +142,8 @@ async fn an_import_in_use_or_running_is_not_undone(app: TestApp) {
             .status(),
         403
     );
-    // A campaign targets it: refused, named.
+    // A campaign that will send to it (scheduled): refused, named. (One that never
+    // sends does not hold it: see campaign_guards.)
     let audience = id.to_string();
     let draft = app
         .submit(
@@ -155,8 +156,9 @@ async fn an_import_in_use_or_running_is_not_undone(app: TestApp) {
                 ("audience_id", &audience),
                 ("subject", "Oi"),
                 ("body", "Olá @PrimeiroNome!"),
-                ("schedule", "now"),
-                ("acao", "rascunho"),
+                ("schedule", "once"),
+                ("at", "2099-12-01T14:30"),
+                ("acao", "agendar"),
             ],
         )
         .await;

@@ -14,11 +14,11 @@ use crate::helpers::*;
 use crate::providers::*;
 
 /// An app whose WhatsApp and SMS go to `fake` (SMS through `sms`).
-async fn app_with(backend: Backend, fake: &FakeProviders, sms: SmsProvider) -> Option<TestApp> {
+pub async fn app_with(backend: Backend, fake: &FakeProviders, sms: SmsProvider) -> Option<TestApp> {
     app_with_rate(backend, fake, sms, 80).await
 }
 
-async fn app_with_rate(
+pub async fn app_with_rate(
     backend: Backend,
     fake: &FakeProviders,
     sms: SmsProvider,
@@ -58,7 +58,7 @@ async fn app_with_rate(
 }
 
 /// A layout file of phones: (phone, MENSAGEM, name, coringa1).
-fn phones(rows: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+pub fn phones(rows: &[(&str, &str, &str, &str)]) -> Vec<u8> {
     let rows: Vec<[&str; 13]> = rows
         .iter()
         .map(|(phone, message, name, c1)| {
@@ -84,11 +84,11 @@ fn phones(rows: &[(&str, &str, &str, &str)]) -> Vec<u8> {
 
 use crate::campaigns::{cli, json as json_of};
 
-async fn wait_done(app: &TestApp, id: i64) {
+pub async fn wait_done(app: &TestApp, id: i64) {
     crate::campaigns::wait_until(app, id, |page| page.contains("Concluída")).await;
 }
 
-fn campaign_from(response: &reqwest::Response) -> i64 {
+pub fn campaign_from(response: &reqwest::Response) -> i64 {
     location(response)
         .trim_start_matches("/engajar/campanhas/")
         .split('/')
@@ -99,10 +99,10 @@ fn campaign_from(response: &reqwest::Response) -> i64 {
 }
 
 /// One ledger row: (phone, status, provider id, attempts, skip reason).
-type Row = (String, String, Option<String>, i32, Option<String>);
+pub type Row = (String, String, Option<String>, i32, Option<String>);
 
 /// Every ledger row, in order.
-fn ledger(app: &TestApp) -> Vec<Row> {
+pub fn ledger(app: &TestApp) -> Vec<Row> {
     campaign_messages::table
         .order(campaign_messages::id)
         .select((
@@ -136,7 +136,7 @@ async fn post_signed(app: &TestApp, path: &str, body: &[u8], signature: Option<&
     request.send().await.unwrap().status().as_u16()
 }
 
-async fn whatsapp_callback(app: &TestApp, body: &[u8]) -> u16 {
+pub async fn whatsapp_callback(app: &TestApp, body: &[u8]) -> u16 {
     let signature = meta_signature(APP_SECRET, body);
     post_signed(app, "/webhooks/whatsapp", body, Some(&signature)).await
 }
@@ -677,7 +677,7 @@ async fn templates_sync_from_the_cloud_api_and_the_settings_keep_secrets(backend
 const LONG_UCS2: &str = "Olá, João! Sua fatura de março já está disponível no aplicativo; pague até sexta-feira e evite juros.";
 const FALLBACK: &str = "Temos novidades para você na Loja Centro!";
 
-async fn zenvia_callback(app: &TestApp, secret: Option<&str>, body: serde_json::Value) -> u16 {
+pub async fn zenvia_callback(app: &TestApp, secret: Option<&str>, body: serde_json::Value) -> u16 {
     let mut request = new_client()
         .post(app.url("/webhooks/zenvia"))
         .header("Content-Type", "application/json")
@@ -688,7 +688,7 @@ async fn zenvia_callback(app: &TestApp, secret: Option<&str>, body: serde_json::
     request.send().await.unwrap().status().as_u16()
 }
 
-async fn twilio_callback(app: &TestApp, params: &[(&str, &str)], token: &str) -> u16 {
+pub async fn twilio_callback(app: &TestApp, params: &[(&str, &str)], token: &str) -> u16 {
     let signature = twilio_signature(token, "http://engajar.test/webhooks/twilio", params);
     new_client()
         .post(app.url("/webhooks/twilio"))

@@ -2,7 +2,7 @@
 //! are never shown back: left blank, they stay as they were. **Testar** tries the settings
 //! as typed without saving.
 
-use actix_web::{HttpRequest, web};
+use actix_web::{Either, HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -423,7 +423,13 @@ pub struct TemplateForm {
     body: String,
     #[serde(default)]
     acao: String,
+    /// Sincronizar's one-time token.
+    #[serde(default)]
+    form_token: String,
 }
+
+/// Where Modelos do WhatsApp lives.
+const TEMPLATES_PAGE: &str = "/admin/configuracoes/whatsapp/modelos";
 
 async fn templates_page(
     ctx: PageCtx,
@@ -463,11 +469,36 @@ pub async fn templates_save(
     ctx: PageCtx,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<TemplateForm>,
-) -> Result<TemplatesPage, AppError> {
+) -> Result<Either<TemplatesPage, HttpResponse>, AppError> {
+    templates_post(req, ctx, state, form).await
+}
+
+async fn templates_post(
+    req: HttpRequest,
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    form: TemplateForm,
+) -> Result<Either<TemplatesPage, HttpResponse>, AppError> {
     use crate::messages::whatsapp as m;
     let by = ctx.user.id;
     let ip = client_ip(&req);
     if form.acao == "sincronizar" {
+        // Sincronizar posted twice calls Meta once.
+        let token = form.form_token.clone();
+        let now = state.config.clock.now();
+        let earlier = state
+            .db(move |conn| {
+                Ok(crate::models::form_submission::take_for(
+                    conn,
+                    Some(&token),
+                    TEMPLATES_PAGE,
+                    now,
+                )?)
+            })
+            .await?;
+        if let Some(location) = earlier {
+            return Ok(Either::Right(crate::web::see_other(&location)));
+        }
         let settings = whatsapp_settings(&state).await?;
         let fetched = match crate::channels::whatsapp::WhatsAppChannel::new(&settings) {
             Ok(c) => c.approved_templates().await,
@@ -477,7 +508,8 @@ pub async fn templates_save(
             Ok(r) => r,
             Err(e) => {
                 return templates_page(ctx, &state, form, None, vec![("sync", m::api_failed(&e))])
-                    .await;
+                    .await
+                    .map(Either::Left);
             }
         };
         let (saved, invalid) = state
@@ -503,7 +535,8 @@ pub async fn templates_save(
             Some(notice),
             Vec::new(),
         )
-        .await;
+        .await
+        .map(Either::Left);
     }
     let input = TemplateInput {
         name: form.name.clone(),
@@ -513,7 +546,11 @@ pub async fn templates_save(
     };
     let n = match whatsapp_template::validate(&input) {
         Ok(n) => n,
-        Err(errors) => return templates_page(ctx, &state, form, None, errors).await,
+        Err(errors) => {
+            return templates_page(ctx, &state, form, None, errors)
+                .await
+                .map(Either::Left);
+        }
     };
     let detail = format!(
         "{} ({}), {n} parâmetro(s)",
@@ -542,5 +579,5 @@ pub async fn templates_save(
         input.language.trim().to_string(),
         new,
     ));
-    Ok(page)
+    Ok(Either::Left(page))
 }

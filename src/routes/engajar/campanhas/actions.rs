@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::campaigns::actions::{self, Action, Actor};
 use crate::models::campaign::Campaign;
-use crate::web::csrf::{CsrfForm, NoFields};
+use crate::models::form_submission::{self, Once};
+use crate::web::csrf::{CsrfForm, OnceFields};
 use crate::web::page::PageCtx;
 use crate::web::{AppError, AppState, client_ip, see_other};
 
@@ -14,7 +15,7 @@ pub async fn campaign_action(
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<(i64, String)>,
-    _form: CsrfForm<NoFields>,
+    CsrfForm(form): CsrfForm<OnceFields>,
 ) -> Result<HttpResponse, AppError> {
     let (id, name) = path.into_inner();
     let action = match name.as_str() {
@@ -30,12 +31,20 @@ pub async fn campaign_action(
         ip: client_ip(&req),
     };
     let now = state.config.clock.now();
-    state
+    let done = state
         .db(move |conn| {
             Campaign::find(conn, id)?.ok_or(AppError::NotFound)?;
-            actions::act(conn, id, action, &actor, now)?
-                .map_err(|_| AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into()))
+            // Enviar and Reenviar incertas posted twice act once.
+            form_submission::once(conn, Some(&form.form_token), now, |conn| {
+                actions::act(conn, id, action, &actor, now)?.map_err(|_| {
+                    AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into())
+                })?;
+                Ok::<_, AppError>(((), Some(format!("/engajar/campanhas/{id}"))))
+            })
         })
         .await?;
-    Ok(see_other(&format!("/engajar/campanhas/{id}")))
+    Ok(match done {
+        Once::Done(()) => see_other(&format!("/engajar/campanhas/{id}")),
+        Once::Before(location) => see_other(&location),
+    })
 }

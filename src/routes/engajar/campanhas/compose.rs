@@ -14,6 +14,7 @@ use crate::campaigns::{CampaignInput, FieldError, TargetInput};
 use crate::domain::AudienceStatus;
 use crate::domain::template::Variable;
 use crate::models::campaign::Campaign;
+use crate::models::form_submission::{self, Once};
 use crate::models::whatsapp_template::WhatsAppTemplate;
 use crate::models::{AudienceListItem, Segment};
 use crate::web::csrf::CsrfForm;
@@ -113,6 +114,9 @@ pub struct ComposeForm {
     pub per_row_message: Option<String>,
     #[serde(default)]
     pub strip_accents: Option<String>,
+    /// The form's one-time token: posted twice, it saves (and sends) once.
+    #[serde(default)]
+    pub form_token: String,
 }
 
 /// Template parameters the composer offers.
@@ -427,6 +431,15 @@ impl ComposePage {
         current == value
     }
 
+    /// The token the form was posted with (refused, it is still free), else a new one.
+    fn form_token(&self) -> String {
+        if self.form.form_token.trim().is_empty() {
+            self.ctx.once_token()
+        } else {
+            self.form.form_token.clone()
+        }
+    }
+
     fn days_of_month(&self) -> Vec<String> {
         (1..=28).map(|d| d.to_string()).collect()
     }
@@ -508,19 +521,25 @@ pub async fn create(
         ip: client_ip(&req),
     };
     let now = state.config.clock.now();
+    let token = form.form_token.clone();
     let saved = state
-        .db(move |conn| Ok(actions::create(conn, &input, draft, &actor, now)?))
+        .db(move |conn| {
+            Ok(form_submission::once(conn, Some(&token), now, |conn| {
+                let saved =
+                    actions::create(conn, &input, draft, &actor, now)?.map(|c| match draft {
+                        true => format!("/engajar/campanhas/{}/previa", c.id),
+                        false => format!("/engajar/campanhas/{}", c.id),
+                    });
+                let location = saved.as_ref().ok().cloned();
+                Ok::<_, diesel::result::Error>((saved, location))
+            })?)
+        })
         .await?;
     match saved {
-        Ok(c) if draft => Ok(Either::Right(see_other(&format!(
-            "/engajar/campanhas/{}/previa",
-            c.id
-        )))),
-        Ok(c) => Ok(Either::Right(see_other(&format!(
-            "/engajar/campanhas/{}",
-            c.id
-        )))),
-        Err(errors) => {
+        Once::Before(location) | Once::Done(Ok(location)) => {
+            Ok(Either::Right(see_other(&location)))
+        }
+        Once::Done(Err(errors)) => {
             let (audiences, segments, templates) = choices(&state).await?;
             Ok(Either::Left(ComposePage {
                 ctx,
@@ -578,20 +597,31 @@ pub async fn update(
         ip: client_ip(&req),
     };
     let now = state.config.clock.now();
+    let token = form.form_token.clone();
     let saved = state
         .db(move |conn| {
             Campaign::find(conn, id)?.ok_or(AppError::NotFound)?;
-            let saved = actions::update(conn, id, &input, &actor, now)?;
-            if let Ok(Ok(())) = &saved
-                && schedule_now
-            {
-                actions::act(conn, id, actions::Action::Schedule, &actor, now)?.map_err(|_| {
-                    AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into())
-                })?;
-            }
-            Ok(saved)
+            form_submission::once(conn, Some(&token), now, |conn| {
+                let saved = actions::update(conn, id, &input, &actor, now)?;
+                if let Ok(Ok(())) = &saved
+                    && schedule_now
+                {
+                    actions::act(conn, id, actions::Action::Schedule, &actor, now)?.map_err(
+                        |_| AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into()),
+                    )?;
+                }
+                let location = matches!(saved, Ok(Ok(()))).then(|| match schedule_now {
+                    true => format!("/engajar/campanhas/{id}"),
+                    false => format!("/engajar/campanhas/{id}/previa"),
+                });
+                Ok::<_, AppError>((saved, location))
+            })
         })
         .await?;
+    let saved = match saved {
+        Once::Done(saved) => saved,
+        Once::Before(location) => return Ok(Either::Right(see_other(&location))),
+    };
     match saved {
         Ok(Ok(())) if schedule_now => Ok(Either::Right(see_other(&format!(
             "/engajar/campanhas/{id}"

@@ -1,5 +1,6 @@
-//! `GET /engajar/campanhas/{id}/envios.csv?execucao=RUN`: a run's ledger as CSV, every
-//! cell neutralised so a spreadsheet computes nothing from it.
+//! `GET /engajar/campanhas/{id}/envios.csv?execucao=RUN`: a run's ledger as CSV the way
+//! Excel pt-BR opens it (UTF-8 with BOM, `;`, CRLF, pt-BR headers, like the rejected rows'
+//! file), every cell neutralised so a spreadsheet computes nothing from it.
 
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,20 +39,23 @@ pub async fn export_csv(
                 None => runs.into_iter().next(),
             }
             .ok_or(AppError::NotFound)?;
-            let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            let mut out = csv::WriterBuilder::new()
+                .delimiter(b';')
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(b"\xEF\xBB\xBF".to_vec());
             let header = [
-                "mensagem",
-                "execucao",
-                "contato",
-                "destinatario",
-                "situacao",
-                "motivo",
-                "assunto",
-                "texto",
-                "id_provedor",
-                "erro",
-                "tentativas",
-                "atualizada_em",
+                "Mensagem",
+                "Execução",
+                "Contato",
+                "Destinatário",
+                "Situação",
+                "Motivo",
+                "Assunto",
+                "Texto",
+                "Id no provedor",
+                "Erro",
+                "Tentativas",
+                "Atualizada em",
             ];
             out.write_record(header)
                 .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod compose;
+pub mod delete;
 pub mod export;
 pub mod list;
 pub mod preview;

@@ -3,7 +3,7 @@
 //! address (e-mail) or phone (WhatsApp, SMS) the user types (recorded in the audit log,
 //! never counted as a send).
 
-use actix_web::{HttpRequest, web};
+use actix_web::{Either, HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -16,11 +16,12 @@ use crate::channels::Provider;
 use crate::models::audit;
 use crate::models::campaign::Campaign;
 use crate::models::channel_settings::EmailSettings;
+use crate::models::form_submission;
 use crate::models::whatsapp_template::WhatsAppTemplate;
 use crate::web::csrf::CsrfForm;
 use crate::web::display::filters;
 use crate::web::page::PageCtx;
-use crate::web::{AppError, AppState, client_ip};
+use crate::web::{AppError, AppState, client_ip, see_other};
 
 const FOUND_LIMIT: usize = 20;
 
@@ -183,6 +184,8 @@ pub struct TestForm {
     /// The recipient whose message is sent (address or name, as in the search).
     #[serde(default)]
     recipient: String,
+    #[serde(default)]
+    form_token: String,
 }
 
 /// `POST /engajar/campanhas/{id}/teste`.
@@ -192,7 +195,7 @@ pub async fn test_send(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     CsrfForm(form): CsrfForm<TestForm>,
-) -> Result<PreviewPage, AppError> {
+) -> Result<Either<PreviewPage, HttpResponse>, AppError> {
     let id = id.into_inner();
     let mut page = build(ctx.clone(), &state, id, form.recipient.clone()).await?;
     page.test_to = form.to.clone();
@@ -211,7 +214,7 @@ pub async fn test_send(
             CampaignChannel::Email => crate::messages::campaign::TEST_ADDRESS_INVALID.into(),
             _ => crate::messages::campaign::TEST_PHONE_INVALID.into(),
         });
-        return Ok(page);
+        return Ok(Either::Left(page));
     };
     let chosen = if form.recipient.trim().is_empty() {
         page.preview.sample.first().map(|s| {
@@ -239,8 +242,18 @@ pub async fn test_send(
     };
     let Some((recipient, subject, body, parameters)) = chosen else {
         page.error = Some(crate::messages::campaign::TEST_NO_RECIPIENT.into());
-        return Ok(page);
+        return Ok(Either::Left(page));
     };
+    // The same form posted again sends nothing more.
+    let token = form.form_token.clone();
+    let here = format!("/engajar/campanhas/{id}/previa");
+    let now = state.config.clock.now();
+    let earlier = state
+        .db(move |conn| Ok(form_submission::take_for(conn, Some(&token), &here, now)?))
+        .await?;
+    if let Some(location) = earlier {
+        return Ok(Either::Right(see_other(&location)));
+    }
     let result = match test_provider(&state, &page.campaign).await? {
         Ok((provider, template)) => {
             let (subject, body) = match channel {
@@ -290,5 +303,5 @@ pub async fn test_send(
         Ok(_) => page.notice = Some(crate::messages::campaign::test_sent(&recipient, &to)),
         Err(e) => page.error = Some(crate::messages::campaign::test_failed(&e)),
     }
-    Ok(page)
+    Ok(Either::Left(page))
 }

@@ -38,6 +38,9 @@ type Series = (
     Vec<(i64, i64)>,
 );
 
+/// What a cancelled run's messages that never left are called.
+const UNSENT: &str = "Não enviadas (cancelada)";
+
 /// The chart: three cumulative series over the run's minutes, each with its own line
 /// style and marker so it reads without colour.
 pub struct Chart {
@@ -138,11 +141,35 @@ impl CampaignPage {
                 s,
                 CampaignStatus::Done | CampaignStatus::Cancelled | CampaignStatus::Failed
             ),
+            // The confirmation page says why one that sent anything stays.
+            "excluir" => !matches!(s, CampaignStatus::Sending | CampaignStatus::Paused),
             "reenviar-incertas" => {
                 self.counts.uncertain > 0
                     && !matches!(s, CampaignStatus::Cancelled | CampaignStatus::Draft)
             }
             _ => false,
+        }
+    }
+
+    /// A cancelled run's messages that never left are not "pending": nothing will send them.
+    fn cancelled(&self) -> bool {
+        self.run
+            .as_ref()
+            .is_some_and(|r| r.status() == crate::campaigns::status::RunStatus::Cancelled)
+    }
+
+    fn message_status(&self, m: &crate::campaigns::ledger::MessageView) -> &'static str {
+        match m.status.as_str() {
+            "pending" | "queued" if self.cancelled() => UNSENT,
+            _ => m.status_label(),
+        }
+    }
+
+    fn filter_label(&self, code: &str, label: &'static str) -> &'static str {
+        if code == "pending" && self.cancelled() {
+            UNSENT
+        } else {
+            label
         }
     }
 
