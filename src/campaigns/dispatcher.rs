@@ -246,10 +246,16 @@ impl Dispatcher {
                 crate::channels::email::EmailChannel::new(s, *n).map(Provider::Email)
             }
             ProviderKey::WhatsApp(s) => {
-                crate::channels::whatsapp::WhatsAppChannel::new(s).map(Provider::WhatsApp)
+                crate::channels::whatsapp::WhatsAppChannel::new(s, self.config.net_policy())
+                    .map(Provider::WhatsApp)
             }
             ProviderKey::Sms(s) => {
-                crate::channels::sms::SmsChannel::new(s, &self.config.public_url).map(Provider::Sms)
+                crate::channels::sms::SmsChannel::new(
+                    s,
+                    &self.config.public_url,
+                    self.config.net_policy(),
+                )
+                .map(Provider::Sms)
             }
         };
         let provider = built.map(Arc::new);
@@ -339,7 +345,9 @@ impl Dispatcher {
         let interval = 1000.0 / rate as f64;
         // Only e-mail carries a signed opt-out link.
         let secret: Arc<[u8]> = if channel == CampaignChannel::Email {
-            db(&self.pool, super::unsubscribe::secret).await?.into()
+            db(&self.pool, |conn| Ok(super::unsubscribe::link_keys(conn)?.sign))
+                .await?
+                .into()
         } else {
             Arc::from(Vec::new())
         };

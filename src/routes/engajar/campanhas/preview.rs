@@ -153,7 +153,11 @@ async fn test_provider(
         }
         CampaignChannel::Sms => {
             let settings = crate::routes::webhooks::sms_settings(state).await?;
-            crate::channels::sms::SmsChannel::new(&settings, &state.config.public_url)
+            crate::channels::sms::SmsChannel::new(
+                &settings,
+                &state.config.public_url,
+                state.config.net_policy(),
+            )
                 .map(|c| (Provider::Sms(c), None))
         }
         CampaignChannel::Whatsapp => {
@@ -169,7 +173,7 @@ async fn test_provider(
                 .await?;
             match template {
                 None => Err(crate::messages::whatsapp::TEMPLATE_NOT_FOUND.to_string()),
-                Some(t) => crate::channels::whatsapp::WhatsAppChannel::new(&settings)
+                Some(t) => crate::channels::whatsapp::WhatsAppChannel::new(&settings, state.config.net_policy())
                     .map(|c| (Provider::WhatsApp(c), Some(t))),
             }
         }
