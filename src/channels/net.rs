@@ -105,7 +105,12 @@ pub fn smtp_allowed(ip: IpAddr) -> bool {
 /// Why a host may not be used, in pt-BR, or `None` when every address it resolves to is
 /// allowed by `allowed`. A name that does not resolve now is let through: the connection
 /// checks it again when it is made.
-async fn check_host(host: &str, port: u16, allowed: impl Fn(IpAddr) -> bool) -> Option<String> {
+async fn check_host(
+    host: &str,
+    port: u16,
+    allowed: impl Fn(IpAddr) -> bool,
+    refusal: &str,
+) -> Option<String> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<SocketAddr> = if let Ok(ip) = host.parse::<IpAddr>() {
         vec![SocketAddr::new(ip, port)]
@@ -122,7 +127,7 @@ async fn check_host(host: &str, port: u16, allowed: impl Fn(IpAddr) -> bool) -> 
         None
     } else {
         tracing::warn!(host, "provider host leads to a refused address");
-        Some(crate::messages::channels::HOST_NOT_PUBLIC.to_string())
+        Some(refusal.to_string())
     }
 }
 
@@ -137,12 +142,24 @@ pub async fn check_base_url(url: &str, policy: NetPolicy) -> Option<String> {
     }
     let host = parsed.host_str()?.to_string();
     let port = parsed.port_or_known_default().unwrap_or(443);
-    check_host(&host, port, is_public).await
+    check_host(
+        &host,
+        port,
+        is_public,
+        crate::messages::channels::HOST_NOT_PUBLIC,
+    )
+    .await
 }
 
 /// Why an SMTP host may not be used, if it may not.
 pub async fn check_smtp_host(host: &str, port: u16) -> Option<String> {
-    check_host(host, port, smtp_allowed).await
+    check_host(
+        host,
+        port,
+        smtp_allowed,
+        crate::messages::channels::SMTP_HOST_REFUSED,
+    )
+    .await
 }
 
 /// Resolves names as the system does, keeping only public addresses.

@@ -148,7 +148,7 @@ async fn refused_logins_from_one_address_write_one_summary_whatever_the_emails(b
             .unwrap();
     }
     for i in 0..25 {
-        let email = format!("{}{i:03}@x.com.br", "a".repeat(236));
+        let email = format!("{}{i:03}@x.com.br", "a".repeat(238));
         assert_eq!(email.chars().count(), 250);
         assert_eq!(
             forwarded_login(&app, attacker, &email, "qualquer-senha").await,
