@@ -714,7 +714,8 @@ pub async fn start_binary_logging(
         .env("ENGAJAR_BIND", format!("127.0.0.1:{port}"))
         .env_remove("ENGAJAR_SESSION_KEY")
         .env_remove("DATABASE_URL")
-        .env("ENGAJAR_SECRET_KEY", test_secret_key())
+        // The key file beside the database (or the working folder's) rules.
+        .env_remove("ENGAJAR_SECRET_KEY")
         .env("ENGAJAR_ALLOW_PRIVATE_PROVIDERS", "1")
         .stdout(std::process::Stdio::null())
         .stderr(match log {
