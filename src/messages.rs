@@ -390,6 +390,19 @@ pub mod channels {
         }
     }
 
+    /// An SMTP failure as people read it, from its reply code (never the server's words).
+    pub fn smtp_failure(code: &str, permanent: bool) -> String {
+        match code {
+            "timeout" => "o servidor SMTP não respondeu a tempo".into(),
+            "connection" => "não foi possível conectar ao servidor SMTP".into(),
+            "535" | "534" | "530" => "o servidor SMTP recusou o usuário ou a senha".into(),
+            "550" | "551" | "553" => "o servidor SMTP recusou o destinatário".into(),
+            "552" => "a mensagem excede o limite do servidor SMTP".into(),
+            _ if permanent => format!("o servidor SMTP recusou a mensagem (código {code})"),
+            _ => format!("o servidor SMTP pediu nova tentativa mais tarde (código {code})"),
+        }
+    }
+
     /// A provider's answer that could not be read.
     pub const PROVIDER_UNEXPECTED: &str = "resposta inesperada do provedor";
 

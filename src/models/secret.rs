@@ -353,7 +353,10 @@ mod tests {
         let key = ServerKey::generate();
         let sealed = key.seal("wa_token", "EAAG-segredo");
         assert!(!sealed.contains("EAAG"));
-        assert_eq!(key.open("wa_token", &sealed).as_deref(), Some("EAAG-segredo"));
+        assert_eq!(
+            key.open("wa_token", &sealed).as_deref(),
+            Some("EAAG-segredo")
+        );
         assert_eq!(key.open("sms_zenvia_token", &sealed), None);
         assert_eq!(ServerKey::generate().open("wa_token", &sealed), None);
     }

@@ -110,7 +110,11 @@ impl State {
             let Some((at, address)) = self.noted_order.pop_front() else {
                 break;
             };
-            if self.noted.get(&address).is_some_and(|(last, _)| *last == at) {
+            if self
+                .noted
+                .get(&address)
+                .is_some_and(|(last, _)| *last == at)
+            {
                 self.noted.remove(&address);
             }
         }
@@ -303,7 +307,11 @@ impl AddressThrottle {
             let Some((at, address)) = state.order.pop_front() else {
                 break;
             };
-            if state.failures.get(&address).is_some_and(|(opened, _)| *opened == at) {
+            if state
+                .failures
+                .get(&address)
+                .is_some_and(|(opened, _)| *opened == at)
+            {
                 state.failures.remove(&address);
             }
         }
@@ -344,7 +352,10 @@ mod tests {
         assert_eq!(throttle.note_refusal(Some("1.2.3.4"), 1060), Some(60));
         assert_eq!(throttle.note_refusal(Some("5.6.7.8"), 1060), Some(1));
         // Long forgotten, the address starts again.
-        assert_eq!(throttle.note_refusal(Some("1.2.3.4"), 1060 + WINDOW_SECS), Some(1));
+        assert_eq!(
+            throttle.note_refusal(Some("1.2.3.4"), 1060 + WINDOW_SECS),
+            Some(1)
+        );
         assert_eq!(throttle.lock().noted.len(), 1);
     }
 
@@ -367,7 +378,11 @@ mod tests {
         let mut state = throttle.lock();
         for (i, email) in ["a", "b", "c"].iter().enumerate() {
             let key = Key::Account(email.to_string());
-            state.failures.entry(key.clone()).or_default().push_back(i as i64);
+            state
+                .failures
+                .entry(key.clone())
+                .or_default()
+                .push_back(i as i64);
             state.failure_order.push_back((i as i64, key));
         }
         state.forget_failures(1);

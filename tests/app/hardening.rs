@@ -32,18 +32,21 @@ crate::for_both_backends!(
     an_older_database_is_migrated_to_the_server_key_once,
 );
 
+/// A request's first line and its credential header (`Authorization` or `X-API-TOKEN`).
+type Seen = (String, Option<String>);
+
 /// A loopback HTTP server that records each request's first line and `Authorization`
 /// header and answers every one with `status` and `body`.
 struct Recorder {
     base: String,
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Recorder {
     fn start(status: u16, body: &'static str) -> Recorder {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let log = Arc::clone(&seen);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -77,7 +80,7 @@ impl Recorder {
         Recorder { base, seen }
     }
 
-    fn seen(&self) -> Vec<(String, Option<String>)> {
+    fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -344,7 +347,11 @@ async fn the_database_alone_cannot_match_a_suppressed_cpf(app: TestApp) {
     let (_, html) = app
         .import_bytes("de-novo.csv", layout_csv(&rows), segment, &[])
         .await;
-    assert_eq!(texts(&html, "#count-imported"), vec!["0"], "the CPF is skipped");
+    assert_eq!(
+        texts(&html, "#count-imported"),
+        vec!["0"],
+        "the CPF is skipped"
+    );
     let contacts: i64 = engajar::schema::contacts::table
         .count()
         .get_result(&mut app.db())
@@ -457,7 +464,10 @@ async fn an_older_database_is_migrated_to_the_server_key_once(backend: Backend) 
             .any(|(k, v)| k == "unsubscribe_secret" || v.contains(&legacy_text)),
         "{stored:?}"
     );
-    assert!(!stored.iter().any(|(_, v)| v.contains("EAAG")), "{stored:?}");
+    assert!(
+        !stored.iter().any(|(_, v)| v.contains("EAAG")),
+        "{stored:?}"
+    );
     let keys: Vec<String> = suppressed_keys::table
         .select(suppressed_keys::key)
         .load(&mut conn)
@@ -470,11 +480,9 @@ async fn an_older_database_is_migrated_to_the_server_key_once(backend: Backend) 
         engajar::models::titular::suppression_key(&secret, "DOCUMENTO", CPF),
         keys[0]
     );
-    let whatsapp = engajar::models::provider_settings::WhatsAppSettings::load(
-        &mut conn,
-        &Default::default(),
-    )
-    .unwrap();
+    let whatsapp =
+        engajar::models::provider_settings::WhatsAppSettings::load(&mut conn, &Default::default())
+            .unwrap();
     assert_eq!(whatsapp.token, "EAAG-token-antigo");
 }
 
@@ -504,11 +512,19 @@ async fn testar_never_sends_a_saved_token_to_a_typed_host(app: TestApp) {
             ("acao", acao.to_string()),
         ]
     };
-    let html = post_fields(&app, page, form(&saved_host.base, "EAAG-token-salvo-123", "salvar")).await;
+    let html = post_fields(
+        &app,
+        page,
+        form(&saved_host.base, "EAAG-token-salvo-123", "salvar"),
+    )
+    .await;
     assert_eq!(errors_of(&html), "");
     // The database holds no provider secret in the clear.
     for (key, value) in stored_settings(&app) {
-        assert!(!value.contains("EAAG-token-salvo-123"), "{key} in plaintext");
+        assert!(
+            !value.contains("EAAG-token-salvo-123"),
+            "{key} in plaintext"
+        );
     }
     // Another host typed, the token left blank: the saved token does not go there.
     let html = post_fields(&app, page, form(&typed_host.base, "", "testar")).await;
@@ -547,20 +563,29 @@ async fn testar_never_sends_a_saved_token_to_a_typed_host(app: TestApp) {
             ("acao", acao.to_string()),
         ]
     };
-    let html = post_fields(&app, sms, sms_form(&saved_host.base, "twilio-segredo-456", "salvar")).await;
+    let html = post_fields(
+        &app,
+        sms,
+        sms_form(&saved_host.base, "twilio-segredo-456", "salvar"),
+    )
+    .await;
     assert_eq!(errors_of(&html), "");
     let before = typed_host.seen().len();
     let html = post_fields(&app, sms, sms_form(&typed_host.base, "", "testar")).await;
     assert!(errors_of(&html).contains("digite as credenciais"));
-    assert_eq!(typed_host.seen().len(), before, "nothing went to the typed host");
+    assert_eq!(
+        typed_host.seen().len(),
+        before,
+        "nothing went to the typed host"
+    );
     for (key, value) in stored_settings(&app) {
         assert!(!value.contains("twilio-segredo-456"), "{key} in plaintext");
     }
 }
 
 async fn provider_base_urls_must_be_public_without_the_private_switch(backend: Backend) {
-    let Some(app) = spawn_app_configured(backend, |_, _| {}, |c| c.allow_private_providers = false)
-        .await
+    let Some(app) =
+        spawn_app_configured(backend, |_, _| {}, |c| c.allow_private_providers = false).await
     else {
         return;
     };
@@ -644,7 +669,11 @@ async fn a_provider_reply_never_reaches_the_page(app: TestApp) {
     let html = response.text().await.unwrap();
     assert_eq!(internal.seen().len(), 1, "the test reached the provider");
     assert!(!html.contains("SEGREDO-INTERNO"), "{}", errors_of(&html));
-    assert!(errors_of(&html).contains("HTTP 400"), "{}", errors_of(&html));
+    assert!(
+        errors_of(&html).contains("HTTP 400"),
+        "{}",
+        errors_of(&html)
+    );
     let details: Vec<String> = audit_log::table
         .select(audit_log::detail)
         .load(&mut app.db())

@@ -230,8 +230,9 @@ pub async fn spawn_app_configured(
             .unwrap();
         engajar::db::run_migrations(&mut conn).unwrap();
         // What a server does first, so a seed may store provider secrets.
-        let key = engajar::config::load_secret_key(None, &DatabaseUrl::parse(&database_url).unwrap())
-            .unwrap();
+        let key =
+            engajar::config::load_secret_key(None, &DatabaseUrl::parse(&database_url).unwrap())
+                .unwrap();
         engajar::models::secret::open_with(&mut conn, &key, 1).unwrap();
         seed(&mut conn, spool.path());
     }

@@ -165,18 +165,13 @@ pub async fn save_channels(
     }
     let tls = TlsMode::from_code(&form.tls).unwrap_or_default();
     // The saved password goes only to the server it was saved with.
-    let same_server = form.host.trim().eq_ignore_ascii_case(&saved.host)
-        && port == Some(saved.port)
-        && form.user.trim() == saved.user;
+    let same_server = form.host.trim().eq_ignore_ascii_case(&saved.host);
     if form.password.is_empty() && !saved.password.is_empty() && !same_server {
         errors.push(("password", m::SECRET_NEEDED_FOR_NEW_HOST.to_string()));
     }
     if errors.is_empty()
-        && let Some(refused) = crate::channels::net::check_smtp_host(
-            form.host.trim(),
-            port.unwrap_or(25),
-        )
-        .await
+        && let Some(refused) =
+            crate::channels::net::check_smtp_host(form.host.trim(), port.unwrap_or(25)).await
     {
         errors.push(("host", refused));
     }

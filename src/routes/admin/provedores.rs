@@ -225,7 +225,10 @@ pub async fn save_whatsapp(
         return Ok(shown(None, errors));
     }
     if form.acao == "testar" {
-        let outcome = match crate::channels::whatsapp::WhatsAppChannel::new(&settings, state.config.net_policy()) {
+        let outcome = match crate::channels::whatsapp::WhatsAppChannel::new(
+            &settings,
+            state.config.net_policy(),
+        ) {
             Ok(c) => c.test().await,
             Err(e) => Err(e),
         };
@@ -446,15 +449,14 @@ pub async fn save_sms(
         return Ok(shown(None, errors));
     }
     if form.acao == "testar" {
-        let outcome =
-            match crate::channels::sms::SmsChannel::new(
-                &settings,
-                &state.config.public_url,
-                state.config.net_policy(),
-            ) {
-                Ok(c) => c.test().await,
-                Err(e) => Err(e),
-            };
+        let outcome = match crate::channels::sms::SmsChannel::new(
+            &settings,
+            &state.config.public_url,
+            state.config.net_policy(),
+        ) {
+            Ok(c) => c.test().await,
+            Err(e) => Err(e),
+        };
         return Ok(match outcome {
             Ok(()) => shown(Some(m::TEST_OK.to_string()), Vec::new()),
             Err(e) => shown(None, vec![("test", m::api_failed(&e))]),
@@ -552,7 +554,10 @@ pub async fn templates_save(
     let ip = client_ip(&req);
     if form.acao == "sincronizar" {
         let settings = whatsapp_settings(&state).await?;
-        let fetched = match crate::channels::whatsapp::WhatsAppChannel::new(&settings, state.config.net_policy()) {
+        let fetched = match crate::channels::whatsapp::WhatsAppChannel::new(
+            &settings,
+            state.config.net_policy(),
+        ) {
             Ok(c) => c.approved_templates().await,
             Err(e) => Err(e),
         };

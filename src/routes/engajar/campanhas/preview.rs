@@ -158,7 +158,7 @@ async fn test_provider(
                 &state.config.public_url,
                 state.config.net_policy(),
             )
-                .map(|c| (Provider::Sms(c), None))
+            .map(|c| (Provider::Sms(c), None))
         }
         CampaignChannel::Whatsapp => {
             let settings = crate::routes::webhooks::whatsapp_settings(state).await?;
@@ -173,8 +173,11 @@ async fn test_provider(
                 .await?;
             match template {
                 None => Err(crate::messages::whatsapp::TEMPLATE_NOT_FOUND.to_string()),
-                Some(t) => crate::channels::whatsapp::WhatsAppChannel::new(&settings, state.config.net_policy())
-                    .map(|c| (Provider::WhatsApp(c), Some(t))),
+                Some(t) => crate::channels::whatsapp::WhatsAppChannel::new(
+                    &settings,
+                    state.config.net_policy(),
+                )
+                .map(|c| (Provider::WhatsApp(c), Some(t))),
             }
         }
     })
