@@ -207,10 +207,22 @@ fn key_of(conn: &mut DbConnection) -> QueryResult<ServerKey> {
 pub fn open_with(conn: &mut DbConnection, key: &ServerKey, now: i64) -> anyhow::Result<()> {
     let fingerprint = key.fingerprint();
     crate::db::write_transaction(conn, |conn| {
-        match setting(conn, FINGERPRINT)? {
-            Some(stored) if stored == fingerprint => {}
-            Some(_) => return Ok(Err(())),
-            None => put(conn, FINGERPRINT, &fingerprint, now)?,
+        if setting(conn, FINGERPRINT)?.is_none() {
+            // Two servers starting at once on a new database: the first one's key wins,
+            // and the other compares against it below.
+            crate::insert_ignoring_duplicates!(
+                conn,
+                settings::table,
+                (
+                    settings::key.eq(FINGERPRINT),
+                    settings::value.eq(&fingerprint),
+                    settings::updated_at.eq(now),
+                ),
+                settings::key
+            )?;
+        }
+        if setting(conn, FINGERPRINT)?.as_deref() != Some(fingerprint.as_str()) {
+            return Ok(Err(()));
         }
         migrate(conn, key, now)?;
         Ok::<_, diesel::result::Error>(Ok(()))
