@@ -241,6 +241,39 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_client_refuses_private_addresses_at_connection_time() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let strict = NetPolicy {
+            allow_private: false,
+        };
+        let timeout = std::time::Duration::from_secs(5);
+        // A literal private address is refused before any client exists.
+        assert!(provider_client(&format!("http://127.0.0.1:{port}"), timeout, strict).is_err());
+        // A name is resolved by the client at each connection: localhost leads nowhere.
+        let base = format!("http://localhost:{port}");
+        let client = provider_client(&base, timeout, strict).unwrap();
+        assert!(client.get(&base).send().await.is_err());
+        assert!(listener.accept().is_err(), "nothing connected");
+        // Allowed, the same name connects.
+        let open = provider_client(
+            &base,
+            timeout,
+            NetPolicy {
+                allow_private: true,
+            },
+        )
+        .unwrap();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            open.get(&base).send(),
+        )
+        .await;
+        assert!(listener.accept().is_ok(), "connected when allowed");
+    }
+
     #[test]
     fn a_local_relay_is_a_fine_smtp_host_but_metadata_is_not() {
         for ip in ["127.0.0.1", "10.0.0.5", "192.168.1.2", "::1", "203.0.113.9"] {
