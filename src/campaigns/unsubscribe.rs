@@ -89,4 +89,20 @@ mod tests {
         assert_eq!(verify(secret, "not-a-token"), None);
         assert_eq!(verify(secret, ""), None);
     }
+
+    #[test]
+    fn links_sent_under_the_old_secret_still_verify() {
+        let keys = LinkKeys {
+            sign: b"a key derived from the server key".to_vec(),
+            legacy: Some(b"the secret the database once held".to_vec()),
+        };
+        let old = token(keys.legacy.as_deref().unwrap(), 7);
+        assert_eq!(verify_any(&keys, &old), Some(7));
+        assert_eq!(verify_any(&keys, &token(&keys.sign, 8)), Some(8));
+        let fresh = LinkKeys {
+            legacy: None,
+            ..keys
+        };
+        assert_eq!(verify_any(&fresh, &old), None);
+    }
 }
