@@ -24,6 +24,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Base64 of 64 random bytes (`ENGAJAR_SESSION_KEY`); servers sharing sessions share it.
     pub session_key: Option<String>,
+    /// Base64 of at least 32 random bytes (`ENGAJAR_SECRET_KEY`): the server's secret,
+    /// kept outside the database; servers sharing a database share it.
+    pub secret_key: Option<String>,
+    /// Whether WhatsApp/SMS base URLs may lead to loopback or private addresses
+    /// (`ENGAJAR_ALLOW_PRIVATE_PROVIDERS=1`, for local fakes and tests).
+    pub allow_private_providers: bool,
     pub pool_size: u32,
     /// HTTP worker threads; `None` means one per core.
     pub workers: Option<usize>,
@@ -132,6 +138,10 @@ impl Config {
             session_key: std::env::var("ENGAJAR_SESSION_KEY")
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
+            secret_key: std::env::var("ENGAJAR_SECRET_KEY")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            allow_private_providers: env_flag("ENGAJAR_ALLOW_PRIVATE_PROVIDERS"),
             pool_size,
             workers,
         })
@@ -150,6 +160,24 @@ impl Config {
         }
     }
 
+    /// Where a generated secret key is kept: beside the SQLite file, or in the working
+    /// directory for PostgreSQL (where several servers should set `ENGAJAR_SECRET_KEY`).
+    pub fn secret_key_path(&self) -> PathBuf {
+        secret_key_path(&self.database_url)
+    }
+
+    /// The server's secret key: `ENGAJAR_SECRET_KEY`, or the key file (created once).
+    pub fn secret_key(&self) -> anyhow::Result<crate::models::secret::ServerKey> {
+        load_secret_key(self.secret_key.as_deref(), &self.database_url)
+    }
+
+    /// Where providers may be reached.
+    pub fn net_policy(&self) -> crate::channels::net::NetPolicy {
+        crate::channels::net::NetPolicy {
+            allow_private: self.allow_private_providers,
+        }
+    }
+
     pub fn session_limits(&self) -> crate::models::SessionLimits {
         crate::models::SessionLimits {
             idle_secs: self.session_idle_secs as i64,
@@ -161,6 +189,59 @@ impl Config {
         match &self.session_key {
             Some(encoded) => decode_key(encoded).context("ENGAJAR_SESSION_KEY"),
             None => load_or_create_key(&self.session_key_path()),
+        }
+    }
+}
+
+/// See [`Config::secret_key_path`].
+pub fn secret_key_path(url: &DatabaseUrl) -> PathBuf {
+    match url {
+        DatabaseUrl::Sqlite(db) => {
+            let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            name.push(".secret-key");
+            db.with_file_name(name)
+        }
+        DatabaseUrl::Postgres(_) => PathBuf::from("engajar.secret-key"),
+    }
+}
+
+/// See [`Config::secret_key`]; the command line has no `Config`, only the URL.
+pub fn load_secret_key(
+    value: Option<&str>,
+    url: &DatabaseUrl,
+) -> anyhow::Result<crate::models::secret::ServerKey> {
+    use crate::models::secret::ServerKey;
+    let decode = |text: &str| -> anyhow::Result<ServerKey> {
+        let bytes = BASE64.decode(text.trim()).context(
+            "the secret key must be base64 (e.g. `head -c 32 /dev/urandom | base64 -w0`)",
+        )?;
+        ServerKey::from_bytes(&bytes).map_err(anyhow::Error::msg)
+    };
+    if let Some(value) = value {
+        return decode(value).context("ENGAJAR_SECRET_KEY");
+    }
+    let path = secret_key_path(url);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return decode(&text).with_context(|| format!("secret key file {}", path.display()));
+    }
+    let key = ServerKey::generate();
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(BASE64.encode(key.bytes()).as_bytes())
+                .with_context(|| format!("cannot write the secret key to {}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated a new secret key; back it up");
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(&path)?;
+            decode(&text).with_context(|| format!("secret key file {}", path.display()))
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot create the secret key file {}", path.display()))
         }
     }
 }

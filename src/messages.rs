@@ -381,6 +381,54 @@ pub mod channels {
     pub const STOP_WORDS_REQUIRED: &str =
         "Informe ao menos uma palavra de descadastro (por exemplo: SAIR, PARAR).";
     pub const DIGITS_ONLY: &str = "Use só os dígitos do ID, como aparece no painel da Meta.";
+    pub const HOST_NOT_PUBLIC: &str = "O endereço aponta para uma rede interna, local ou de \
+         metadados, onde o Engajar não se conecta. Informe o endereço público do provedor.";
+    pub const SMTP_HOST_REFUSED: &str = "O servidor SMTP aponta para um endereço link-local ou \
+         de metadados, onde o Engajar não se conecta.";
+    pub const CLIENT_FAILED: &str = "Não foi possível preparar a conexão com o provedor.";
+    pub const SECRET_NEEDED_FOR_NEW_HOST: &str = "O endereço é diferente do salvo: digite as \
+         credenciais para testá-lo (as salvas só são enviadas ao endereço salvo).";
+
+    /// A provider's refusal as people read it: what its code means, never its own words
+    /// (those go to the log only).
+    pub fn provider_refusal(code: &str, status: u16) -> String {
+        match code {
+            "190" | "20003" | "AUTHENTICATION_ERROR" => {
+                "credenciais recusadas pelo provedor (token inválido ou expirado)".into()
+            }
+            "131026" | "1013" => "o número não recebe mensagens do WhatsApp".into(),
+            "132000" => "o número de parâmetros não confere com o modelo".into(),
+            "132001" => "o modelo não existe nesse idioma".into(),
+            "132015" | "132016" => "o modelo está pausado ou desativado na Meta".into(),
+            "131047" => "fora da janela de 24 horas da conversa".into(),
+            "130429" | "131056" | "4" | "80007" | "429" => {
+                "limite de envio do provedor atingido; nova tentativa mais tarde".into()
+            }
+            "100" => "o provedor recusou um campo do pedido".into(),
+            "21211" | "21614" => "número de destino inválido".into(),
+            "21610" => "o destinatário pediu para não receber SMS (STOP)".into(),
+            "21408" => "envio não permitido para essa região na conta".into(),
+            _ if status == 401 || status == 403 => "credenciais recusadas pelo provedor".into(),
+            _ if status >= 500 => format!("o provedor está com falha (HTTP {status})"),
+            _ => format!("o provedor recusou o pedido (HTTP {status})"),
+        }
+    }
+
+    /// An SMTP failure as people read it, from its reply code (never the server's words).
+    pub fn smtp_failure(code: &str, permanent: bool) -> String {
+        match code {
+            "timeout" => "o servidor SMTP não respondeu a tempo".into(),
+            "connection" => "não foi possível conectar ao servidor SMTP".into(),
+            "535" | "534" | "530" => "o servidor SMTP recusou o usuário ou a senha".into(),
+            "550" | "551" | "553" => "o servidor SMTP recusou o destinatário".into(),
+            "552" => "a mensagem excede o limite do servidor SMTP".into(),
+            _ if permanent => format!("o servidor SMTP recusou a mensagem (código {code})"),
+            _ => format!("o servidor SMTP pediu nova tentativa mais tarde (código {code})"),
+        }
+    }
+
+    /// A provider's answer that could not be read.
+    pub const PROVIDER_UNEXPECTED: &str = "resposta inesperada do provedor";
 
     pub fn out_of_range(min: i64, max: i64) -> String {
         format!("Informe um número de {min} a {max}.")
@@ -463,6 +511,12 @@ pub mod sms {
 
     pub fn api_failed(e: &str) -> String {
         format!("O provedor de SMS não aceitou o pedido: {e}")
+    }
+
+    pub fn webhook_secret_short(min: usize) -> String {
+        format!(
+            "O segredo do webhook precisa ter ao menos {min} caracteres; use o sugerido abaixo."
+        )
     }
 }
 

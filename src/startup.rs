@@ -40,6 +40,7 @@ pub fn server(
         audit,
         sessions,
         throttle: Default::default(),
+        webhook_throttle: Default::default(),
         uploads: Default::default(),
         api_rate,
         dispatcher,
@@ -94,6 +95,14 @@ fn security_headers(secure: bool) -> DefaultHeaders {
     }
 }
 
+/// Checks the server's secret key against the database (migrating an older database
+/// once), before anything reads a secret or a suppressed hash.
+pub fn open_with_secret_key(config: &Config, pool: &Pool) -> anyhow::Result<()> {
+    let secret = config.secret_key()?;
+    let mut conn = pool.get()?;
+    crate::models::secret::open_with(&mut conn, &secret, crate::time::now())
+}
+
 /// A server bound to its port, ready to be awaited.
 pub struct Application {
     pub server: Server,
@@ -106,6 +115,7 @@ pub fn build(config: Config) -> anyhow::Result<Application> {
     crate::files::restrict_new_files();
     let pool = crate::db::connect(&config.database_url, config.pool_size)?;
     let key = config.session_key()?;
+    open_with_secret_key(&config, &pool)?;
     std::fs::create_dir_all(&config.spool_dir).with_context(|| {
         format!(
             "cannot create the upload folder {}",

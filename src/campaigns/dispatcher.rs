@@ -242,15 +242,23 @@ impl Dispatcher {
             });
         }
         let built = match &key {
+            // The SMTP client resolves the host itself: checked here, before it connects.
             ProviderKey::Email(s, n) => {
-                crate::channels::email::EmailChannel::new(s, *n).map(Provider::Email)
+                match crate::channels::net::check_smtp_host(&s.host, s.port).await {
+                    Some(refused) => Err(refused),
+                    None => crate::channels::email::EmailChannel::new(s, *n).map(Provider::Email),
+                }
             }
             ProviderKey::WhatsApp(s) => {
-                crate::channels::whatsapp::WhatsAppChannel::new(s).map(Provider::WhatsApp)
+                crate::channels::whatsapp::WhatsAppChannel::new(s, self.config.net_policy())
+                    .map(Provider::WhatsApp)
             }
-            ProviderKey::Sms(s) => {
-                crate::channels::sms::SmsChannel::new(s, &self.config.public_url).map(Provider::Sms)
-            }
+            ProviderKey::Sms(s) => crate::channels::sms::SmsChannel::new(
+                s,
+                &self.config.public_url,
+                self.config.net_policy(),
+            )
+            .map(Provider::Sms),
         };
         let provider = built.map(Arc::new);
         if let Ok(p) = &provider {
@@ -339,7 +347,11 @@ impl Dispatcher {
         let interval = 1000.0 / rate as f64;
         // Only e-mail carries a signed opt-out link.
         let secret: Arc<[u8]> = if channel == CampaignChannel::Email {
-            db(&self.pool, super::unsubscribe::secret).await?.into()
+            db(&self.pool, |conn| {
+                Ok(super::unsubscribe::link_keys(conn)?.sign)
+            })
+            .await?
+            .into()
         } else {
             Arc::from(Vec::new())
         };

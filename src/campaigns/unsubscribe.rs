@@ -1,46 +1,33 @@
-//! Opt-out links: each message carries a token naming it, signed with a secret every
-//! server shares through the database, so it cannot be guessed or moved to another
-//! message; following it puts that message's address on Não Perturbe.
+//! Opt-out links: each message carries a token naming it, signed with a key derived from
+//! the server's secret key (`models::secret`), so it cannot be guessed or moved to another
+//! message; following it puts that message's address on Não Perturbe. Links signed before
+//! the server key existed are still honoured, with the old secret now sealed by the key.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::db::DbConnection;
-use crate::schema::settings;
+use crate::models::secret::LinkKeys;
+use diesel::QueryResult;
 
-const SECRET_KEY: &str = "unsubscribe_secret";
 const MAC_BYTES: usize = 16;
 
-/// The signing secret, created the first time any server needs it.
+/// The secret suppression hashes are made with (`models::titular::suppression_key`);
+/// links have their own key, [`link_keys`].
 pub fn secret(conn: &mut DbConnection) -> QueryResult<Vec<u8>> {
-    let read = |conn: &mut DbConnection| {
-        settings::table
-            .find(SECRET_KEY)
-            .select(settings::value)
-            .first::<String>(conn)
-            .optional()
-    };
-    if let Some(s) = read(conn)? {
-        return Ok(URL_SAFE_NO_PAD.decode(s).unwrap_or_default());
-    }
-    let mut fresh = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
-    crate::insert_ignoring_duplicates!(
-        conn,
-        settings::table,
-        (
-            settings::key.eq(SECRET_KEY),
-            settings::value.eq(URL_SAFE_NO_PAD.encode(fresh)),
-            settings::updated_at.eq(crate::time::now()),
-        ),
-        settings::key
-    )?;
-    Ok(read(conn)?
-        .map(|s| URL_SAFE_NO_PAD.decode(s).unwrap_or_default())
-        .unwrap_or_default())
+    crate::models::secret::suppression_secret(conn)
+}
+
+/// The keys that sign and verify opt-out links.
+pub fn link_keys(conn: &mut DbConnection) -> QueryResult<LinkKeys> {
+    crate::models::secret::link_keys(conn)
+}
+
+/// The message a token names, under the current key or the legacy secret.
+pub fn verify_any(keys: &LinkKeys, token: &str) -> Option<i64> {
+    verify(&keys.sign, token).or_else(|| keys.legacy.as_deref().and_then(|k| verify(k, token)))
 }
 
 fn mac(secret: &[u8], message: i64) -> Hmac<Sha256> {
@@ -101,5 +88,21 @@ mod tests {
         assert_eq!(verify(secret, &URL_SAFE_NO_PAD.encode(bytes)), None);
         assert_eq!(verify(secret, "not-a-token"), None);
         assert_eq!(verify(secret, ""), None);
+    }
+
+    #[test]
+    fn links_sent_under_the_old_secret_still_verify() {
+        let keys = LinkKeys {
+            sign: b"a key derived from the server key".to_vec(),
+            legacy: Some(b"the secret the database once held".to_vec()),
+        };
+        let old = token(keys.legacy.as_deref().unwrap(), 7);
+        assert_eq!(verify_any(&keys, &old), Some(7));
+        assert_eq!(verify_any(&keys, &token(&keys.sign, 8)), Some(8));
+        let fresh = LinkKeys {
+            legacy: None,
+            ..keys
+        };
+        assert_eq!(verify_any(&fresh, &old), None);
     }
 }

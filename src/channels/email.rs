@@ -169,9 +169,13 @@ fn classify(e: &lettre::transport::smtp::Error) -> SendError {
         }
         .to_string()
     });
+    // The server's own reply text may be anything (a misconfigured host may be any
+    // service): logged, never shown or recorded.
+    tracing::warn!(error = %e, "SMTP server refused or failed");
+    let message = crate::messages::channels::smtp_failure(&code, e.is_permanent());
     SendError {
         temporary: !e.is_permanent(),
         code,
-        message: e.to_string(),
+        message,
     }
 }

@@ -2,6 +2,7 @@
 //! either the provider's id for it or an error that tells whether trying again may help.
 
 pub mod email;
+pub mod net;
 pub mod sms;
 pub mod whatsapp;
 

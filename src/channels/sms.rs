@@ -29,23 +29,32 @@ fn http_error(status: reqwest::StatusCode, body: &str) -> SendError {
                 .or_else(|| c.as_i64().map(|n| n.to_string()))
         })
     };
+    // The provider's own words may be anything (and from a misconfigured base URL,
+    // anything at all): logged, never shown or recorded.
+    tracing::warn!(
+        status = status.as_u16(),
+        body = %body.chars().take(500).collect::<String>(),
+        "SMS provider refused a request"
+    );
+    let code = field("code").unwrap_or_else(|| status.as_u16().to_string());
     SendError {
         temporary: status.as_u16() == 429 || status.is_server_error(),
-        code: field("code").unwrap_or_else(|| status.as_u16().to_string()),
-        message: field("message").unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+        message: crate::messages::channels::provider_refusal(&code, status.as_u16()),
+        code,
     }
 }
 
 impl SmsChannel {
-    pub fn new(settings: &SmsSettings, public_url: &str) -> Result<SmsChannel, String> {
+    pub fn new(
+        settings: &SmsSettings,
+        public_url: &str,
+        policy: super::net::NetPolicy,
+    ) -> Result<SmsChannel, String> {
         if !settings.is_configured() {
             return Err(crate::messages::sms::NOT_CONFIGURED.into());
         }
         Ok(SmsChannel {
-            client: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .build()
-                .map_err(|e| e.to_string())?,
+            client: super::net::provider_client(&settings.base_url, TIMEOUT, policy)?,
             settings: settings.clone(),
             status_callback: format!("{}/webhooks/twilio", public_url.trim_end_matches('/')),
         })
@@ -210,7 +219,14 @@ mod tests {
             twilio_auth_token: "t".into(),
             ..Default::default()
         };
-        let channel = SmsChannel::new(&settings, "https://engajar.example/").unwrap();
+        let channel = SmsChannel::new(
+            &settings,
+            "https://engajar.example/",
+            crate::channels::net::NetPolicy {
+                allow_private: true,
+            },
+        )
+        .unwrap();
         let form = channel.twilio_form(&outgoing("Oi"));
         assert_eq!(form[0], ("To", "+5511987654321".to_string()));
         assert_eq!(form[1], ("MessagingServiceSid", "MG0123".to_string()));

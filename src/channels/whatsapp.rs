@@ -59,45 +59,42 @@ pub fn phone_from_wa(raw: &str) -> Option<String> {
         .map(crate::domain::Phone::into_inner)
 }
 
-fn client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
 /// An error answer of the Graph API: `{"error":{"code","message","error_data":{"details"}}}`.
 fn api_error(status: reqwest::StatusCode, body: &str) -> SendError {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
     let code = error.and_then(|e| e.get("code")).and_then(Value::as_i64);
-    let message = error
-        .and_then(|e| {
-            e.pointer("/error_data/details")
-                .or_else(|| e.get("message"))
-                .and_then(Value::as_str)
-        })
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    // The provider's own words may be anything (and from a misconfigured base URL,
+    // anything at all): logged, never shown or recorded.
+    tracing::warn!(
+        status = status.as_u16(),
+        body = %body.chars().take(500).collect::<String>(),
+        "WhatsApp Cloud API refused a request"
+    );
+    let code_text = code
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| status.as_u16().to_string());
+    let message = crate::messages::channels::provider_refusal(&code_text, status.as_u16());
     let temporary = status.as_u16() == 429
         || status.is_server_error()
         || code.is_some_and(|c| TEMPORARY_CODES.contains(&c));
     SendError {
         temporary,
-        code: code
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| status.as_u16().to_string()),
+        code: code_text,
         message,
     }
 }
 
 impl WhatsAppChannel {
-    pub fn new(settings: &WhatsAppSettings) -> Result<WhatsAppChannel, String> {
+    pub fn new(
+        settings: &WhatsAppSettings,
+        policy: super::net::NetPolicy,
+    ) -> Result<WhatsAppChannel, String> {
         if !settings.is_configured() {
             return Err(crate::messages::whatsapp::NOT_CONFIGURED.into());
         }
         Ok(WhatsAppChannel {
-            client: client()?,
+            client: super::net::provider_client(&settings.base_url, TIMEOUT, policy)?,
             settings: settings.clone(),
         })
     }
@@ -145,13 +142,16 @@ impl WhatsAppChannel {
         if !status.is_success() {
             return Err(api_error(status, &body));
         }
-        let parsed: Value = serde_json::from_str(&body).map_err(|_| SendError {
-            temporary: false,
-            code: "response".into(),
-            message: format!(
-                "resposta inesperada: {}",
-                body.chars().take(200).collect::<String>()
-            ),
+        let parsed: Value = serde_json::from_str(&body).map_err(|_| {
+            tracing::warn!(
+                body = %body.chars().take(500).collect::<String>(),
+                "WhatsApp Cloud API answered something unreadable"
+            );
+            SendError {
+                temporary: false,
+                code: "response".into(),
+                message: crate::messages::channels::PROVIDER_UNEXPECTED.into(),
+            }
         })?;
         parsed
             .pointer("/messages/0/id")
@@ -179,7 +179,10 @@ impl WhatsAppChannel {
         if !status.is_success() {
             return Err(api_error(status, &body).describe());
         }
-        serde_json::from_str(&body).map_err(|e| e.to_string())
+        serde_json::from_str(&body).map_err(|e| {
+            tracing::warn!(error = %e, "WhatsApp Cloud API answered something unreadable");
+            crate::messages::channels::PROVIDER_UNEXPECTED.to_string()
+        })
     }
 
     /// Testar: reads the phone number's record (`GET {base}/{PHONE_NUMBER_ID}`).

@@ -334,6 +334,14 @@ fn init_tracing() {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = DatabaseUrl::parse(&cli.database_url)?;
+    if !matches!(cli.command, None | Some(Command::Serve { .. })) {
+        // Commands read provider secrets and suppressed hashes as the server does.
+        let value = std::env::var("ENGAJAR_SECRET_KEY")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        let key = crate::config::load_secret_key(value.as_deref(), &url)?;
+        crate::models::secret::open_with(&mut crate::db::open(&url)?, &key, time::now())?;
+    }
     match cli.command {
         None => {
             let bind = std::env::var("ENGAJAR_BIND").unwrap_or_else(|_| DEFAULT_BIND.to_string());

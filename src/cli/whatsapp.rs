@@ -115,7 +115,14 @@ pub fn run(url: &DatabaseUrl, command: WhatsAppCommand) -> anyhow::Result<ExitCo
                 .enable_all()
                 .build()?
                 .block_on(async {
-                    let channel = crate::channels::whatsapp::WhatsAppChannel::new(&settings)?;
+                    let channel = crate::channels::whatsapp::WhatsAppChannel::new(
+                        &settings,
+                        crate::channels::net::NetPolicy {
+                            allow_private: crate::config::env_flag(
+                                "ENGAJAR_ALLOW_PRIVATE_PROVIDERS",
+                            ),
+                        },
+                    )?;
                     channel.approved_templates().await
                 });
             let (list, not_approved) = match fetched {

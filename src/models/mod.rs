@@ -14,6 +14,7 @@ pub mod interaction;
 pub mod provider_settings;
 pub mod retention;
 pub mod search;
+pub mod secret;
 pub mod segment;
 pub mod session;
 pub mod settings;

@@ -58,22 +58,31 @@ impl Settings {
     }
 }
 
-/// Every stored setting as (key, value).
+/// Every stored setting as (key, value), secrets opened (they are stored sealed with the
+/// server's key, see `models::secret`).
 pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
-    settings::table
+    let stored: Vec<(String, String)> = settings::table
         .select((settings::key, settings::value))
-        .load(conn)
+        .load(conn)?;
+    stored
+        .into_iter()
+        .map(|(key, value)| {
+            let value = super::secret::open_setting(conn, &key, &value)?;
+            Ok((key, value))
+        })
+        .collect()
 }
 
 /// Writes settings (key, value), all or none, replacing what each key held.
 pub fn store(conn: &mut DbConnection, pairs: &[(&str, String)], now: i64) -> QueryResult<()> {
     crate::db::write_transaction(conn, |conn| {
         for (key, value) in pairs {
+            let value = super::secret::seal_setting(conn, key, value)?;
             diesel::delete(settings::table.find(*key)).execute(conn)?;
             diesel::insert_into(settings::table)
                 .values((
                     settings::key.eq(*key),
-                    settings::value.eq(value),
+                    settings::value.eq(&value),
                     settings::updated_at.eq(now),
                 ))
                 .execute(conn)?;

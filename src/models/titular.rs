@@ -7,9 +7,7 @@
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
-use hmac::{Hmac, Mac};
 use serde::Serialize;
-use sha2::Sha256;
 
 use crate::db::DbConnection;
 use crate::domain::{Document, RecordType, parse_channel};
@@ -412,15 +410,10 @@ pub struct Erasure {
 /// What replaces an eliminated value.
 pub const ERASED: &str = "[eliminado]";
 
-/// The keyed hash a value is suppressed by: HMAC-SHA256 under the server's secret.
+/// The keyed hash a value is suppressed by, under the secret
+/// `crate::campaigns::unsubscribe::secret` gives (see `models::secret`).
 pub fn suppression_key(secret: &[u8], kind: &str, value: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
-    mac.update(b"supressao\0");
-    mac.update(kind.as_bytes());
-    mac.update(b"\0");
-    mac.update(value.as_bytes());
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    super::secret::suppression_key(secret, kind, value)
 }
 
 /// Whether any value is suppressed at all (so imports skip the hashing when none is).

@@ -43,8 +43,8 @@ async fn message_of(state: &AppState, token: &str) -> Result<(i64, String), AppE
     let token = token.to_string();
     state
         .db(move |conn| {
-            let secret = unsubscribe::secret(conn)?;
-            let id = unsubscribe::verify(&secret, &token).ok_or(AppError::NotFound)?;
+            let keys = unsubscribe::link_keys(conn)?;
+            let id = unsubscribe::verify_any(&keys, &token).ok_or(AppError::NotFound)?;
             let m = crate::campaigns::ledger::find(conn, id)?.ok_or(AppError::NotFound)?;
             Ok((id, m.channel_value))
         })

@@ -3,7 +3,9 @@
 //! for Zenvia, which does not sign, by a secret its subscription sends in the
 //! `X-Engajar-Webhook-Secret` header. An unsigned or forged callback is 403 and a
 //! malformed one 400, and neither changes anything; unknown message ids are accepted and
-//! ignored. The work itself is `campaigns::replies`'.
+//! ignored. An address whose authentications keep failing waits (429) before it may try
+//! again, so a secret cannot be guessed at network speed. The work itself is
+//! `campaigns::replies`'.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,10 +21,13 @@ use crate::channels::provider_code;
 use crate::channels::whatsapp::phone_from_wa;
 use crate::models::provider_settings::{SmsProvider, SmsSettings, WhatsAppSettings};
 use crate::web::session::constant_time_eq;
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, client_ip};
 
 /// Largest callback accepted: Meta batches up to a thousand statuses in one.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Shortest Zenvia webhook secret accepted: it is the callback's only authentication.
+pub const MIN_WEBHOOK_SECRET_CHARS: usize = 24;
 
 /// The header Zenvia's subscription is configured to send.
 pub const ZENVIA_SECRET_HEADER: &str = "X-Engajar-Webhook-Secret";
@@ -39,6 +44,29 @@ fn forbidden() -> HttpResponse {
 
 fn malformed() -> HttpResponse {
     plain(StatusCode::BAD_REQUEST, "corpo inválido")
+}
+
+/// 429 while this address has failed too often; the check comes before any secret is
+/// compared.
+fn waiting(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
+    let now = crate::time::now();
+    let until = state
+        .webhook_throttle
+        .blocked_until(client_ip(req).as_deref(), now)?;
+    Some(
+        HttpResponse::TooManyRequests()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header(("Retry-After", (until - now).max(1).to_string()))
+            .body("muitas tentativas"),
+    )
+}
+
+/// A refused callback, counted against its address.
+fn refused(state: &AppState, req: &HttpRequest) -> HttpResponse {
+    state
+        .webhook_throttle
+        .failed(client_ip(req).as_deref(), crate::time::now());
+    forbidden()
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -73,9 +101,13 @@ pub struct Handshake {
 
 /// `GET /webhooks/whatsapp`: Meta's subscription handshake.
 pub async fn whatsapp_handshake(
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<Handshake>,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(wait) = waiting(&state, &req) {
+        return Ok(wait);
+    }
     let settings = whatsapp_settings(&state).await?;
     let q = query.into_inner();
     let ok = q.mode.as_deref() == Some("subscribe")
@@ -86,7 +118,8 @@ pub async fn whatsapp_handshake(
         );
     Ok(match (ok, q.challenge) {
         (true, Some(challenge)) => plain(StatusCode::OK, &challenge),
-        _ => forbidden(),
+        (true, None) => forbidden(),
+        (false, _) => refused(&state, &req),
     })
 }
 
@@ -307,6 +340,9 @@ pub async fn whatsapp_event(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(wait) = waiting(&state, &req) {
+        return Ok(wait);
+    }
     let settings = whatsapp_settings(&state).await?;
     if !whatsapp_signed(
         &settings.app_secret,
@@ -314,7 +350,7 @@ pub async fn whatsapp_event(
         &body,
     ) {
         tracing::warn!("WhatsApp callback with a missing or wrong signature refused");
-        return Ok(forbidden());
+        return Ok(refused(&state, &req));
     }
     let Some(events) = serde_json::from_slice::<Value>(&body)
         .ok()
@@ -367,6 +403,9 @@ pub async fn twilio_event(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(wait) = waiting(&state, &req) {
+        return Ok(wait);
+    }
     let settings = sms_settings(&state).await?;
     let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
         return Ok(malformed());
@@ -390,7 +429,7 @@ pub async fn twilio_event(
         });
     if !signed {
         tracing::warn!("Twilio callback with a missing or wrong signature refused");
-        return Ok(forbidden());
+        return Ok(refused(&state, &req));
     }
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let now = crate::time::now();
@@ -449,14 +488,19 @@ pub async fn zenvia_event(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(wait) = waiting(&state, &req) {
+        return Ok(wait);
+    }
     let settings = sms_settings(&state).await?;
-    let authentic = !settings.webhook_secret.is_empty()
+    // A secret too short to resist guessing (saved before the minimum existed, or from
+    // the environment) authenticates nothing.
+    let authentic = settings.webhook_secret.chars().count() >= MIN_WEBHOOK_SECRET_CHARS
         && header(&req, ZENVIA_SECRET_HEADER).is_some_and(|given| {
             constant_time_eq(given.trim().as_bytes(), settings.webhook_secret.as_bytes())
         });
     if !authentic {
         tracing::warn!("Zenvia callback without the configured secret refused");
-        return Ok(forbidden());
+        return Ok(refused(&state, &req));
     }
     let Ok(event) = serde_json::from_slice::<Value>(&body) else {
         return Ok(malformed());

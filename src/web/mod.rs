@@ -29,6 +29,8 @@ pub struct AppState {
     pub audit: audit_sink::AuditSink,
     pub sessions: session_touch::SessionToucher,
     pub throttle: std::sync::Arc<throttle::LoginThrottle>,
+    /// Failed webhook authentications per client address.
+    pub webhook_throttle: std::sync::Arc<throttle::AddressThrottle>,
     pub uploads: std::sync::Arc<upload::UploadGate>,
     pub api_rate: rate::ApiRate,
     pub dispatcher: crate::campaigns::dispatcher::Handle,

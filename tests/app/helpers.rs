@@ -103,13 +103,44 @@ impl Drop for TestDb {
     }
 }
 
+/// The server secret key every test app and server uses (base64 of 32 fixed bytes), so
+/// the apps a test starts in-process and the binaries it runs on the same database agree.
+pub fn test_secret_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode(*b"engajar test secret key 32 bytes")
+}
+
+/// Writes the test secret key where the app and the binary look for it, replacing the
+/// file at once (written aside, then renamed) so no reader sees half a key.
+fn write_secret_key_file(path: &std::path::Path) {
+    // This process may read what servers on the database sealed.
+    engajar::models::secret::register(
+        &engajar::models::secret::ServerKey::from_bytes(b"engajar test secret key 32 bytes")
+            .unwrap(),
+    );
+    if std::fs::read_to_string(path).is_ok_and(|k| k.trim() == test_secret_key()) {
+        return;
+    }
+    let aside = path.with_extension(format!("tmp{}", unique_name()));
+    std::fs::write(&aside, test_secret_key()).expect("write the test secret key");
+    std::fs::rename(&aside, path).expect("place the test secret key");
+}
+
 /// The PostgreSQL server tests use, if any. Under CI it must be set: a silently skipped
 /// PostgreSQL suite would prove nothing.
 pub fn pg_admin_url() -> Option<String> {
     // The tests open PostgreSQL connections of their own before the app's first one.
     engajar::db::keep_openssl_alive_at_exit();
     match std::env::var("ENGAJAR_TEST_PG_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
+        Ok(url) if !url.trim().is_empty() => {
+            // Servers on PostgreSQL keep their key in the working folder.
+            static PLACED: std::sync::Once = std::sync::Once::new();
+            PLACED.call_once(|| {
+                write_secret_key_file(&engajar::config::secret_key_path(
+                    &DatabaseUrl::parse("postgres://localhost/engajar").unwrap(),
+                ))
+            });
+            Some(url)
+        }
         _ if std::env::var("CI").is_ok() => {
             panic!("ENGAJAR_TEST_PG_URL must be set under CI so the PostgreSQL suite runs")
         }
@@ -150,6 +181,9 @@ pub fn fresh_database(backend: Backend) -> Option<(String, TestDbHandle)> {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("engajar.db").display());
+            write_secret_key_file(&engajar::config::secret_key_path(
+                &DatabaseUrl::parse(&url).unwrap(),
+            ));
             Some((url, TestDbHandle(TestDb::Sqlite(dir))))
         }
         Backend::Postgres => {
@@ -195,6 +229,11 @@ pub async fn spawn_app_configured(
             .establish()
             .unwrap();
         engajar::db::run_migrations(&mut conn).unwrap();
+        // What a server does first, so a seed may store provider secrets.
+        let key =
+            engajar::config::load_secret_key(None, &DatabaseUrl::parse(&database_url).unwrap())
+                .unwrap();
+        engajar::models::secret::open_with(&mut conn, &key, 1).unwrap();
         seed(&mut conn, spool.path());
     }
     let mut key = [0u8; 64];
@@ -204,6 +243,9 @@ pub async fn spawn_app_configured(
         bind: "127.0.0.1:0".into(),
         secure_cookies: false,
         session_key: Some(base64::engine::general_purpose::STANDARD.encode(key)),
+        secret_key: None,
+        // The fake providers listen on loopback.
+        allow_private_providers: true,
         pool_size: 4,
         workers: Some(1),
         spool_dir: spool.path().to_path_buf(),
@@ -673,6 +715,9 @@ pub async fn start_binary_logging(
         .env("ENGAJAR_BIND", format!("127.0.0.1:{port}"))
         .env_remove("ENGAJAR_SESSION_KEY")
         .env_remove("DATABASE_URL")
+        // The key file beside the database (or the working folder's) rules.
+        .env_remove("ENGAJAR_SECRET_KEY")
+        .env("ENGAJAR_ALLOW_PRIVATE_PROVIDERS", "1")
         .stdout(std::process::Stdio::null())
         .stderr(match log {
             Some(path) => std::process::Stdio::from(std::fs::File::create(path).unwrap()),

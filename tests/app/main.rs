@@ -15,6 +15,7 @@ mod contact_edit;
 mod contacts;
 mod dnd;
 mod faults;
+mod hardening;
 mod hostile;
 mod identity;
 mod imports;

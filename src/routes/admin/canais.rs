@@ -164,12 +164,23 @@ pub async fn save_channels(
         errors.push(("host", m::HOST_INVALID.to_string()));
     }
     let tls = TlsMode::from_code(&form.tls).unwrap_or_default();
+    // The saved password goes only to the server it was saved with.
+    let same_server = form.host.trim().eq_ignore_ascii_case(&saved.host);
+    if form.password.is_empty() && !saved.password.is_empty() && !same_server {
+        errors.push(("password", m::SECRET_NEEDED_FOR_NEW_HOST.to_string()));
+    }
+    if errors.is_empty()
+        && let Some(refused) =
+            crate::channels::net::check_smtp_host(form.host.trim(), port.unwrap_or(25)).await
+    {
+        errors.push(("host", refused));
+    }
     let email = EmailSettings {
         host: form.host.trim().to_string(),
         port: port.unwrap_or(0),
         tls,
         user: form.user.trim().to_string(),
-        password: if form.password.is_empty() {
+        password: if form.password.is_empty() && same_server {
             saved.password.clone()
         } else {
             form.password.clone()

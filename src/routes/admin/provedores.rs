@@ -1,6 +1,8 @@
 //! Configurações → Canais → WhatsApp and SMS, and Modelos do WhatsApp. Tokens and secrets
-//! are never shown back: left blank, they stay as they were. **Testar** tries the settings
-//! as typed without saving.
+//! are never shown back: left blank, they stay as they were — but only for the base URL
+//! they were saved with: with another URL typed, a blank credential is no credential, so
+//! a saved token never reaches a host it was not saved for. **Testar** tries the settings
+//! as typed without saving. Base URLs must lead to public addresses (see `channels::net`).
 
 use actix_web::{Either, HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -33,6 +35,31 @@ fn keep(typed: &str, saved: &str) -> String {
     } else {
         typed.trim().to_string()
     }
+}
+
+/// A credential sent to the provider's base URL: what was typed, or the saved value when
+/// left blank and the URL is the saved one. A saved credential left blank for another URL
+/// is an error, so the admin types it for the new host.
+fn keep_for_host(
+    typed: &str,
+    saved: &str,
+    same_host: bool,
+    field: &'static str,
+    errors: &mut Errors,
+) -> String {
+    if !typed.trim().is_empty() {
+        return typed.trim().to_string();
+    }
+    if same_host {
+        return saved.to_string();
+    }
+    if !saved.is_empty() && !errors.iter().any(|(f, _)| *f == field) {
+        errors.push((
+            field,
+            crate::messages::channels::SECRET_NEEDED_FOR_NEW_HOST.to_string(),
+        ));
+    }
+    String::new()
 }
 
 fn base_url_ok(url: &str) -> bool {
@@ -157,11 +184,13 @@ pub async fn save_whatsapp(
 ) -> Result<WhatsAppPage, AppError> {
     let saved = whatsapp_settings(&state).await?;
     let mut errors = Vec::new();
+    let base_url = form.base_url.trim().trim_end_matches('/').to_string();
+    let same_host = base_url == saved.base_url.trim_end_matches('/');
     let settings = WhatsAppSettings {
-        base_url: form.base_url.trim().trim_end_matches('/').to_string(),
+        token: keep_for_host(&form.token, &saved.token, same_host, "token", &mut errors),
+        base_url,
         phone_number_id: form.phone_number_id.trim().to_string(),
         waba_id: form.waba_id.trim().to_string(),
-        token: keep(&form.token, &saved.token),
         app_secret: keep(&form.app_secret, &saved.app_secret),
         verify_token: keep(&form.verify_token, &saved.verify_token),
         per_second: per_second(&form.per_second, &mut errors),
@@ -171,6 +200,10 @@ pub async fn save_whatsapp(
             "base_url",
             crate::messages::sms::BASE_URL_INVALID.to_string(),
         ));
+    } else if let Some(refused) =
+        crate::channels::net::check_base_url(&settings.base_url, state.config.net_policy()).await
+    {
+        errors.push(("base_url", refused));
     }
     for (field, value) in [
         ("phone_number_id", &settings.phone_number_id),
@@ -192,7 +225,10 @@ pub async fn save_whatsapp(
         return Ok(shown(None, errors));
     }
     if form.acao == "testar" {
-        let outcome = match crate::channels::whatsapp::WhatsAppChannel::new(&settings) {
+        let outcome = match crate::channels::whatsapp::WhatsAppChannel::new(
+            &settings,
+            state.config.net_policy(),
+        ) {
             Ok(c) => c.test().await,
             Err(e) => Err(e),
         };
@@ -248,9 +284,19 @@ pub struct SmsPage {
     zenvia_set: bool,
     twilio_set: bool,
     secret_set: bool,
+    /// A fresh random secret offered for the webhook field.
+    suggested_secret: String,
     public_url: String,
     notice: Option<String>,
     errors: Errors,
+}
+
+/// 32 random characters (URL-safe base64 of 24 bytes), well past the minimum.
+fn generated_secret() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 impl SmsPage {
@@ -301,6 +347,7 @@ fn sms_page(
         zenvia_set: !s.zenvia_token.is_empty(),
         twilio_set: !s.twilio_auth_token.is_empty(),
         secret_set: !s.webhook_secret.is_empty(),
+        suggested_secret: generated_secret(),
         public_url: state.config.public_url.clone(),
         notice,
         errors,
@@ -331,25 +378,60 @@ pub async fn save_sms(
         }
     };
     let base = form.base_url.trim().trim_end_matches('/');
+    let base_url = if base.is_empty() {
+        provider.default_base().to_string()
+    } else {
+        base.to_string()
+    };
+    let same_host = base_url == saved.base_url.trim_end_matches('/');
+    // Only the chosen provider's credential must be typed again; the other one is not
+    // sent anywhere and, left blank for a new URL, is simply dropped.
+    let mut dropped = Vec::new();
+    let (zenvia_errors, twilio_errors) = if provider == SmsProvider::Twilio {
+        (&mut dropped, &mut errors)
+    } else {
+        (&mut errors, &mut dropped)
+    };
     let settings = SmsSettings {
         provider,
-        base_url: if base.is_empty() {
-            provider.default_base().to_string()
-        } else {
-            base.to_string()
-        },
         from: form.from.trim().to_string(),
-        zenvia_token: keep(&form.zenvia_token, &saved.zenvia_token),
+        zenvia_token: keep_for_host(
+            &form.zenvia_token,
+            &saved.zenvia_token,
+            same_host,
+            "zenvia_token",
+            zenvia_errors,
+        ),
         twilio_account_sid: form.twilio_account_sid.trim().to_string(),
-        twilio_auth_token: keep(&form.twilio_auth_token, &saved.twilio_auth_token),
+        twilio_auth_token: keep_for_host(
+            &form.twilio_auth_token,
+            &saved.twilio_auth_token,
+            same_host,
+            "twilio_auth_token",
+            twilio_errors,
+        ),
+        base_url,
         webhook_secret: keep(&form.webhook_secret, &saved.webhook_secret),
         per_second: per_second(&form.per_second, &mut errors),
     };
     if !base_url_ok(&settings.base_url) {
         errors.push(("base_url", m::BASE_URL_INVALID.to_string()));
+    } else if let Some(refused) =
+        crate::channels::net::check_base_url(&settings.base_url, state.config.net_policy()).await
+    {
+        errors.push(("base_url", refused));
     }
     if settings.from.is_empty() {
         errors.push(("from", m::FROM_REQUIRED.to_string()));
+    }
+    if !settings.webhook_secret.is_empty()
+        && settings.webhook_secret.chars().count()
+            < crate::routes::webhooks::MIN_WEBHOOK_SECRET_CHARS
+    {
+        errors.push((
+            "webhook_secret",
+            m::webhook_secret_short(crate::routes::webhooks::MIN_WEBHOOK_SECRET_CHARS),
+        ));
     }
     if provider != SmsProvider::None && !settings.is_configured() && !settings.from.is_empty() {
         errors.push(("credentials", m::CREDENTIALS_REQUIRED.to_string()));
@@ -367,11 +449,14 @@ pub async fn save_sms(
         return Ok(shown(None, errors));
     }
     if form.acao == "testar" {
-        let outcome =
-            match crate::channels::sms::SmsChannel::new(&settings, &state.config.public_url) {
-                Ok(c) => c.test().await,
-                Err(e) => Err(e),
-            };
+        let outcome = match crate::channels::sms::SmsChannel::new(
+            &settings,
+            &state.config.public_url,
+            state.config.net_policy(),
+        ) {
+            Ok(c) => c.test().await,
+            Err(e) => Err(e),
+        };
         return Ok(match outcome {
             Ok(()) => shown(Some(m::TEST_OK.to_string()), Vec::new()),
             Err(e) => shown(None, vec![("test", m::api_failed(&e))]),
@@ -500,7 +585,10 @@ async fn templates_post(
             return Ok(Either::Right(crate::web::see_other(&location)));
         }
         let settings = whatsapp_settings(&state).await?;
-        let fetched = match crate::channels::whatsapp::WhatsAppChannel::new(&settings) {
+        let fetched = match crate::channels::whatsapp::WhatsAppChannel::new(
+            &settings,
+            state.config.net_policy(),
+        ) {
             Ok(c) => c.approved_templates().await,
             Err(e) => Err(e),
         };

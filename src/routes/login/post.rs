@@ -109,8 +109,9 @@ pub async fn login(
 /// Longest password a login reads; no account can have a longer one.
 const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// 429 with the wait, and an audit entry at most once a minute per account and address
-/// (counting the refusals in between), so refused attempts cannot fill the disk.
+/// 429 with the wait, and an audit entry at most once a minute per client address
+/// (counting the refusals in between, whatever e-mails they named), so refused attempts
+/// cannot fill the disk.
 fn throttled(
     state: &AppState,
     email: &str,
@@ -119,7 +120,7 @@ fn throttled(
     until: i64,
     refuse: impl FnOnce(String) -> LoginPage,
 ) -> Result<Either<LoginPage, HttpResponse>, AppError> {
-    if let Some(count) = state.throttle.note_refusal(email, ip.as_deref(), now) {
+    if let Some(count) = state.throttle.note_refusal(ip.as_deref(), now) {
         state.audit.record(QueuedAudit {
             user_id: None,
             action: "login_throttled",

@@ -154,8 +154,12 @@ async fn test_provider(
         }
         CampaignChannel::Sms => {
             let settings = crate::routes::webhooks::sms_settings(state).await?;
-            crate::channels::sms::SmsChannel::new(&settings, &state.config.public_url)
-                .map(|c| (Provider::Sms(c), None))
+            crate::channels::sms::SmsChannel::new(
+                &settings,
+                &state.config.public_url,
+                state.config.net_policy(),
+            )
+            .map(|c| (Provider::Sms(c), None))
         }
         CampaignChannel::Whatsapp => {
             let settings = crate::routes::webhooks::whatsapp_settings(state).await?;
@@ -170,8 +174,11 @@ async fn test_provider(
                 .await?;
             match template {
                 None => Err(crate::messages::whatsapp::TEMPLATE_NOT_FOUND.to_string()),
-                Some(t) => crate::channels::whatsapp::WhatsAppChannel::new(&settings)
-                    .map(|c| (Provider::WhatsApp(c), Some(t))),
+                Some(t) => crate::channels::whatsapp::WhatsAppChannel::new(
+                    &settings,
+                    state.config.net_policy(),
+                )
+                .map(|c| (Provider::WhatsApp(c), Some(t))),
             }
         }
     })
