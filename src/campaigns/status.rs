@@ -78,16 +78,19 @@ pub enum SkipReason {
     Invalid,
     Duplicate,
     NoWhatsapp,
+    /// The person's data was eliminated (LGPD) before the message went.
+    Eliminated,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 6] = [
+    pub const ALL: [SkipReason; 7] = [
         SkipReason::NoChannel,
         SkipReason::Dnd,
         SkipReason::EmptyVariable,
         SkipReason::Invalid,
         SkipReason::Duplicate,
         SkipReason::NoWhatsapp,
+        SkipReason::Eliminated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -98,6 +101,7 @@ impl SkipReason {
             SkipReason::Invalid => "invalid",
             SkipReason::Duplicate => "duplicate",
             SkipReason::NoWhatsapp => "no_whatsapp",
+            SkipReason::Eliminated => "eliminated",
         }
     }
 
@@ -109,6 +113,7 @@ impl SkipReason {
             SkipReason::Invalid => "Endereço inválido",
             SkipReason::Duplicate => "Repetido (mesmo endereço)",
             SkipReason::NoWhatsapp => "Sem WhatsApp",
+            SkipReason::Eliminated => "Dados eliminados (LGPD)",
         }
     }
 

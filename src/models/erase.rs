@@ -35,6 +35,7 @@ pub fn delete_contact(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
             .set(interactions::contact_id.eq(None::<i64>))
             .execute(conn)?;
         search::forget_names(conn, &[id])?;
+        crate::models::former_value::forget(conn, id)?;
         Ok(diesel::delete(contacts::table.find(id)).execute(conn)? > 0)
     })
 }

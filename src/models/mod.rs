@@ -9,6 +9,7 @@ pub mod contact_edit;
 pub mod dnd;
 pub mod document_conflict;
 pub mod erase;
+pub mod former_value;
 pub mod interaction;
 pub mod provider_settings;
 pub mod retention;
