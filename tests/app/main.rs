@@ -17,6 +17,7 @@ mod faults;
 mod hostile;
 mod identity;
 mod imports;
+mod erasure;
 mod lgpd;
 mod limits;
 mod login;
