@@ -389,12 +389,15 @@ pub fn failed(
 /// The statuses of a message no provider has yet.
 const NOT_HANDED_OVER: [MessageStatus; 2] = [MessageStatus::Pending, MessageStatus::Queued];
 
-fn skip_as_eliminated(now: i64) -> (
+/// The columns a message skipped because its person was eliminated gets.
+type SkipAsEliminated = (
     diesel::dsl::Eq<campaign_messages::status, &'static str>,
     diesel::dsl::Eq<campaign_messages::skip_reason, Option<&'static str>>,
     diesel::dsl::Eq<campaign_messages::claimed_by, Option<String>>,
     diesel::dsl::Eq<campaign_messages::updated_at, i64>,
-) {
+);
+
+fn skip_as_eliminated(now: i64) -> SkipAsEliminated {
     (
         campaign_messages::status.eq(MessageStatus::Skipped.code()),
         campaign_messages::skip_reason.eq(Some(SkipReason::Eliminated.code())),

@@ -134,7 +134,8 @@ impl PersonValues {
                 start -= 1;
             }
             let mut end = i + 1;
-            while end < chars.len() && (chars[end].1.is_alphanumeric() || "-.".contains(chars[end].1))
+            while end < chars.len()
+                && (chars[end].1.is_alphanumeric() || "-.".contains(chars[end].1))
             {
                 end += 1;
             }

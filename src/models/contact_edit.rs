@@ -93,7 +93,11 @@ pub fn edit(
         }
         // What this edit replaces stays findable for an elimination.
         use crate::models::former_value;
-        if let Some(old) = before.name.as_ref().filter(|n| changes.name.as_ref() != Some(*n)) {
+        if let Some(old) = before
+            .name
+            .as_ref()
+            .filter(|n| changes.name.as_ref() != Some(*n))
+        {
             former_value::record(conn, id, former_value::NAME, old, now)?;
         }
         if let Some(old) = before
@@ -321,7 +325,11 @@ pub fn merge(
         if let Some(old) = gone.name.as_ref().filter(|n| name.as_ref() != Some(*n)) {
             former_value::record(conn, keep, former_value::NAME, old, now)?;
         }
-        if let Some(old) = gone.document.as_ref().filter(|d| document.as_ref() != Some(*d)) {
+        if let Some(old) = gone
+            .document
+            .as_ref()
+            .filter(|d| document.as_ref() != Some(*d))
+        {
             former_value::record(conn, keep, former_value::DOCUMENT, old, now)?;
         }
         crate::models::erase::delete_contact(conn, other)?;

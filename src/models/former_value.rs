@@ -66,6 +66,8 @@ pub fn move_to(conn: &mut DbConnection, from: i64, to: i64) -> QueryResult<usize
 
 /// The contact is gone: so is its history.
 pub fn forget(conn: &mut DbConnection, contact: i64) -> QueryResult<usize> {
-    diesel::delete(contact_former_values::table.filter(contact_former_values::contact_id.eq(contact)))
-        .execute(conn)
+    diesel::delete(
+        contact_former_values::table.filter(contact_former_values::contact_id.eq(contact)),
+    )
+    .execute(conn)
 }

@@ -139,11 +139,21 @@ pub struct AccessRow {
     pub at: String,
 }
 
+/// A value an edit or a merge replaced, kept against the contact.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FormerValueRow {
+    /// `NOME`, `DOCUMENTO`, `TELEFONE` or `EMAIL`.
+    pub kind: String,
+    pub value: String,
+}
+
 /// Everything stored about a person (the Relatório do titular; its JSON is the
 /// portability answer and `engajar titular export`'s output).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Report {
     pub contacts: Vec<ContactProfile>,
+    /// What edits and merges replaced: names, documents, channels they had before.
+    pub former_values: Vec<FormerValueRow>,
     pub audience_rows: Vec<AudienceRow>,
     pub interactions: Vec<InteractionRow>,
     pub messages: Vec<MessageRow>,
@@ -247,6 +257,10 @@ pub fn report(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Report> {
     for id in &person.contacts {
         report.contacts.extend(ContactProfile::find(conn, *id)?);
     }
+    report.former_values = former_value::of_contacts(conn, &person.contacts)?
+        .into_iter()
+        .map(|(kind, value)| FormerValueRow { kind, value })
+        .collect();
     type MemberRow = (
         (
             i64,
@@ -702,7 +716,11 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
         );
         validations.extend(
             import_validations::table
-                .filter(lower_text(import_validations::report).like(&net).escape('\\'))
+                .filter(
+                    lower_text(import_validations::report)
+                        .like(&net)
+                        .escape('\\'),
+                )
                 .select(import_validations::id)
                 .load::<i64>(conn)?,
         );
@@ -716,13 +734,21 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
         );
         runs.extend(
             campaign_runs::table
-                .filter(lower_nullable(campaign_runs::last_error).like(&net).escape('\\'))
+                .filter(
+                    lower_nullable(campaign_runs::last_error)
+                        .like(&net)
+                        .escape('\\'),
+                )
                 .select(campaign_runs::id)
                 .load::<i64>(conn)?,
         );
         failed.extend(
             campaigns::table
-                .filter(lower_nullable(campaigns::last_error).like(&net).escape('\\'))
+                .filter(
+                    lower_nullable(campaigns::last_error)
+                        .like(&net)
+                        .escape('\\'),
+                )
                 .select(campaigns::id)
                 .load::<i64>(conn)?,
         );

@@ -63,6 +63,15 @@ impl TitularPage {
         crate::routes::admin::auditoria::action_label(code)
     }
 
+    fn former_kind(kind: &str) -> &'static str {
+        match kind {
+            "NOME" => "Nome",
+            "DOCUMENTO" => "CPF/CNPJ",
+            "EMAIL" => "E-mail",
+            _ => "Telefone",
+        }
+    }
+
     fn q_encoded(&self) -> String {
         urlencoding::encode(&self.q).into_owned()
     }

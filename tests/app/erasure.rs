@@ -5,7 +5,9 @@
 use diesel::prelude::*;
 use engajar::campaigns::unsubscribe;
 use engajar::models::channel_settings::CampaignSettings;
-use engajar::schema::{audience_row_errors, audit_log, campaign_messages, campaign_runs, contacts, dnd_entries};
+use engajar::schema::{
+    audience_row_errors, audit_log, campaign_messages, campaign_runs, contacts, dnd_entries,
+};
 
 use crate::campaigns::{SmtpServer, wait_until};
 use crate::helpers::*;
@@ -113,7 +115,15 @@ async fn erasure_reaches_every_value_an_edit_replaced(backend: Backend) {
                 person("EMAIL", EMAIL, OLD_NAME, OLD_CPF, "", "", ""),
                 person("TELEFONE", PHONE, OLD_NAME, OLD_CPF, "", "", ""),
                 // Refused (the address is cut), her name in capitals.
-                person("EMAIL", "maria.secreta@", "MARIA SECRETA DIAS", "", "", "", ""),
+                person(
+                    "EMAIL",
+                    "maria.secreta@",
+                    "MARIA SECRETA DIAS",
+                    "",
+                    "",
+                    "",
+                    "",
+                ),
                 person("TELEFONE", "21998761111", "Juliana Souza", "", "", "", ""),
             ]),
             segment,
@@ -125,7 +135,11 @@ async fn erasure_reaches_every_value_an_edit_replaced(backend: Backend) {
     assert_eq!(smtp.wait_for(1).await[0].to, EMAIL);
     // Her e-mail on Não Perturbe, and a reply from it.
     let response = app
-        .submit("/admin/nao-perturbe", "/admin/nao-perturbe", &[("value", EMAIL)])
+        .submit(
+            "/admin/nao-perturbe",
+            "/admin/nao-perturbe",
+            &[("value", EMAIL)],
+        )
         .await;
     assert_eq!(response.status(), 303);
     engajar::models::NewInteraction {
@@ -197,9 +211,27 @@ async fn erasure_reaches_every_value_an_edit_replaced(backend: Backend) {
         "987654321",
     ];
     for needle in [OLD_NAME, "maria.secreta@", OLD_CPF, "98765-4321"] {
-        assert!(!written_anywhere(&app, needle).is_empty(), "{needle} seen first");
+        assert!(
+            !written_anywhere(&app, needle).is_empty(),
+            "{needle} seen first"
+        );
     }
 
+    // Her old e-mail still finds her, and the report lists what the edit replaced.
+    let html = app
+        .get_html(&format!(
+            "/lgpd?q={}",
+            urlencoding::encode("MARIA.SECRETA@exemplo.com.br")
+        ))
+        .await;
+    assert_eq!(texts(&html, ".titular-contact dd.name"), vec![NEW_NAME]);
+    let former = texts(&html, "ul.titular-former li");
+    assert_eq!(former.len(), 3, "{former:?}");
+    assert!(former.contains(&format!("Nome: {OLD_NAME}")), "{former:?}");
+    assert!(
+        former.contains(&"CPF/CNPJ: 111.444.777-35".to_string()),
+        "{former:?}"
+    );
     // Eliminated by the CPF she has now.
     assert_eq!(
         erase(&app, "529.982.247-25", "Pedido 31", true).await,
@@ -237,7 +269,15 @@ async fn erasure_reaches_every_value_an_edit_replaced(backend: Backend) {
             "de-novo.csv",
             layout_csv(&[
                 person("EMAIL", "Maria.Secreta@Exemplo.com.br", "", "", "", "", ""),
-                person("EMAIL", "outra.maria@exemplo.com.br", "", "111.444.777-35", "", "", ""),
+                person(
+                    "EMAIL",
+                    "outra.maria@exemplo.com.br",
+                    "",
+                    "111.444.777-35",
+                    "",
+                    "",
+                    "",
+                ),
             ]),
             segment,
             &[],
@@ -298,7 +338,12 @@ async fn erasing_someone_mid_run_sends_them_nothing(backend: Backend) {
         )]
     );
     let html = app.get(&format!("/engajar/campanhas/{campaign}")).await;
-    assert!(html.text().await.unwrap().contains("Dados eliminados (LGPD)"));
+    assert!(
+        html.text()
+            .await
+            .unwrap()
+            .contains("Dados eliminados (LGPD)")
+    );
 }
 
 async fn an_old_opt_out_link_after_erasure_and_reimport_writes_nothing(backend: Backend) {
@@ -321,7 +366,10 @@ async fn an_old_opt_out_link_after_erasure_and_reimport_writes_nothing(backend: 
         .trim_matches(|c| c == '<' || c == '>')
         .trim_start_matches("http://engajar.test")
         .to_string();
-    assert_eq!(erase(&app, EMAIL, "Pedido 9", false).await, "/lgpd?eliminado=1");
+    assert_eq!(
+        erase(&app, EMAIL, "Pedido 9", false).await,
+        "/lgpd?eliminado=1"
+    );
     // She comes back by a later file (not suppressed), as a new contact.
     app.import_bytes("de-novo.csv", file, segment, &[]).await;
     let visitor = new_client();
@@ -444,11 +492,17 @@ async fn ana_and_others(app: &TestApp) {
 async fn erasing_a_short_name_leaves_other_peoples_rows_alone(app: TestApp) {
     ana_and_others(&app).await;
     assert_eq!(rejected_cells(&app).len(), 3);
-    assert_eq!(erase(&app, "11987650001", "Pedido 4", false).await, "/lgpd?eliminado=1");
+    assert_eq!(
+        erase(&app, "11987650001", "Pedido 4", false).await,
+        "/lgpd?eliminado=1"
+    );
     let left = rejected_cells(&app);
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.iter().any(|r| r.contains("Juliana Souza")), "{left:?}");
-    assert!(left.iter().any(|r| r.contains("Ana Paula Souza")), "{left:?}");
+    assert!(
+        left.iter().any(|r| r.contains("Ana Paula Souza")),
+        "{left:?}"
+    );
     let values: Vec<Option<String>> = audience_row_errors::table
         .order(audience_row_errors::id)
         .select(audience_row_errors::value)
@@ -482,7 +536,10 @@ async fn a_reason_quoting_the_person_is_stored_without_their_values(app: TestApp
     .await;
     assert_eq!(to, "/lgpd?eliminado=1&motivo=limpo");
     let html = app.get_html(&to).await;
-    assert!(html.html().contains("o motivo citava dados da própria pessoa"));
+    assert!(
+        html.html()
+            .contains("o motivo citava dados da própria pessoa")
+    );
     let detail: String = audit_log::table
         .filter(audit_log::action.eq("titular_erase"))
         .select(audit_log::detail)
@@ -502,7 +559,10 @@ async fn a_reason_quoting_the_person_is_stored_without_their_values(app: TestApp
 
 async fn an_erased_value_cannot_come_back_by_an_edit(app: TestApp) {
     ana_and_others(&app).await;
-    assert_eq!(erase(&app, "11987650001", "Pedido 4", true).await, "/lgpd?eliminado=1");
+    assert_eq!(
+        erase(&app, "11987650001", "Pedido 4", true).await,
+        "/lgpd?eliminado=1"
+    );
     let bruno: i64 = contacts::table
         .select(contacts::id)
         .first(&mut app.db())
@@ -564,7 +624,10 @@ async fn the_database_files_keep_no_erased_value(app: TestApp) {
     .await;
     let html = app.get_html("/contatos?q=secreta").await;
     assert_eq!(texts(&html, "td.name"), vec![OLD_NAME]);
-    assert_eq!(erase(&app, OLD_CPF, "Pedido 10", true).await, "/lgpd?eliminado=1");
+    assert_eq!(
+        erase(&app, OLD_CPF, "Pedido 10", true).await,
+        "/lgpd?eliminado=1"
+    );
     let needles = [
         EMAIL,
         OLD_CPF,
@@ -580,7 +643,10 @@ async fn the_database_files_keep_no_erased_value(app: TestApp) {
             // The check can see: Bruno, who stays, is there.
             assert!(contains(&bytes, b"Bruno Lima"));
             for needle in needles {
-                assert!(!contains(&bytes, needle.as_bytes()), "{needle} in the files");
+                assert!(
+                    !contains(&bytes, needle.as_bytes()),
+                    "{needle} in the files"
+                );
             }
         }
         Backend::Postgres => {
