@@ -24,6 +24,8 @@ pub struct PersonValues {
     pub documents: BTreeSet<String>,
     /// As `search_key` writes them (lower case, no accents, single spaces).
     names: BTreeSet<String>,
+    /// As stored, for the net a database's LIKE can cast (it knows no accents).
+    raw_names: BTreeSet<String>,
 }
 
 /// Characters a typed phone or document may be written with.
@@ -60,6 +62,7 @@ impl PersonValues {
         let key = name_key(name);
         if !key.is_empty() {
             self.names.insert(key);
+            self.raw_names.insert(collapse_spaces(name));
         }
     }
 
@@ -68,8 +71,19 @@ impl PersonValues {
         self.phones.iter().chain(self.emails.iter())
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &String> {
-        self.names.iter()
+    /// For each name, its longest stretch of plain ASCII letters and digits, lower case:
+    /// what any spelling of the name contains, with or without accents or capitals
+    /// ("José Silva" gives "silva"; "José" alone, "jos").
+    pub fn name_stems(&self) -> BTreeSet<String> {
+        self.raw_names
+            .iter()
+            .filter_map(|name| {
+                name.split(|c: char| !c.is_ascii_alphanumeric())
+                    .max_by_key(|w| w.len())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_ascii_lowercase)
+            })
+            .collect()
     }
 
     /// Whether a whole value (a cell, a typed key) is one of the person's phones, e-mails

@@ -285,6 +285,10 @@ pub fn orphans(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>>
             ),
         ),
         (
+            "contact_former_values",
+            format!("SELECT COUNT(*) AS n FROM contact_former_values t WHERE {missing_contact}"),
+        ),
+        (
             "audience_row_errors",
             "SELECT COUNT(*) AS n FROM audience_row_errors t \
              WHERE NOT EXISTS (SELECT 1 FROM audiences a WHERE a.id = t.audience_id)"

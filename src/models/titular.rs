@@ -535,14 +535,8 @@ fn nets(values: &PersonValues, names: bool) -> BTreeSet<String> {
         nets.insert(crate::models::search::like_pattern(middle));
     }
     if names {
-        for name in values.names() {
-            if let Some(word) = name
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .max_by_key(|w| w.len())
-                .filter(|w| !w.is_empty())
-            {
-                nets.insert(crate::models::search::like_pattern(word));
-            }
+        for stem in values.name_stems() {
+            nets.insert(crate::models::search::like_pattern(&stem));
         }
     }
     nets
@@ -809,6 +803,11 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
             .find(id)
             .select(audit_log::detail)
             .first(conn)?;
+        // Another person's entry may share a phone's last digits: the names go only from
+        // an entry that quotes one of this person's keys.
+        if values.redact(&detail, ERASED, false).is_none() {
+            continue;
+        }
         if let Some(clean) = values.redact(&detail, ERASED, true) {
             changed += diesel::update(audit_log::table.find(id))
                 .set(audit_log::detail.eq(clean))
