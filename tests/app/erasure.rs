@@ -19,6 +19,7 @@ crate::on_both_backends!(
     an_erased_value_cannot_come_back_by_an_edit,
     the_database_files_keep_no_erased_value,
     the_public_opt_out_page_lists_a_typed_address_and_is_rate_limited,
+    a_name_a_later_import_replaced_is_erased_too,
 );
 
 crate::for_both_backends!(
@@ -659,4 +660,55 @@ async fn the_database_files_keep_no_erased_value(app: TestApp) {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn a_name_a_later_import_replaced_is_erased_too(app: TestApp) {
+    app.login_admin().await;
+    let segment = app.add_segment("Clientes");
+    app.import_bytes(
+        "primeiro.csv",
+        layout_csv(&[
+            person("TELEFONE", PHONE, OLD_NAME, "", "", "", ""),
+            // Refused (no valid phone): only her name says whose it is.
+            person("TELEFONE", "4321", "maria secreta DIAS", "", "", "", ""),
+            person("TELEFONE", "21998761111", "Bruno Lima", "", "", "", ""),
+        ]),
+        segment,
+        &[],
+    )
+    .await;
+    app.import_bytes(
+        "segundo.csv",
+        layout_csv(&[person(
+            "TELEFONE",
+            "(11) 98765-4321",
+            NEW_NAME,
+            "",
+            "",
+            "",
+            "",
+        )]),
+        segment,
+        &[],
+    )
+    .await;
+    let names: Vec<Option<String>> = contacts::table
+        .order(contacts::id)
+        .select(contacts::name)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(names[0].as_deref(), Some(NEW_NAME));
+    assert!(!written_anywhere(&app, "secreta DIAS").is_empty());
+    assert_eq!(
+        erase(&app, PHONE, "Pedido 12", false).await,
+        "/lgpd?eliminado=1"
+    );
+    for needle in ["secreta", "Secreta", "SECRETA", "98765"] {
+        assert_eq!(
+            written_anywhere(&app, needle),
+            Vec::<String>::new(),
+            "{needle}"
+        );
+    }
+    assert!(!written_anywhere(&app, "Bruno Lima").is_empty());
 }
