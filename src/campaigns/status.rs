@@ -83,14 +83,15 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 7] = [
+    /// The reasons planning a run (and its preview) may give; `Eliminated` comes later,
+    /// from an elimination, and is never previewed.
+    pub const ALL: [SkipReason; 6] = [
         SkipReason::NoChannel,
         SkipReason::Dnd,
         SkipReason::EmptyVariable,
         SkipReason::Invalid,
         SkipReason::Duplicate,
         SkipReason::NoWhatsapp,
-        SkipReason::Eliminated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,7 +119,10 @@ impl SkipReason {
     }
 
     pub fn from_code(code: &str) -> Option<SkipReason> {
-        Self::ALL.into_iter().find(|r| r.code() == code)
+        Self::ALL
+            .into_iter()
+            .chain([SkipReason::Eliminated])
+            .find(|r| r.code() == code)
     }
 
     /// Whether a campaign on this channel can skip for this reason.
