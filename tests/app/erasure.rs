@@ -20,6 +20,7 @@ crate::on_both_backends!(
     the_database_files_keep_no_erased_value,
     the_public_opt_out_page_lists_a_typed_address_and_is_rate_limited,
     a_name_a_later_import_replaced_is_erased_too,
+    what_a_merge_folded_in_is_erased_and_suppressed_too,
 );
 
 crate::for_both_backends!(
@@ -711,4 +712,84 @@ async fn a_name_a_later_import_replaced_is_erased_too(app: TestApp) {
         );
     }
     assert!(!written_anywhere(&app, "Bruno Lima").is_empty());
+}
+
+async fn what_a_merge_folded_in_is_erased_and_suppressed_too(app: TestApp) {
+    app.login_admin().await;
+    let segment = app.add_segment("Clientes");
+    app.import_bytes(
+        "dois.csv",
+        layout_csv(&[
+            person("TELEFONE", PHONE, NEW_NAME, NEW_CPF, "", "", ""),
+            person("EMAIL", EMAIL, OLD_NAME, OLD_CPF, "", "", ""),
+            person("TELEFONE", "21998761111", "Bruno Lima", "", "", "", ""),
+        ]),
+        segment,
+        &[],
+    )
+    .await;
+    let id = |document: &str| -> i64 {
+        contacts::table
+            .filter(contacts::document.eq(document))
+            .select(contacts::id)
+            .first(&mut app.db())
+            .unwrap()
+    };
+    let (keep, other) = (id(NEW_CPF), id(OLD_CPF));
+    let page = format!("/contatos/{keep}/mesclar?com={other}");
+    let other_field = other.to_string();
+    let response = app
+        .submit(
+            &page,
+            &format!("/contatos/{keep}/mesclar"),
+            &[("com", &other_field)],
+        )
+        .await;
+    assert_eq!(location(&response), format!("/contatos/{keep}?salvo=1"));
+    // The folded-in contact's CPF, typed in a request.
+    let today = engajar::time::format_iso_date(engajar::time::now());
+    app.submit(
+        "/lgpd/pedidos",
+        "/lgpd/pedidos",
+        &[
+            ("tipo", "acesso"),
+            ("solicitante", "Escritório Alves"),
+            ("titular", "111 444 777 35"),
+            ("recebido_em", &today),
+        ],
+    )
+    .await;
+    assert_eq!(
+        erase(&app, PHONE, "Pedido 13", true).await,
+        "/lgpd?eliminado=1"
+    );
+    for needle in [
+        OLD_CPF,
+        "111 444 777 35",
+        NEW_CPF,
+        OLD_NAME,
+        NEW_NAME,
+        EMAIL,
+    ] {
+        assert_eq!(
+            written_anywhere(&app, needle),
+            Vec::<String>::new(),
+            "{needle}"
+        );
+    }
+    // Neither CPF comes back with a later file.
+    let segment = app.add_segment("Depois");
+    let (_, html) = app
+        .import_bytes(
+            "de-novo.csv",
+            layout_csv(&[
+                person("TELEFONE", "11912345678", "", "111.444.777-35", "", "", ""),
+                person("TELEFONE", "11912345679", "", "529.982.247-25", "", "", ""),
+            ]),
+            segment,
+            &[],
+        )
+        .await;
+    assert_eq!(texts(&html, "#count-imported"), vec!["0"]);
+    assert_eq!(texts(&html, "#count-dnd"), vec!["2"]);
 }
