@@ -407,7 +407,7 @@ fn skip_as_eliminated(now: i64) -> SkipAsEliminated {
 }
 
 /// Eliminating a person (LGPD): their messages no provider has yet — by contact, or by
-/// any of their addresses — are skipped (reason `eliminated`), in the eliminating
+/// any of their addresses when no contact holds the row — are skipped (reason `eliminated`), in the eliminating
 /// transaction, so a run in progress sends them nothing. Returns the rows skipped.
 pub fn skip_for_erasure(
     conn: &mut DbConnection,
@@ -423,9 +423,17 @@ pub fn skip_for_erasure(
     )
     .set(skip_as_eliminated(now))
     .execute(conn)?;
+    // By address: only rows of no contact still here (another contact's row is theirs).
     let by_value = diesel::update(
         campaign_messages::table
             .filter(campaign_messages::channel_value.eq_any(values))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                crate::schema::contacts::table.filter(
+                    crate::schema::contacts::id
+                        .nullable()
+                        .eq(campaign_messages::contact_id),
+                ),
+            )))
             .filter(campaign_messages::status.eq_any(waiting)),
     )
     .set(skip_as_eliminated(now))

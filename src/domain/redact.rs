@@ -66,6 +66,13 @@ impl PersonValues {
         }
     }
 
+    /// Leaves out a value (normalised) that turned out to be someone else's now.
+    pub fn forget(&mut self, value: &str) {
+        self.phones.remove(value);
+        self.emails.remove(value);
+        self.documents.remove(value);
+    }
+
     /// Every channel value, normalised as stored.
     pub fn channels(&self) -> impl Iterator<Item = &String> {
         self.phones.iter().chain(self.emails.iter())

@@ -242,6 +242,24 @@ fn person(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Person> {
             }
         }
     }
+    // A former value another contact holds now is that contact's: an elimination of
+    // this person must not reach their messages, their Não Perturbe entry or their
+    // imports.
+    let candidates: Vec<String> = values.channels().cloned().collect();
+    let taken: Vec<String> = contact_channels::table
+        .filter(contact_channels::value.eq_any(&candidates))
+        .filter(contact_channels::contact_id.ne_all(&contacts))
+        .select(contact_channels::value)
+        .load(conn)?;
+    let documents: Vec<String> = values.documents.iter().cloned().collect();
+    let held: Vec<Option<String>> = contacts::table
+        .filter(contacts::document.eq_any(&documents))
+        .filter(contacts::id.ne_all(&contacts))
+        .select(contacts::document)
+        .load(conn)?;
+    for value in taken.iter().chain(held.iter().flatten()) {
+        values.forget(value);
+    }
     Ok(Person {
         contacts,
         channels: values.channels().cloned().collect(),
@@ -613,6 +631,10 @@ pub fn erase(
         talked.extend(
             interactions::table
                 .filter(interactions::channel_value.eq_any(&channels))
+                // Another contact's row is theirs: by address, only rows of no one.
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    contacts::table.filter(contacts::id.nullable().eq(interactions::contact_id)),
+                )))
                 .select(interactions::id)
                 .load::<i64>(conn)?,
         );
@@ -622,7 +644,6 @@ pub fn erase(
                     interactions::contact_id.eq(None::<i64>),
                     interactions::channel_value.eq(format!("{ERASED} #{id}")),
                     interactions::body.eq(ERASED),
-                    interactions::external_id.eq(None::<String>),
                 ))
                 .execute(conn)? as i64;
         }
@@ -635,6 +656,10 @@ pub fn erase(
         sent.extend(
             campaign_messages::table
                 .filter(campaign_messages::channel_value.eq_any(&channels))
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    contacts::table
+                        .filter(contacts::id.nullable().eq(campaign_messages::contact_id)),
+                )))
                 .select(campaign_messages::id)
                 .load::<i64>(conn)?,
         );

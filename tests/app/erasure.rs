@@ -21,6 +21,7 @@ crate::on_both_backends!(
     the_public_opt_out_page_lists_a_typed_address_and_is_rate_limited,
     a_name_a_later_import_replaced_is_erased_too,
     what_a_merge_folded_in_is_erased_and_suppressed_too,
+    a_former_value_someone_else_holds_now_stays_theirs,
 );
 
 crate::for_both_backends!(
@@ -792,4 +793,95 @@ async fn what_a_merge_folded_in_is_erased_and_suppressed_too(app: TestApp) {
         .await;
     assert_eq!(texts(&html, "#count-imported"), vec!["0"]);
     assert_eq!(texts(&html, "#count-dnd"), vec!["2"]);
+}
+
+async fn a_former_value_someone_else_holds_now_stays_theirs(app: TestApp) {
+    app.login_admin().await;
+    let segment = app.add_segment("Clientes");
+    app.import_bytes(
+        "dois.csv",
+        layout_csv(&[
+            person("EMAIL", EMAIL, OLD_NAME, OLD_CPF, "", "", ""),
+            person("TELEFONE", PHONE, OLD_NAME, OLD_CPF, "", "", ""),
+            person("TELEFONE", "21998761111", "Bruno Lima", "", "", "", ""),
+        ]),
+        segment,
+        &[],
+    )
+    .await;
+    let id = |value: &str| -> i64 {
+        engajar::schema::contact_channels::table
+            .filter(engajar::schema::contact_channels::value.eq(value))
+            .select(engajar::schema::contact_channels::contact_id)
+            .first(&mut app.db())
+            .unwrap()
+    };
+    let (maria, bruno) = (id(EMAIL), id("+5521998761111"));
+    // The address leaves Maria and becomes Bruno's, who asks not to be written to.
+    let page = format!("/contatos/{maria}/editar");
+    let html = app.get_html(&page).await;
+    let labels = texts(&html, "#canais label");
+    let email_box = format!(
+        "remover_{}",
+        labels.iter().position(|l| l.contains(EMAIL)).unwrap()
+    );
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("nome", OLD_NAME),
+                ("prioridade", "media"),
+                (&email_box, "on"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), format!("/contatos/{maria}?salvo=1"));
+    let page = format!("/contatos/{bruno}/editar");
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("nome", "Bruno Lima"),
+                ("prioridade", "media"),
+                ("novo_canal", EMAIL),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), format!("/contatos/{bruno}?salvo=1"));
+    app.submit(
+        "/admin/nao-perturbe",
+        "/admin/nao-perturbe",
+        &[("value", EMAIL)],
+    )
+    .await;
+    assert_eq!(
+        erase(&app, OLD_CPF, "Pedido 14", true).await,
+        "/lgpd?eliminado=1"
+    );
+    assert_eq!(id(EMAIL), bruno);
+    let listed: Vec<String> = dnd_entries::table
+        .select(dnd_entries::value)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(listed, vec![EMAIL]);
+    assert!(written_anywhere(&app, "98765-4321").is_empty());
+    assert!(written_anywhere(&app, OLD_NAME).is_empty());
+    // Bruno's address is not suppressed: a later file of his still updates him.
+    let segment = app.add_segment("Depois");
+    let (_, html) = app
+        .import_bytes(
+            "bruno.csv",
+            layout_csv(&[person("EMAIL", EMAIL, "Bruno Lima", "", "", "", "")]),
+            segment,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        texts(&html, "#count-imported"),
+        vec!["1"],
+        "{}",
+        html.html()
+    );
 }
