@@ -824,9 +824,9 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
         changed += diesel::delete(import_validations::table.find(id)).execute(conn)? as i64;
     }
     for id in entries {
-        let detail: String = audit_log::table
+        let (detail, action): (String, String) = audit_log::table
             .find(id)
-            .select(audit_log::detail)
+            .select((audit_log::detail, audit_log::action))
             .first(conn)?;
         // Another person's entry may share a phone's last digits: the names go only from
         // an entry that quotes one of this person's keys.
@@ -837,6 +837,12 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
             changed += diesel::update(audit_log::table.find(id))
                 .set(audit_log::detail.eq(clean))
                 .execute(conn)? as i64;
+        }
+        // An opt-out the person made themselves was recorded with their own address.
+        if action.starts_with("unsubscribe") {
+            diesel::update(audit_log::table.find(id))
+                .set(audit_log::ip.eq(None::<String>))
+                .execute(conn)?;
         }
     }
     // A provider's refusal may quote an address.

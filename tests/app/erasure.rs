@@ -471,6 +471,22 @@ async fn the_public_opt_out_page_lists_a_typed_address_and_is_rate_limited(app: 
     }
     assert_eq!(last, 429);
     assert_eq!(listed(&app).len(), 10);
+    // Her own opt-out, with the address she came from, goes with her data.
+    app.login_admin().await;
+    assert_eq!(
+        erase(&app, EMAIL, "Pedido 15", false).await,
+        "/lgpd?eliminado=1"
+    );
+    let entries: Vec<(String, Option<String>)> = audit_log::table
+        .filter(audit_log::action.eq("unsubscribe_typed"))
+        .order(audit_log::id)
+        .select((audit_log::detail, audit_log::ip))
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(entries[0].0, "[eliminado]: descadastro pela página pública");
+    assert_eq!(entries[0].1, None);
+    assert!(entries[1].1.is_some(), "{entries:?}");
+    assert!(written_anywhere(&app, "maria.secreta").is_empty());
 }
 
 /// Ana, with a refused row of hers; Juliana and Ana Paula refused beside her; Bruno.
