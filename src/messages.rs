@@ -238,6 +238,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("campaign_test_send", "Campanha: envio de teste"),
     ("campaign_export", "Campanha: envios exportados"),
     ("unsubscribe", "Descadastro pelo link do e-mail"),
+    ("unsubscribe_typed", "Descadastro pela página pública"),
     ("channel_settings", "Canais alterados"),
 ];
 
@@ -604,6 +605,7 @@ pub fn whatsapp_marketing_stopped(since: &str) -> String {
 pub const TITULAR_KEY_INVALID: &str = "Informe um CPF/CNPJ, um telefone ou um e-mail válido (em qualquer formato que a importação aceita).";
 pub const TITULAR_ERASED: &str =
     "Dados do titular eliminados. O registro da eliminação ficou na Auditoria, sem os dados.";
+pub const TITULAR_ERASED_REASON_REDACTED: &str = "Dados do titular eliminados. Atenção: o motivo citava dados da própria pessoa — no registro eles foram trocados por [dado do titular]. Não escreva dados do titular no motivo.";
 pub const TITULAR_REASON_REQUIRED: &str =
     "Informe o motivo da eliminação (até 500 caracteres), sem dados da pessoa.";
 
@@ -647,6 +649,11 @@ pub const TITULAR_REQUEST_DATE: &str =
     "Informe a data em que o pedido chegou (não pode ser futura).";
 pub const TITULAR_REQUEST_NOT_OPEN: &str = "Este pedido já foi respondido.";
 
+pub const OPT_OUT_INVALID: &str =
+    "Informe um telefone com DDD (11 98765-4321) ou um e-mail completo.";
+pub const OPT_OUT_TOO_MANY: &str =
+    "Muitos pedidos vindos desta rede na última hora. Tente de novo mais tarde.";
+
 pub const CONTACT_NAME_TOO_LONG: &str = "O nome pode ter até 200 caracteres.";
 pub const CONTACT_CODE_TOO_LONG: &str = "O código do cliente pode ter até 100 caracteres.";
 pub const CONTACT_PRIORITY: &str = "Escolha a prioridade: Alta, Média ou Baixa.";
@@ -655,6 +662,8 @@ pub const CONTACT_CHANNEL_INVALID: &str =
     "Telefone ou e-mail inválido: use DDD e número (11 98765-4321) ou um e-mail completo.";
 pub const CONTACT_DOCUMENT_TAKEN: &str = "Este CPF/CNPJ já é de outro contato.";
 pub const CONTACT_CHANNEL_TAKEN: &str = "Este telefone ou e-mail já é de outro contato.";
+pub const CONTACT_CHANNEL_SUPPRESSED: &str = "Este telefone ou e-mail foi eliminado a pedido do titular, com reimportação impedida: não pode voltar à base.";
+pub const CONTACT_DOCUMENT_SUPPRESSED: &str = "Este CPF/CNPJ foi eliminado a pedido do titular, com reimportação impedida: não pode voltar à base.";
 pub const CONTACT_LAST_CHANNEL: &str = "O contato precisa de ao menos um telefone ou e-mail.";
 /// Mesclar contatos, refused: a CPF/CNPJ names one legal person.
 pub const MERGE_DIFFERENT_DOCUMENTS: &str = "Estes contatos não podem ser mesclados: têm CPF/CNPJ diferentes, então são pessoas diferentes. Se um dos documentos está errado, corrija-o em Editar contato antes.";

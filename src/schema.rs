@@ -17,6 +17,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    contact_former_values (id) {
+        id -> BigInt,
+        contact_id -> BigInt,
+        kind -> Text,
+        value -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     suppressed_keys (key) {
         key -> Text,
         kind -> Text,
@@ -420,6 +430,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     unmatched_receipts,
     import_validations,
     suppressed_keys,
+    contact_former_values,
     titular_requests,
     segments,
     audiences,

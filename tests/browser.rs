@@ -770,6 +770,7 @@ async fn every_page(c: &Client, app: &helpers::TestApp, axe: &str) -> Step {
     click(c, "form button[type=submit]").await?;
     find(c, ".alert-error").await?;
     judge_here(c, axe, "login refused").await?;
+    judge(c, axe, base, "/descadastrar").await?;
     judge(c, axe, base, "/descadastrar/nao-existe").await?;
     // The harness sees what it should: an image without a text alternative fails it.
     c.execute(

@@ -421,8 +421,16 @@ struct SendCtx {
 impl SendCtx {
     async fn send_group(&self, group: Vec<Claimed>) -> Result<(), String> {
         let server = self.server.clone();
+        // What an elimination anonymised goes to no one, whatever the ledger said.
+        let (erased, group): (Vec<Claimed>, Vec<Claimed>) = group
+            .into_iter()
+            .partition(|m| crate::domain::is_erased(&m.channel_value));
+        let erased: Vec<i64> = erased.iter().map(|m| m.id).collect();
         let ids: Vec<i64> = group.iter().map(|m| m.id).collect();
         let allowed = db(&self.pool, move |conn| {
+            if !erased.is_empty() {
+                ledger::skip_erased(conn, &erased, time::now())?;
+            }
             ledger::begin_send_many(conn, &ids, &server, time::now())
         })
         .await?;

@@ -162,6 +162,8 @@ pub fn claim(
              WHERE d.kind = '{kind}' AND d.value = campaign_messages.channel_value)"
         ))
         .execute(conn)?;
+        // An address an elimination anonymised is no one's: never sent.
+        skip_erased(conn, &ids, now)?;
         diesel::update(
             campaign_messages::table
                 .filter(campaign_messages::id.eq_any(&ids))
@@ -397,6 +399,74 @@ pub fn failed(
     ))
     .execute(conn)
     .map(drop)
+}
+
+/// The statuses of a message no provider has yet.
+const NOT_HANDED_OVER: [MessageStatus; 2] = [MessageStatus::Pending, MessageStatus::Queued];
+
+/// The columns a message skipped because its person was eliminated gets.
+type SkipAsEliminated = (
+    diesel::dsl::Eq<campaign_messages::status, &'static str>,
+    diesel::dsl::Eq<campaign_messages::skip_reason, Option<&'static str>>,
+    diesel::dsl::Eq<campaign_messages::claimed_by, Option<String>>,
+    diesel::dsl::Eq<campaign_messages::updated_at, i64>,
+);
+
+fn skip_as_eliminated(now: i64) -> SkipAsEliminated {
+    (
+        campaign_messages::status.eq(MessageStatus::Skipped.code()),
+        campaign_messages::skip_reason.eq(Some(SkipReason::Eliminated.code())),
+        campaign_messages::claimed_by.eq(None::<String>),
+        campaign_messages::updated_at.eq(now),
+    )
+}
+
+/// Eliminating a person (LGPD): their messages no provider has yet — by contact, or by
+/// any of their addresses when no contact holds the row — are skipped (reason `eliminated`), in the eliminating
+/// transaction, so a run in progress sends them nothing. Returns the rows skipped.
+pub fn skip_for_erasure(
+    conn: &mut DbConnection,
+    contacts: &[i64],
+    values: &[&String],
+    now: i64,
+) -> QueryResult<usize> {
+    let waiting = NOT_HANDED_OVER.map(MessageStatus::code);
+    let by_contact = diesel::update(
+        campaign_messages::table
+            .filter(campaign_messages::contact_id.eq_any(contacts.iter().map(|c| Some(*c))))
+            .filter(campaign_messages::status.eq_any(waiting)),
+    )
+    .set(skip_as_eliminated(now))
+    .execute(conn)?;
+    // By address: only rows of no contact still here (another contact's row is theirs).
+    let by_value = diesel::update(
+        campaign_messages::table
+            .filter(campaign_messages::channel_value.eq_any(values))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                crate::schema::contacts::table.filter(
+                    crate::schema::contacts::id
+                        .nullable()
+                        .eq(campaign_messages::contact_id),
+                ),
+            )))
+            .filter(campaign_messages::status.eq_any(waiting)),
+    )
+    .set(skip_as_eliminated(now))
+    .execute(conn)?;
+    Ok(by_contact + by_value)
+}
+
+/// Of these messages, those not yet handed over whose address an elimination anonymised
+/// are skipped (reason `eliminated`). Returns the rows skipped.
+pub fn skip_erased(conn: &mut DbConnection, ids: &[i64], now: i64) -> QueryResult<usize> {
+    diesel::update(
+        campaign_messages::table
+            .filter(campaign_messages::id.eq_any(ids))
+            .filter(campaign_messages::status.eq_any(NOT_HANDED_OVER.map(MessageStatus::code)))
+            .filter(campaign_messages::channel_value.like(format!("{}%", crate::domain::ERASED))),
+    )
+    .set(skip_as_eliminated(now))
+    .execute(conn)
 }
 
 /// Gives claimed messages that were not handed over back to the pending pool.

@@ -80,9 +80,13 @@ pub enum SkipReason {
     NoWhatsapp,
     /// The phone's owner stopped WhatsApp marketing messages (a MARKETING template only).
     MarketingStopped,
+    /// The person's data was eliminated (LGPD) before the message went.
+    Eliminated,
 }
 
 impl SkipReason {
+    /// The reasons planning a run (and its preview) may give; `Eliminated` comes later,
+    /// from an elimination, and is never previewed.
     pub const ALL: [SkipReason; 7] = [
         SkipReason::NoChannel,
         SkipReason::Dnd,
@@ -102,6 +106,7 @@ impl SkipReason {
             SkipReason::Duplicate => "duplicate",
             SkipReason::NoWhatsapp => "no_whatsapp",
             SkipReason::MarketingStopped => "marketing_stopped",
+            SkipReason::Eliminated => "eliminated",
         }
     }
 
@@ -114,11 +119,15 @@ impl SkipReason {
             SkipReason::Duplicate => "Repetido (mesmo endereço)",
             SkipReason::NoWhatsapp => "Sem WhatsApp",
             SkipReason::MarketingStopped => "Parou as mensagens de marketing no WhatsApp",
+            SkipReason::Eliminated => "Dados eliminados (LGPD)",
         }
     }
 
     pub fn from_code(code: &str) -> Option<SkipReason> {
-        Self::ALL.into_iter().find(|r| r.code() == code)
+        Self::ALL
+            .into_iter()
+            .chain([SkipReason::Eliminated])
+            .find(|r| r.code() == code)
     }
 
     /// Whether a campaign on this channel can skip for this reason.

@@ -67,6 +67,10 @@ pub fn opt_out(
     let Some(m) = super::ledger::find(conn, message)? else {
         return Ok(None);
     };
+    // An elimination anonymised it: the value stands for no one, nothing is listed.
+    if crate::domain::is_erased(&m.channel_value) {
+        return Ok(Some((m.channel_value, false)));
+    }
     let kind = crate::domain::RecordType::of_stored(&m.channel_value);
     let added = crate::models::dnd::opt_out(conn, kind, &m.channel_value, source, now)?;
     Ok(Some((m.channel_value, added)))

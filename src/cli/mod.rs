@@ -640,19 +640,26 @@ fn titular(url: &DatabaseUrl, command: TitularCommand) -> anyhow::Result<ExitCod
                 return Ok(ExitCode::from(4));
             }
             let done = crate::db::write_transaction(&mut conn, |conn| {
-                let done = titular::erase(conn, &keys, suppress, crate::time::now())?;
+                let done = titular::erase(conn, &keys, suppress, &reason, crate::time::now())?;
                 crate::models::audit(
                     conn,
                     None,
                     "titular_erase",
                     &format!(
                         "{} (linha de comando)",
-                        crate::messages::titular_erased(&done, &reason)
+                        crate::messages::titular_erased(&done, &done.reason)
                     ),
                     None,
                 )?;
                 Ok::<_, diesel::result::Error>(done)
             })?;
+            crate::db::forget_erased(&mut conn)?;
+            if done.reason_redacted {
+                eprintln!(
+                    "warning: --reason quoted the person's own values; they were stored as {}",
+                    titular::REASON_PLACEHOLDER
+                );
+            }
             println!("{}", serde_json::to_string(&done)?);
             Ok(ExitCode::SUCCESS)
         }

@@ -154,6 +154,21 @@ where
     }
 }
 
+/// After an elimination is committed: on SQLite, what it deleted must not stay readable
+/// in the files. `secure_delete` (set on every connection) zeroed the freed space; the
+/// name index is merged so no segment keeps a deleted entry, and the WAL — which still
+/// holds the pages as they were before — is copied back and truncated. Nothing to do on
+/// PostgreSQL (its files are not the application's to read).
+pub fn forget_erased(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Sqlite(sqlite) = conn {
+        sqlite.batch_execute(
+            "INSERT INTO contact_names (contact_names) VALUES ('optimize');
+             PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
+    }
+    Ok(())
+}
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Pg(PgConnection),
@@ -255,7 +270,8 @@ impl DatabaseUrl {
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;"
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA secure_delete = ON;"
                 ))
                 .map_err(SetupError::Setup)?;
                 Ok(DbConnection::Sqlite(conn))

@@ -767,6 +767,7 @@ impl Importer {
             }
         }
         let mut renamed: Vec<(i64, Option<String>)> = Vec::new();
+        let mut former: Vec<crate::models::former_value::NewFormerValue> = Vec::new();
         let mut changed: Vec<ContactUpdate> = Vec::new();
         for (id, merged) in &merged_existing {
             let Some(current) = stored.contacts.get(id) else {
@@ -778,6 +779,15 @@ impl Importer {
             let name = merged.name.clone().or_else(|| current.name.clone());
             if name != current.name {
                 renamed.push((*id, name_search(&name)));
+                // The name it had stays findable for an elimination.
+                if let Some(old) = &current.name {
+                    former.push(crate::models::former_value::NewFormerValue {
+                        contact_id: *id,
+                        kind: crate::models::former_value::NAME.to_string(),
+                        value: old.clone(),
+                        created_at: now,
+                    });
+                }
             }
             changed.push(ContactUpdate {
                 id: *id,
@@ -811,6 +821,7 @@ impl Importer {
         let renamed: Vec<(i64, Option<&str>)> =
             renamed.iter().map(|(id, n)| (*id, n.as_deref())).collect();
         search::replace_names(conn, &renamed)?;
+        crate::models::former_value::record_many(conn, &former)?;
         Ok(ids)
     }
 

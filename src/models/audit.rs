@@ -186,3 +186,24 @@ pub fn audit(
     }
     .insert(conn)
 }
+
+/// How many `action` entries came from `ip` since `since` (a public form's rate limit:
+/// counted in the database, so every server sees the same count).
+pub fn count_recent_from(
+    conn: &mut DbConnection,
+    action: &str,
+    ip: Option<&str>,
+    since: i64,
+) -> QueryResult<i64> {
+    use crate::schema::audit_log;
+    let recent = audit_log::table
+        .filter(audit_log::action.eq(action))
+        .filter(audit_log::created_at.ge(since))
+        .into_boxed();
+    match ip {
+        Some(ip) => recent.filter(audit_log::ip.eq(ip)),
+        None => recent.filter(audit_log::ip.is_null()),
+    }
+    .count()
+    .get_result(conn)
+}

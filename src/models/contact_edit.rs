@@ -34,6 +34,10 @@ pub enum EditConflict {
     Channel(i64),
     /// A contact keeps at least one phone or e-mail.
     NoChannelLeft,
+    /// The channel was eliminated with `impedir reimportação`: it may not come back.
+    SuppressedChannel,
+    /// So was the CPF/CNPJ.
+    SuppressedDocument,
 }
 
 /// Applies the changes; `None` when there is no such contact. Returns the profile before
@@ -58,6 +62,11 @@ pub fn edit(
             if let Some(other) = owner {
                 return Ok(Some(Err(EditConflict::Document(other))));
             }
+            if before.document.as_ref() != Some(document)
+                && crate::models::titular::is_suppressed(conn, "DOCUMENTO", document)?
+            {
+                return Ok(Some(Err(EditConflict::SuppressedDocument)));
+            }
         }
         if let Some((kind, value)) = &changes.add_channel {
             let owner: Option<i64> = contact_channels::table
@@ -69,6 +78,10 @@ pub fn edit(
             if let Some(other) = owner.filter(|o| *o != id) {
                 return Ok(Some(Err(EditConflict::Channel(other))));
             }
+            if owner.is_none() && crate::models::titular::is_suppressed(conn, kind.as_str(), value)?
+            {
+                return Ok(Some(Err(EditConflict::SuppressedChannel)));
+            }
         }
         let left = before
             .channels
@@ -77,6 +90,30 @@ pub fn edit(
             .count();
         if left == 0 && changes.add_channel.is_none() {
             return Ok(Some(Err(EditConflict::NoChannelLeft)));
+        }
+        // What this edit replaces stays findable for an elimination.
+        use crate::models::former_value;
+        if let Some(old) = before
+            .name
+            .as_ref()
+            .filter(|n| changes.name.as_ref() != Some(*n))
+        {
+            former_value::record(conn, id, former_value::NAME, old, now)?;
+        }
+        if let Some(old) = before
+            .document
+            .as_ref()
+            .filter(|d| changes.document.as_ref() != Some(*d))
+        {
+            former_value::record(conn, id, former_value::DOCUMENT, old, now)?;
+        }
+        for channel in before
+            .channels
+            .iter()
+            .filter(|c| changes.remove_channels.contains(&c.value))
+        {
+            let kind = RecordType::of_stored(&channel.value);
+            former_value::record(conn, id, kind.as_str(), &channel.value, now)?;
         }
         let name_search = changes.name.as_deref().map(crate::domain::text::search_key);
         diesel::update(contacts::table.find(id))
@@ -292,6 +329,20 @@ pub fn merge(
         let name = kept.name.clone().or(gone.name.clone());
         let code = kept.customer_code.clone().or(gone.customer_code.clone());
         let document = kept.document.clone().or(gone.document.clone());
+        // The other's history, and what of it the kept contact does not take, stay
+        // findable for an elimination.
+        use crate::models::former_value;
+        former_value::move_to(conn, other, keep)?;
+        if let Some(old) = gone.name.as_ref().filter(|n| name.as_ref() != Some(*n)) {
+            former_value::record(conn, keep, former_value::NAME, old, now)?;
+        }
+        if let Some(old) = gone
+            .document
+            .as_ref()
+            .filter(|d| document.as_ref() != Some(*d))
+        {
+            former_value::record(conn, keep, former_value::DOCUMENT, old, now)?;
+        }
         crate::models::erase::delete_contact(conn, other)?;
         let name_search = name.as_deref().map(crate::domain::text::search_key);
         diesel::update(contacts::table.find(keep))

@@ -35,6 +35,7 @@ pub fn delete_contact(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
             .set(interactions::contact_id.eq(None::<i64>))
             .execute(conn)?;
         search::forget_names(conn, &[id])?;
+        crate::models::former_value::forget(conn, id)?;
         Ok(diesel::delete(contacts::table.find(id)).execute(conn)? > 0)
     })
 }
@@ -301,6 +302,10 @@ pub fn orphans(conn: &mut DbConnection) -> QueryResult<Vec<(&'static str, i64)>>
                 "SELECT COUNT(*) AS n FROM audience_members t WHERE {missing_contact} \
                  OR NOT EXISTS (SELECT 1 FROM audiences a WHERE a.id = t.audience_id)"
             ),
+        ),
+        (
+            "contact_former_values",
+            format!("SELECT COUNT(*) AS n FROM contact_former_values t WHERE {missing_contact}"),
         ),
         (
             "audience_row_errors",

@@ -10,6 +10,7 @@ pub mod dnd;
 pub mod document_conflict;
 pub mod erase;
 pub mod form_submission;
+pub mod former_value;
 pub mod interaction;
 pub mod provider_settings;
 pub mod retention;

@@ -10,8 +10,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::domain::{Document, RecordType, parse_channel};
-use crate::models::ContactProfile;
+use crate::domain::{Document, PersonValues, RecordType, parse_channel};
+use crate::models::{ContactProfile, former_value};
 use crate::schema::{
     audience_members, audience_row_errors, audiences, audit_log, campaign_messages, campaign_runs,
     campaigns, contact_channels, contacts, dnd_entries, document_conflicts, import_validations,
@@ -137,11 +137,21 @@ pub struct AccessRow {
     pub at: String,
 }
 
+/// A value an edit or a merge replaced, kept against the contact.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FormerValueRow {
+    /// `NOME`, `DOCUMENTO`, `TELEFONE` or `EMAIL`.
+    pub kind: String,
+    pub value: String,
+}
+
 /// Everything stored about a person (the Relatório do titular; its JSON is the
 /// portability answer and `engajar titular export`'s output).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Report {
     pub contacts: Vec<ContactProfile>,
+    /// What edits and merges replaced: names, documents, channels they had before.
+    pub former_values: Vec<FormerValueRow>,
     pub audience_rows: Vec<AudienceRow>,
     pub interactions: Vec<InteractionRow>,
     pub messages: Vec<MessageRow>,
@@ -159,16 +169,23 @@ impl Report {
     }
 }
 
-/// The contacts the keys lead to, and every channel value and document of the person.
+/// The contacts the keys lead to, and every value the person ever had here: current
+/// and former (what edits and merges replaced) channels, documents and names.
 struct Person {
     contacts: Vec<i64>,
     channels: BTreeSet<String>,
     documents: BTreeSet<String>,
-    names: BTreeSet<String>,
+    values: PersonValues,
 }
 
 fn person(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Person> {
     let mut ids: BTreeSet<i64> = BTreeSet::new();
+    let key_values: Vec<&String> = keys
+        .phone
+        .iter()
+        .chain(keys.email.iter())
+        .chain(keys.document.iter())
+        .collect();
     for value in keys.phone.iter().chain(keys.email.iter()) {
         ids.extend(
             contact_channels::table
@@ -185,34 +202,67 @@ fn person(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Person> {
                 .load::<i64>(conn)?,
         );
     }
+    // A value an edit replaced still leads to its person.
+    ids.extend(former_value::contacts_with(conn, &key_values)?);
     let contacts: Vec<i64> = ids.into_iter().collect();
-    let mut channels: BTreeSet<String> = keys
-        .phone
-        .iter()
-        .chain(keys.email.iter())
-        .cloned()
-        .collect();
-    channels.extend(
-        contact_channels::table
-            .filter(contact_channels::contact_id.eq_any(&contacts))
-            .select(contact_channels::value)
-            .load::<String>(conn)?,
-    );
-    let mut documents: BTreeSet<String> = keys.document.iter().cloned().collect();
-    let mut names = BTreeSet::new();
+    let mut values = PersonValues::default();
+    for value in keys.phone.iter().chain(keys.email.iter()) {
+        values.add_channel(value);
+    }
+    if let Some(document) = &keys.document {
+        values.add_document(document);
+    }
+    for value in contact_channels::table
+        .filter(contact_channels::contact_id.eq_any(&contacts))
+        .select(contact_channels::value)
+        .load::<String>(conn)?
+    {
+        values.add_channel(&value);
+    }
     for (document, name) in contacts::table
         .filter(contacts::id.eq_any(&contacts))
         .select((contacts::document, contacts::name))
         .load::<(Option<String>, Option<String>)>(conn)?
     {
-        documents.extend(document);
-        names.extend(name);
+        if let Some(document) = document {
+            values.add_document(&document);
+        }
+        if let Some(name) = name {
+            values.add_name(&name);
+        }
+    }
+    for (kind, value) in former_value::of_contacts(conn, &contacts)? {
+        match kind.as_str() {
+            former_value::NAME => values.add_name(&value),
+            former_value::DOCUMENT => values.add_document(&value),
+            _ => {
+                values.add_channel(&value);
+            }
+        }
+    }
+    // A former value another contact holds now is that contact's: an elimination of
+    // this person must not reach their messages, their Não Perturbe entry or their
+    // imports.
+    let candidates: Vec<String> = values.channels().cloned().collect();
+    let taken: Vec<String> = contact_channels::table
+        .filter(contact_channels::value.eq_any(&candidates))
+        .filter(contact_channels::contact_id.ne_all(&contacts))
+        .select(contact_channels::value)
+        .load(conn)?;
+    let documents: Vec<String> = values.documents.iter().cloned().collect();
+    let held: Vec<Option<String>> = contacts::table
+        .filter(contacts::document.eq_any(&documents))
+        .filter(contacts::id.ne_all(&contacts))
+        .select(contacts::document)
+        .load(conn)?;
+    for value in taken.iter().chain(held.iter().flatten()) {
+        values.forget(value);
     }
     Ok(Person {
         contacts,
-        channels,
-        documents,
-        names,
+        channels: values.channels().cloned().collect(),
+        documents: values.documents.clone(),
+        values,
     })
 }
 
@@ -223,6 +273,10 @@ pub fn report(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Report> {
     for id in &person.contacts {
         report.contacts.extend(ContactProfile::find(conn, *id)?);
     }
+    report.former_values = former_value::of_contacts(conn, &person.contacts)?
+        .into_iter()
+        .map(|(kind, value)| FormerValueRow { kind, value })
+        .collect();
     type MemberRow = (
         (
             i64,
@@ -403,12 +457,22 @@ pub struct Erasure {
     pub anonymised_rows: i64,
     pub removed_audience_rows: i64,
     pub removed_dnd_entries: i64,
+    /// Messages of a run in progress that will not go (skipped, reason `eliminated`).
+    pub cancelled_messages: i64,
     /// Keyed hashes kept so a later import skips the person (`impedir reimportação`).
     pub suppressed_keys: i64,
+    /// The reason as stored: any of the person's own values replaced.
+    #[serde(skip)]
+    pub reason: String,
+    /// Whether the reason quoted the person's values (the page says so).
+    pub reason_redacted: bool,
 }
 
 /// What replaces an eliminated value.
-pub const ERASED: &str = "[eliminado]";
+pub const ERASED: &str = crate::domain::ERASED;
+
+/// What replaces the person's values in the reason given for eliminating them.
+pub const REASON_PLACEHOLDER: &str = "[dado do titular]";
 
 /// The keyed hash a value is suppressed by, under the secret
 /// `crate::campaigns::unsubscribe::secret` gives (see `models::secret`).
@@ -433,44 +497,96 @@ pub fn suppressed_among(conn: &mut DbConnection, keys: &[String]) -> QueryResult
         .load(conn)
 }
 
-/// The ways a value may have been written where people typed or read it: as stored, as
-/// shown (`(11) 98765-4321`, `111.444.777-35`) and as typed in a file (`11987654321`).
-fn spellings(value: &str) -> Vec<String> {
-    let mut all = vec![value.to_string()];
-    let shown = crate::web::display::channel(value);
-    if let Some(national) = value.strip_prefix("+55") {
-        all.push(national.to_string());
+/// Whether a normalised value of `kind` (`TELEFONE`, `EMAIL`, `DOCUMENTO`) belongs to a
+/// person eliminated with `impedir reimportação`.
+pub fn is_suppressed(conn: &mut DbConnection, kind: &str, value: &str) -> QueryResult<bool> {
+    if !any_suppressed(conn)? {
+        return Ok(false);
     }
-    let document = crate::web::display::document(value);
-    for other in [shown, document] {
-        if !all.contains(&other) {
-            all.push(other);
-        }
-    }
-    all.retain(|s| s.chars().count() >= 5);
-    all
+    let secret = crate::campaigns::unsubscribe::secret(conn)?;
+    let key = suppression_key(&secret, kind, value);
+    Ok(!suppressed_among(conn, &[key])?.is_empty())
 }
 
-/// Eliminates the person the keys lead to: contacts deleted (channels, tags,
-/// memberships, audience rows); rejected rows, interactions, campaign messages and audit
-/// details holding their values anonymised in place; their Não Perturbe entries removed
-/// (with `suppress`, every channel and document is kept as a keyed hash instead, so a
-/// later import skips them). In one transaction.
+diesel::define_sql_function! {
+    /// Lower case, to look for values however they were typed (PostgreSQL's LIKE is
+    /// case-sensitive).
+    #[sql_name = "lower"]
+    fn lower_text(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    #[sql_name = "lower"]
+    fn lower_nullable(
+        x: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// LIKE patterns (lower case) every spelling of the person's values contains: a wide net
+/// that `PersonValues` then decides on exactly. An e-mail whole; a phone's last four
+/// digits; a document's middle group of digits (as formatted, each group stays whole);
+/// with `names`, the longest word of each name.
+fn nets(values: &PersonValues, names: bool) -> BTreeSet<String> {
+    let mut nets = BTreeSet::new();
+    for email in &values.emails {
+        nets.insert(crate::models::search::like_pattern(email));
+    }
+    for phone in &values.phones {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        let tail = &digits[digits.len().saturating_sub(4)..];
+        nets.insert(crate::models::search::like_pattern(tail));
+    }
+    for document in &values.documents {
+        let lower = document.to_lowercase();
+        let middle = match lower.len() {
+            11 => &lower[6..9],
+            14 => &lower[5..8],
+            _ => lower.as_str(),
+        };
+        nets.insert(crate::models::search::like_pattern(middle));
+    }
+    if names {
+        for stem in values.name_stems() {
+            nets.insert(crate::models::search::like_pattern(&stem));
+        }
+    }
+    nets
+}
+
+/// Eliminates the person the keys lead to — every value they ever had here, found by
+/// contact first and by normalised value second: their messages not yet sent are
+/// cancelled; interactions, campaign messages, rejected rows, audit details, requests in
+/// the register and providers' errors holding their values are anonymised in place;
+/// contacts deleted (channels, tags, memberships, audience rows, former values); their
+/// Não Perturbe entries removed (with `suppress`, every channel and document they ever
+/// had is kept as a keyed hash instead, so a later import skips them). `reason` is
+/// returned with their values replaced. In one transaction; on SQLite, call
+/// `crate::db::forget_erased` once it is committed.
 pub fn erase(
     conn: &mut DbConnection,
     keys: &Keys,
     suppress: bool,
+    reason: &str,
     now: i64,
 ) -> QueryResult<Erasure> {
     crate::db::write_transaction(conn, |conn| {
         let person = person(conn, keys)?;
+        let values = &person.values;
+        let redacted = values.redact(reason, REASON_PLACEHOLDER, true);
         let mut done = Erasure {
             removed_audience_rows: audience_members::table
                 .filter(audience_members::contact_id.eq_any(&person.contacts))
                 .count()
                 .get_result(conn)?,
+            reason_redacted: redacted.is_some(),
+            reason: redacted.unwrap_or_else(|| reason.to_string()),
             ..Erasure::default()
         };
+        let channels: Vec<&String> = person.channels.iter().collect();
+        let contact_ids: Vec<Option<i64>> = person.contacts.iter().map(|c| Some(*c)).collect();
+        done.cancelled_messages =
+            crate::campaigns::ledger::skip_for_erasure(conn, &person.contacts, &channels, now)?
+                as i64;
         if suppress {
             let secret = crate::campaigns::unsubscribe::secret(conn)?;
             let mut keyed: Vec<(String, &str)> = Vec::new();
@@ -497,27 +613,25 @@ pub fn erase(
                 )? as i64;
             }
         }
-        for id in &person.contacts {
-            if crate::models::erase::delete_contact(conn, *id)? {
-                done.erased_contacts += 1;
-            }
-        }
-        // Another contact's record of once sharing the document names it too.
-        let documents: Vec<&String> = person.documents.iter().collect();
-        done.anonymised_rows += diesel::delete(
-            document_conflicts::table.filter(document_conflicts::document.eq_any(&documents)),
-        )
-        .execute(conn)? as i64;
-        let channels: Vec<&String> = person.channels.iter().collect();
-        done.removed_dnd_entries =
-            diesel::delete(dnd_entries::table.filter(dnd_entries::value.eq_any(&channels)))
-                .execute(conn)? as i64;
-        // Interactions and campaign messages: kept for the counts, the values gone.
-        let stale: Vec<i64> = interactions::table
-            .filter(interactions::channel_value.eq_any(&channels))
+        // Interactions and campaign messages: kept for the counts, the values gone. By
+        // contact (whatever address they went to) and by address.
+        let mut talked: BTreeSet<i64> = interactions::table
+            .filter(interactions::contact_id.eq_any(&contact_ids))
             .select(interactions::id)
-            .load(conn)?;
-        for id in stale {
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        talked.extend(
+            interactions::table
+                .filter(interactions::channel_value.eq_any(&channels))
+                // Another contact's row is theirs: by address, only rows of no one.
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    contacts::table.filter(contacts::id.nullable().eq(interactions::contact_id)),
+                )))
+                .select(interactions::id)
+                .load::<i64>(conn)?,
+        );
+        for id in talked {
             done.anonymised_rows += diesel::update(interactions::table.find(id))
                 .set((
                     interactions::contact_id.eq(None::<i64>),
@@ -526,10 +640,22 @@ pub fn erase(
                 ))
                 .execute(conn)? as i64;
         }
-        let sent: Vec<i64> = campaign_messages::table
-            .filter(campaign_messages::channel_value.eq_any(&channels))
+        let mut sent: BTreeSet<i64> = campaign_messages::table
+            .filter(campaign_messages::contact_id.eq_any(&contact_ids))
             .select(campaign_messages::id)
-            .load(conn)?;
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        sent.extend(
+            campaign_messages::table
+                .filter(campaign_messages::channel_value.eq_any(&channels))
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    contacts::table
+                        .filter(contacts::id.nullable().eq(campaign_messages::contact_id)),
+                )))
+                .select(campaign_messages::id)
+                .load::<i64>(conn)?,
+        );
         for id in sent {
             done.anonymised_rows += diesel::update(campaign_messages::table.find(id))
                 .set((
@@ -542,98 +668,210 @@ pub fn erase(
                 ))
                 .execute(conn)? as i64;
         }
-        // Every spelling of every value, and the names, wherever text was kept as typed:
-        // rejected rows, and audit details.
-        let mut needles: BTreeSet<String> = BTreeSet::new();
-        for value in person.channels.iter().chain(person.documents.iter()) {
-            needles.extend(spellings(value));
-        }
-        needles.extend(
-            person
-                .names
-                .iter()
-                .filter(|n| n.chars().count() >= 3)
-                .cloned(),
-        );
-        for needle in &needles {
-            let pattern = crate::models::search::like_pattern(needle);
-            let rejected: Vec<i64> = audience_row_errors::table
-                .filter(
-                    audience_row_errors::raw_row
-                        .like(&pattern)
-                        .escape('\\')
-                        .or(audience_row_errors::value.like(&pattern).escape('\\')),
-                )
-                .select(audience_row_errors::id)
-                .load(conn)?;
-            for id in rejected {
-                done.anonymised_rows += diesel::update(audience_row_errors::table.find(id))
-                    .set((
-                        audience_row_errors::raw_row.eq(None::<String>),
-                        audience_row_errors::value.eq(Some(ERASED)),
-                        audience_row_errors::message.eq(ERASED),
-                    ))
-                    .execute(conn)? as i64;
-            }
-            // A kept validation's report lists rows as typed: it goes, with its upload.
-            let validations: Vec<(i64, Option<String>)> = import_validations::table
-                .filter(import_validations::report.like(&pattern).escape('\\'))
-                .select((import_validations::id, import_validations::upload))
-                .load(conn)?;
-            for (id, upload) in validations {
-                match upload
-                    .as_deref()
-                    .map(crate::models::upload::UploadRef::parse)
-                {
-                    Some(crate::models::upload::UploadRef::Database(upload)) => {
-                        crate::models::upload::delete(conn, upload)?
-                    }
-                    Some(crate::models::upload::UploadRef::File(path)) => {
-                        let _ = std::fs::remove_file(path);
-                    }
-                    None => {}
-                }
-                done.anonymised_rows +=
-                    diesel::delete(import_validations::table.find(id)).execute(conn)? as i64;
-            }
-            done.anonymised_rows +=
-                crate::models::titular_request::TitularRequest::scrub(conn, needle, ERASED)?;
-            // A provider's refusal may quote an address.
-            let failed_runs: Vec<(i64, Option<String>)> = campaign_runs::table
-                .filter(campaign_runs::last_error.like(&pattern).escape('\\'))
-                .select((campaign_runs::id, campaign_runs::last_error))
-                .load(conn)?;
-            for (id, error) in failed_runs {
-                done.anonymised_rows += diesel::update(campaign_runs::table.find(id))
-                    .set(
-                        campaign_runs::last_error
-                            .eq(error.map(|e| e.replace(needle.as_str(), ERASED))),
-                    )
-                    .execute(conn)? as i64;
-            }
-            let failed_campaigns: Vec<(i64, Option<String>)> = campaigns::table
-                .filter(campaigns::last_error.like(&pattern).escape('\\'))
-                .select((campaigns::id, campaigns::last_error))
-                .load(conn)?;
-            for (id, error) in failed_campaigns {
-                done.anonymised_rows += diesel::update(campaigns::table.find(id))
-                    .set(
-                        campaigns::last_error.eq(error.map(|e| e.replace(needle.as_str(), ERASED))),
-                    )
-                    .execute(conn)? as i64;
-            }
-            let entries: Vec<(i64, String)> = audit_log::table
-                .filter(audit_log::detail.like(&pattern).escape('\\'))
-                .select((audit_log::id, audit_log::detail))
-                .load(conn)?;
-            for (id, detail) in entries {
+        // The audit entries about their contacts: every value and name they hold.
+        let about: Vec<(i64, String)> = audit_log::table
+            .filter(audit_log::contact_id.eq_any(&contact_ids))
+            .select((audit_log::id, audit_log::detail))
+            .load(conn)?;
+        for (id, detail) in about {
+            if let Some(clean) = values.redact(&detail, ERASED, true) {
                 done.anonymised_rows += diesel::update(audit_log::table.find(id))
-                    .set(audit_log::detail.eq(detail.replace(needle.as_str(), ERASED)))
+                    .set(audit_log::detail.eq(clean))
                     .execute(conn)? as i64;
             }
         }
+        for id in &person.contacts {
+            if crate::models::erase::delete_contact(conn, *id)? {
+                done.erased_contacts += 1;
+            }
+        }
+        // Another contact's record of once sharing the document names it too.
+        let documents: Vec<&String> = person.documents.iter().collect();
+        done.anonymised_rows += diesel::delete(
+            document_conflicts::table.filter(document_conflicts::document.eq_any(&documents)),
+        )
+        .execute(conn)? as i64;
+        done.removed_dnd_entries =
+            diesel::delete(dnd_entries::table.filter(dnd_entries::value.eq_any(&channels)))
+                .execute(conn)? as i64;
+        done.anonymised_rows += scrub_typed_text(conn, values)?;
+        done.anonymised_rows +=
+            crate::models::titular_request::TitularRequest::scrub(conn, values, ERASED)?;
         Ok(done)
     })
+}
+
+/// Wherever text was kept as people typed it — rejected rows, kept validations, audit
+/// details, providers' errors — the person's values, in any spelling. A rejected row is
+/// theirs when one of its cells is one of their values as a whole (a name compared
+/// without case, never as part of another name). Returns the rows changed.
+fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResult<i64> {
+    let mut changed = 0;
+    let mut rejected: BTreeSet<i64> = BTreeSet::new();
+    let mut validations: BTreeSet<i64> = BTreeSet::new();
+    let mut entries: BTreeSet<i64> = BTreeSet::new();
+    let mut runs: BTreeSet<i64> = BTreeSet::new();
+    let mut failed: BTreeSet<i64> = BTreeSet::new();
+    for net in nets(values, true) {
+        rejected.extend(
+            audience_row_errors::table
+                .filter(
+                    lower_nullable(audience_row_errors::raw_row)
+                        .like(&net)
+                        .escape('\\')
+                        .or(lower_nullable(audience_row_errors::value)
+                            .like(&net)
+                            .escape('\\')),
+                )
+                .select(audience_row_errors::id)
+                .load::<i64>(conn)?,
+        );
+        validations.extend(
+            import_validations::table
+                .filter(
+                    lower_text(import_validations::report)
+                        .like(&net)
+                        .escape('\\'),
+                )
+                .select(import_validations::id)
+                .load::<i64>(conn)?,
+        );
+    }
+    for net in nets(values, false) {
+        entries.extend(
+            audit_log::table
+                .filter(lower_text(audit_log::detail).like(&net).escape('\\'))
+                .select(audit_log::id)
+                .load::<i64>(conn)?,
+        );
+        runs.extend(
+            campaign_runs::table
+                .filter(
+                    lower_nullable(campaign_runs::last_error)
+                        .like(&net)
+                        .escape('\\'),
+                )
+                .select(campaign_runs::id)
+                .load::<i64>(conn)?,
+        );
+        failed.extend(
+            campaigns::table
+                .filter(
+                    lower_nullable(campaigns::last_error)
+                        .like(&net)
+                        .escape('\\'),
+                )
+                .select(campaigns::id)
+                .load::<i64>(conn)?,
+        );
+    }
+    for id in rejected {
+        let (value, raw): (Option<String>, Option<String>) = audience_row_errors::table
+            .find(id)
+            .select((audience_row_errors::value, audience_row_errors::raw_row))
+            .first(conn)?;
+        let cells: Vec<String> = raw
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default();
+        let theirs = value.as_deref().is_some_and(|v| values.is_value(v))
+            || cells.iter().any(|c| values.is_value(c))
+            || raw
+                .as_deref()
+                .is_some_and(|r| values.redact(r, ERASED, false).is_some());
+        if theirs {
+            changed += diesel::update(audience_row_errors::table.find(id))
+                .set((
+                    audience_row_errors::raw_row.eq(None::<String>),
+                    audience_row_errors::value.eq(Some(ERASED)),
+                    audience_row_errors::message.eq(ERASED),
+                ))
+                .execute(conn)? as i64;
+        }
+    }
+    // A kept validation's report lists rows as typed: it goes, with its upload.
+    for id in validations {
+        let (report, upload): (String, Option<String>) = import_validations::table
+            .find(id)
+            .select((import_validations::report, import_validations::upload))
+            .first(conn)?;
+        let theirs = values.redact(&report, ERASED, false).is_some()
+            || serde_json::from_str::<serde_json::Value>(&report)
+                .ok()
+                .is_some_and(|v| holds_value(&v, values));
+        if !theirs {
+            continue;
+        }
+        match upload
+            .as_deref()
+            .map(crate::models::upload::UploadRef::parse)
+        {
+            Some(crate::models::upload::UploadRef::Database(upload)) => {
+                crate::models::upload::delete(conn, upload)?
+            }
+            Some(crate::models::upload::UploadRef::File(path)) => {
+                let _ = std::fs::remove_file(path);
+            }
+            None => {}
+        }
+        changed += diesel::delete(import_validations::table.find(id)).execute(conn)? as i64;
+    }
+    for id in entries {
+        let (detail, action): (String, String) = audit_log::table
+            .find(id)
+            .select((audit_log::detail, audit_log::action))
+            .first(conn)?;
+        // Another person's entry may share a phone's last digits: the names go only from
+        // an entry that quotes one of this person's keys.
+        if values.redact(&detail, ERASED, false).is_none() {
+            continue;
+        }
+        if let Some(clean) = values.redact(&detail, ERASED, true) {
+            changed += diesel::update(audit_log::table.find(id))
+                .set(audit_log::detail.eq(clean))
+                .execute(conn)? as i64;
+        }
+        // An opt-out the person made themselves was recorded with their own address.
+        if action.starts_with("unsubscribe") {
+            diesel::update(audit_log::table.find(id))
+                .set(audit_log::ip.eq(None::<String>))
+                .execute(conn)?;
+        }
+    }
+    // A provider's refusal may quote an address.
+    for id in runs {
+        let error: Option<String> = campaign_runs::table
+            .find(id)
+            .select(campaign_runs::last_error)
+            .first(conn)?;
+        if let Some(clean) = error.and_then(|e| values.redact(&e, ERASED, false)) {
+            changed += diesel::update(campaign_runs::table.find(id))
+                .set(campaign_runs::last_error.eq(Some(clean)))
+                .execute(conn)? as i64;
+        }
+    }
+    for id in failed {
+        let error: Option<String> = campaigns::table
+            .find(id)
+            .select(campaigns::last_error)
+            .first(conn)?;
+        if let Some(clean) = error.and_then(|e| values.redact(&e, ERASED, false)) {
+            changed += diesel::update(campaigns::table.find(id))
+                .set(campaigns::last_error.eq(Some(clean)))
+                .execute(conn)? as i64;
+        }
+    }
+    Ok(changed)
+}
+
+/// Whether any string in a JSON document is, as a whole, one of the person's values.
+fn holds_value(json: &serde_json::Value, values: &PersonValues) -> bool {
+    match json {
+        serde_json::Value::String(s) => values.is_value(s),
+        serde_json::Value::Array(items) => items.iter().any(|v| holds_value(v, values)),
+        serde_json::Value::Object(map) => map.values().any(|v| holds_value(v, values)),
+        _ => false,
+    }
 }
 
 /// How a channel put on Não Perturbe by a revocation says so (`dnd_entries.source`).
@@ -704,15 +942,26 @@ mod tests {
     }
 
     #[test]
-    fn values_are_searched_as_people_wrote_them() {
-        let phone = spellings("+5511987654321");
-        for s in ["+5511987654321", "11987654321", "(11) 98765-4321"] {
-            assert!(phone.contains(&s.to_string()), "{s} in {phone:?}");
-        }
-        assert!(spellings("11144477735").contains(&"111.444.777-35".to_string()));
+    fn suppression_keys_depend_on_the_secret_and_hide_the_value() {
         let a = suppression_key(b"k", "TELEFONE", "+5511987654321");
         assert_eq!(a, suppression_key(b"k", "TELEFONE", "+5511987654321"));
         assert_ne!(a, suppression_key(b"j", "TELEFONE", "+5511987654321"));
         assert!(!a.contains("98765"));
+    }
+
+    #[test]
+    fn the_nets_catch_every_spelling() {
+        let mut v = PersonValues::default();
+        v.add_channel("+5511987654321");
+        v.add_document("11144477735");
+        v.add_name("Maria Secreta");
+        let nets = nets(&v, true);
+        for typed in ["11 98765-4321", "111.444.777-35", "MARIA SECRETA"] {
+            let lower = typed.to_lowercase();
+            assert!(
+                nets.iter().any(|n| lower.contains(n.trim_matches('%'))),
+                "{typed} in {nets:?}"
+            );
+        }
     }
 }

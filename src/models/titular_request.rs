@@ -131,17 +131,17 @@ impl TitularRequest {
     }
 
     /// An eliminated person's values leave the register too: the request stays, as a
-    /// record that it was answered, without them. Returns the rows changed.
-    pub fn scrub(conn: &mut DbConnection, needle: &str, erased: &str) -> QueryResult<i64> {
-        let pattern = crate::models::search::like_pattern(needle);
+    /// record that it was answered, without them. A key or a requester that is one of
+    /// their values as a whole (typed any way: `MARIA@EXEMPLO.COM.BR`, `11 98765-4321`, the
+    /// name in other case) goes whole; their names go from the texts of their own
+    /// requests. Returns the rows changed.
+    pub fn scrub(
+        conn: &mut DbConnection,
+        values: &crate::domain::PersonValues,
+        erased: &str,
+    ) -> QueryResult<i64> {
+        // The register holds one row per request a person made: few enough to read whole.
         let rows: Vec<(i64, String, String, String)> = titular_requests::table
-            .filter(
-                titular_requests::requester
-                    .like(&pattern)
-                    .escape('\\')
-                    .or(titular_requests::subject_key.like(&pattern).escape('\\'))
-                    .or(titular_requests::note.like(&pattern).escape('\\')),
-            )
             .select((
                 titular_requests::id,
                 titular_requests::requester,
@@ -151,11 +151,23 @@ impl TitularRequest {
             .load(conn)?;
         let mut changed = 0;
         for (id, requester, key, note) in rows {
+            let theirs = values.is_value(&key) || values.is_value(&requester);
+            let clean = |text: &str| {
+                if values.is_value(text) {
+                    Some(erased.to_string())
+                } else {
+                    values.redact(text, erased, theirs)
+                }
+            };
+            let (new_requester, new_key, new_note) = (clean(&requester), clean(&key), clean(&note));
+            if new_requester.is_none() && new_key.is_none() && new_note.is_none() {
+                continue;
+            }
             changed += diesel::update(titular_requests::table.find(id))
                 .set((
-                    titular_requests::requester.eq(requester.replace(needle, erased)),
-                    titular_requests::subject_key.eq(key.replace(needle, erased)),
-                    titular_requests::note.eq(note.replace(needle, erased)),
+                    titular_requests::requester.eq(new_requester.unwrap_or(requester)),
+                    titular_requests::subject_key.eq(new_key.unwrap_or(key)),
+                    titular_requests::note.eq(new_note.unwrap_or(note)),
                 ))
                 .execute(conn)? as i64;
         }

@@ -256,6 +256,20 @@ pub async fn edit(
             )],
             Some(other),
         ),
+        Some(Err(EditConflict::SuppressedChannel)) => refuse(
+            vec![(
+                "novo_canal",
+                crate::messages::CONTACT_CHANNEL_SUPPRESSED.to_string(),
+            )],
+            None,
+        ),
+        Some(Err(EditConflict::SuppressedDocument)) => refuse(
+            vec![(
+                "cpfcnpj",
+                crate::messages::CONTACT_DOCUMENT_SUPPRESSED.to_string(),
+            )],
+            None,
+        ),
         Some(Err(EditConflict::NoChannelLeft)) => refuse(
             vec![("canais", crate::messages::CONTACT_LAST_CHANNEL.to_string())],
             None,

@@ -21,6 +21,8 @@ pub struct TitularQuery {
     q: Option<String>,
     eliminado: Option<String>,
     revogado: Option<String>,
+    /// Set when the reason of an elimination quoted the person's values.
+    motivo: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,6 +61,15 @@ impl TitularPage {
 
     fn action(code: &str) -> &str {
         crate::routes::admin::auditoria::action_label(code)
+    }
+
+    fn former_kind(kind: &str) -> &'static str {
+        match kind {
+            "NOME" => "Nome",
+            "DOCUMENTO" => "CPF/CNPJ",
+            "EMAIL" => "E-mail",
+            _ => "Telefone",
+        }
     }
 
     fn q_encoded(&self) -> String {
@@ -110,7 +121,13 @@ pub async fn titular(
     let notice = if query.revogado.is_some() {
         Some(messages::TITULAR_REVOKED)
     } else {
-        query.eliminado.as_ref().map(|_| messages::TITULAR_ERASED)
+        query.eliminado.as_ref().map(|_| {
+            if query.motivo.as_deref() == Some("limpo") {
+                messages::TITULAR_ERASED_REASON_REDACTED
+            } else {
+                messages::TITULAR_ERASED
+            }
+        })
     };
     if q.is_empty() {
         return Ok(TitularPage {
@@ -228,22 +245,28 @@ pub async fn erase(
     }
     let user = ctx.user.id;
     let ip = client_ip(&req);
-    state
+    let done = state
         .db(move |conn| {
-            Ok(crate::db::write_transaction(conn, |conn| {
-                let done = titular::erase(conn, &keys, suppress, crate::time::now())?;
+            let done = crate::db::write_transaction(conn, |conn| {
+                let done = titular::erase(conn, &keys, suppress, &reason, crate::time::now())?;
                 audit(
                     conn,
                     Some(user),
                     "titular_erase",
-                    &messages::titular_erased(&done, &reason),
+                    &messages::titular_erased(&done, &done.reason),
                     ip.as_deref(),
                 )?;
                 Ok::<_, diesel::result::Error>(done)
-            })?)
+            })?;
+            crate::db::forget_erased(conn)?;
+            Ok(done)
         })
         .await?;
-    Ok(see_other("/lgpd?eliminado=1"))
+    Ok(see_other(if done.reason_redacted {
+        "/lgpd?eliminado=1&motivo=limpo"
+    } else {
+        "/lgpd?eliminado=1"
+    }))
 }
 
 #[derive(Template, WebTemplate)]

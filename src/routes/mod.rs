@@ -120,6 +120,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/engajar/campanhas/{id}/{action}",
             web::post().to(engajar::campanhas::actions::campaign_action),
         )
+        .route("/descadastrar", web::get().to(descadastrar::typed_form))
+        .route("/descadastrar", web::post().to(descadastrar::typed))
         .route(
             "/descadastrar/{token}",
             web::get().to(descadastrar::unsubscribe_form),

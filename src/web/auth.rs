@@ -51,6 +51,8 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/static/")
         // The opt-out link in campaign e-mails: its token is the permission.
         || path.starts_with("/descadastrar/")
+        // Where anyone types an address to stop receiving messages.
+        || path == "/descadastrar"
         // Providers' callbacks: each is authenticated by the provider's signature.
         || path.starts_with("/webhooks/")
         // The API authenticates with its own bearer tokens.

@@ -259,7 +259,7 @@ fn text_columns(app: &TestApp) -> Vec<(String, String)> {
 }
 
 /// Where, in the whole database, `needle` is still written.
-fn written_anywhere(app: &TestApp, needle: &str) -> Vec<String> {
+pub(crate) fn written_anywhere(app: &TestApp, needle: &str) -> Vec<String> {
     let mut conn = app.db();
     let mut found = Vec::new();
     for (table, column) in text_columns(app) {

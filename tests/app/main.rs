@@ -14,6 +14,7 @@ pub mod cli;
 mod contact_edit;
 mod contacts;
 mod dnd;
+mod erasure;
 mod faults;
 mod hardening;
 mod hostile;
