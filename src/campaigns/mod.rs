@@ -119,6 +119,9 @@ pub struct Composed {
     /// SMS with each row's MENSAGEM: the text typed for rows without one, a template in
     /// its own right, and the fallbacks it may use (not `@Mensagem` itself).
     pub row_fallback: Option<(Template, Fallbacks)>,
+    /// SMS with each row's MENSAGEM: the fallbacks a row's own text may use (all but
+    /// `@Mensagem`); `None` for any other campaign.
+    pub row_message: Option<Fallbacks>,
 }
 
 fn parse_saved(text: &str) -> Template {
@@ -141,15 +144,15 @@ impl Composed {
             None => None,
         };
         let fallbacks = read_fallbacks(&campaign.fallbacks);
-        let row_fallback = match fallbacks.get(Variable::Mensagem) {
-            Some(text)
-                if campaign.channel == CampaignChannel::Sms
-                    && campaign.body.trim() == format!("@{}", Variable::Mensagem.name()) =>
-            {
-                let mut others = fallbacks.clone();
-                others.set(Variable::Mensagem, "");
-                Some((parse_saved(text), others))
-            }
+        let per_row = campaign.channel == CampaignChannel::Sms
+            && campaign.body.trim() == format!("@{}", Variable::Mensagem.name());
+        let row_message = per_row.then(|| {
+            let mut others = fallbacks.clone();
+            others.set(Variable::Mensagem, "");
+            others
+        });
+        let row_fallback = match (&row_message, fallbacks.get(Variable::Mensagem)) {
+            (Some(others), Some(text)) => Some((parse_saved(text), others.clone())),
             _ => None,
         };
         Ok(Composed {
@@ -158,6 +161,7 @@ impl Composed {
             body: parse_saved(&campaign.body),
             fallbacks,
             row_fallback,
+            row_message,
             template,
             params: campaign
                 .template_params

@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use super::status::SkipReason;
 use super::{CampaignChannel, Composed, Target};
 use crate::db::DbConnection;
-use crate::domain::template::{Values, Variable};
+use crate::domain::template::{Template, Values, Variable};
 
 /// Recipients read per query.
 pub const BATCH: i64 = 5_000;
@@ -250,7 +250,18 @@ impl Composed {
             Some((text, fallbacks)) if r.values.get(Variable::Mensagem).is_none() => {
                 text.render(&r.values, fallbacks)
             }
-            _ => self.body.render(&r.values, &self.fallbacks),
+            _ => match (&self.row_message, r.values.get(Variable::Mensagem)) {
+                // A row's own MENSAGEM may use variables too ("Oi @PrimeiroNome…"): they
+                // are filled like the typed text's. Text that is not a template (an
+                // unknown `@word`, `@Mensagem` itself) goes as written.
+                (Some(fallbacks), Some(own)) => match Template::parse(&own) {
+                    Ok(t) if !t.variables().contains(&Variable::Mensagem) => {
+                        t.render(&r.values, fallbacks)
+                    }
+                    _ => Ok(own),
+                },
+                _ => self.body.render(&r.values, &self.fallbacks),
+            },
         };
         match rendered {
             Ok(body) => {

@@ -175,6 +175,13 @@ async fn per_row_sms_fills_the_typed_text_for_rows_without_their_own(backend: Ba
             ("11987650001", "Seu boleto chegou.", "JOÃO", ""),
             ("11987650002", "", "MARIA DA SILVA", ""),
             ("11987650003", "", "", ""),
+            (
+                "11987650004",
+                "Oi @PrimeiroNome, sua fatura: @Coringa1",
+                "PEDRO",
+                "R$ 50",
+            ),
+            ("11987650005", "Siga @lojacentro (promo)", "", ""),
         ],
     )
     .await;
@@ -210,7 +217,22 @@ async fn per_row_sms_fills_the_typed_text_for_rows_without_their_own(backend: Ba
         bodies.contains(&"Seu boleto chegou.".to_string()),
         "{bodies:?}"
     );
-    assert!(!bodies.iter().any(|b| b.contains('@')), "{bodies:?}");
+    // A row's own MENSAGEM has its variables filled too; text that is no template
+    // (an unknown @word) goes as written.
+    assert!(
+        bodies.contains(&"Oi Pedro, sua fatura: R$ 50".to_string()),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies.contains(&"Siga @lojacentro (promo)".to_string()),
+        "{bodies:?}"
+    );
+    assert!(
+        !bodies
+            .iter()
+            .any(|b| b.contains("@PrimeiroNome") || b.contains("@Coringa")),
+        "{bodies:?}"
+    );
     let r = app
         .submit(
             &format!("/engajar/campanhas/{id}/previa"),
@@ -229,6 +251,10 @@ async fn per_row_sms_fills_the_typed_text_for_rows_without_their_own(backend: Ba
         vec!["Seu boleto chegou."]
     );
     assert!(fake.to("5511987650003").is_empty());
+    assert_eq!(
+        fake.to("5511987650004")[0].texts,
+        vec!["Oi Pedro, sua fatura: R$ 50"]
+    );
     let ana = ledger(&app).into_iter().find(|r| r.0 == ANA).unwrap();
     assert_eq!(
         (ana.1.as_str(), ana.4.as_deref()),
