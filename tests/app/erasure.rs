@@ -404,8 +404,8 @@ async fn an_old_opt_out_link_after_erasure_and_reimport_writes_nothing(backend: 
     );
     assert!(!app.audit_actions().iter().any(|a| a == "unsubscribe"));
     // The link did name her message: it is the elimination that retired it.
-    let secret = unsubscribe::secret(&mut app.db()).unwrap();
-    let named = unsubscribe::verify(&secret, link.trim_start_matches("/descadastrar/")).unwrap();
+    let keys = unsubscribe::link_keys(&mut app.db()).unwrap();
+    let named = unsubscribe::verify_any(&keys, link.trim_start_matches("/descadastrar/")).unwrap();
     let value: String = campaign_messages::table
         .find(named)
         .select(campaign_messages::channel_value)
@@ -738,21 +738,22 @@ async fn what_a_merge_folded_in_is_erased_and_suppressed_too(app: TestApp) {
         "dois.csv",
         layout_csv(&[
             person("TELEFONE", PHONE, NEW_NAME, NEW_CPF, "", "", ""),
-            person("EMAIL", EMAIL, OLD_NAME, OLD_CPF, "", "", ""),
+            // Without a CPF of its own: two CPF/CNPJs are two people, never merged.
+            person("EMAIL", EMAIL, OLD_NAME, "", "", "", ""),
             person("TELEFONE", "21998761111", "Bruno Lima", "", "", "", ""),
         ]),
         segment,
         &[],
     )
     .await;
-    let id = |document: &str| -> i64 {
-        contacts::table
-            .filter(contacts::document.eq(document))
-            .select(contacts::id)
+    let id = |value: &str| -> i64 {
+        engajar::schema::contact_channels::table
+            .filter(engajar::schema::contact_channels::value.eq(value))
+            .select(engajar::schema::contact_channels::contact_id)
             .first(&mut app.db())
             .unwrap()
     };
-    let (keep, other) = (id(NEW_CPF), id(OLD_CPF));
+    let (keep, other) = (id("+5511987654321"), id(EMAIL));
     let page = format!("/contatos/{keep}/mesclar?com={other}");
     let other_field = other.to_string();
     let response = app
@@ -763,7 +764,7 @@ async fn what_a_merge_folded_in_is_erased_and_suppressed_too(app: TestApp) {
         )
         .await;
     assert_eq!(location(&response), format!("/contatos/{keep}?salvo=1"));
-    // The folded-in contact's CPF, typed in a request.
+    // The person's CPF, typed in a request as people type it.
     let today = engajar::time::format_iso_date(engajar::time::now());
     app.submit(
         "/lgpd/pedidos",
@@ -771,7 +772,7 @@ async fn what_a_merge_folded_in_is_erased_and_suppressed_too(app: TestApp) {
         &[
             ("tipo", "acesso"),
             ("solicitante", "Escritório Alves"),
-            ("titular", "111 444 777 35"),
+            ("titular", "529 982 247 25"),
             ("recebido_em", &today),
         ],
     )
@@ -780,27 +781,20 @@ async fn what_a_merge_folded_in_is_erased_and_suppressed_too(app: TestApp) {
         erase(&app, PHONE, "Pedido 13", true).await,
         "/lgpd?eliminado=1"
     );
-    for needle in [
-        OLD_CPF,
-        "111 444 777 35",
-        NEW_CPF,
-        OLD_NAME,
-        NEW_NAME,
-        EMAIL,
-    ] {
+    for needle in ["529 982 247 25", NEW_CPF, OLD_NAME, NEW_NAME, EMAIL] {
         assert_eq!(
             written_anywhere(&app, needle),
             Vec::<String>::new(),
             "{needle}"
         );
     }
-    // Neither CPF comes back with a later file.
+    // Neither the CPF nor the folded-in address comes back with a later file.
     let segment = app.add_segment("Depois");
     let (_, html) = app
         .import_bytes(
             "de-novo.csv",
             layout_csv(&[
-                person("TELEFONE", "11912345678", "", "111.444.777-35", "", "", ""),
+                person("EMAIL", EMAIL, "", "", "", "", ""),
                 person("TELEFONE", "11912345679", "", "529.982.247-25", "", "", ""),
             ]),
             segment,
