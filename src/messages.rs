@@ -384,10 +384,12 @@ pub mod channels {
     pub const DIGITS_ONLY: &str = "Use só os dígitos do ID, como aparece no painel da Meta.";
     pub const HOST_NOT_PUBLIC: &str = "O endereço aponta para uma rede interna, local ou de \
          metadados, onde o Engajar não se conecta. Informe o endereço público do provedor.";
+    pub const SMTP_HOST_UNRESOLVED: &str = "Não foi possível encontrar este servidor SMTP \
+         (o nome não resolve agora). Confira o endereço ou use o IP do servidor.";
     pub const SMTP_HOST_REFUSED: &str = "O servidor SMTP aponta para um endereço link-local ou \
          de metadados, onde o Engajar não se conecta.";
     pub const CLIENT_FAILED: &str = "Não foi possível preparar a conexão com o provedor.";
-    pub const SECRET_NEEDED_FOR_NEW_HOST: &str = "O endereço é diferente do salvo: digite as \
+    pub const SECRET_NEEDED_FOR_NEW_HOST: &str = "O endereço (ou a porta e a segurança) é diferente do salvo: digite as \
          credenciais para testá-lo (as salvas só são enviadas ao endereço salvo).";
 
     /// A provider's refusal as people read it: what its code means, never its own words

@@ -40,7 +40,12 @@ fn v6_public(ip: Ipv6Addr) -> bool {
         return v4_public(v4);
     }
     let first = ip.segments()[0];
+    let second = ip.segments()[1];
     !(ip.is_unspecified()
+        // NAT64's local-use prefix (64:ff9b:1::/48) and Teredo (2001::/32) reach IPv4
+        // hosts through a translator.
+        || (first == 0x64 && second == 0xff9b)
+        || (first == 0x2001 && second == 0)
         || ip.is_loopback()
         || ip.is_multicast()
         // Unique local (fc00::/7, where fd00:ec2::254 is a metadata service).
@@ -52,12 +57,20 @@ fn v6_public(ip: Ipv6Addr) -> bool {
         || (first == 0x2001 && ip.segments()[1] == 0x0db8))
 }
 
-/// An IPv4 address carried inside an IPv6 one (mapped, or NAT64's well-known prefix).
+/// An IPv4 address carried inside an IPv6 one: mapped (`::ffff:a.b.c.d`), compatible
+/// (`::a.b.c.d`), 6to4 (`2002:aabb:ccdd::`) or NAT64's well-known prefix.
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return Some(v4);
     }
     let s = ip.segments();
+    let v4 = |a: u16, b: u16| Ipv4Addr::new((a >> 8) as u8, a as u8, (b >> 8) as u8, b as u8);
+    if s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1) {
+        return Some(v4(s[6], s[7]));
+    }
+    if s[0] == 0x2002 {
+        return Some(v4(s[1], s[2]));
+    }
     if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         let [.., a, b] = s;
         return Some(Ipv4Addr::new(
@@ -103,13 +116,14 @@ pub fn smtp_allowed(ip: IpAddr) -> bool {
 }
 
 /// Why a host may not be used, in pt-BR, or `None` when every address it resolves to is
-/// allowed by `allowed`. A name that does not resolve now is let through: the connection
-/// checks it again when it is made.
+/// allowed by `allowed`. A name that does not resolve now gets `unresolved` (`None`: let
+/// through, for clients that check every connection again themselves).
 async fn check_host(
     host: &str,
     port: u16,
     allowed: impl Fn(IpAddr) -> bool,
     refusal: &str,
+    unresolved: Option<&str>,
 ) -> Option<String> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<SocketAddr> = if let Ok(ip) = host.parse::<IpAddr>() {
@@ -119,7 +133,7 @@ async fn check_host(
             Ok(addrs) => addrs.collect(),
             Err(e) => {
                 tracing::info!(host, error = %e, "provider host does not resolve now");
-                return None;
+                return unresolved.map(str::to_string);
             }
         }
     };
@@ -147,17 +161,21 @@ pub async fn check_base_url(url: &str, policy: NetPolicy) -> Option<String> {
         port,
         is_public,
         crate::messages::channels::HOST_NOT_PUBLIC,
+        None,
     )
     .await
 }
 
 /// Why an SMTP host may not be used, if it may not.
 pub async fn check_smtp_host(host: &str, port: u16) -> Option<String> {
+    // The mail library resolves the name again on its own: one that cannot be checked
+    // now (and might answer with a metadata address later) is not taken.
     check_host(
         host,
         port,
         smtp_allowed,
         crate::messages::channels::SMTP_HOST_REFUSED,
+        Some(crate::messages::channels::SMTP_HOST_UNRESOLVED),
     )
     .await
 }
@@ -233,6 +251,10 @@ mod tests {
             "fd00:ec2::254",
             "::ffff:127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "::127.0.0.1",
+            "2002:7f00:1::",
+            "64:ff9b:1::7f00:1",
+            "2001:0:4136:e378::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }

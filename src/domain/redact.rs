@@ -78,11 +78,11 @@ impl PersonValues {
         self.phones.iter().chain(self.emails.iter())
     }
 
-    /// For each name, its longest stretch of plain ASCII letters and digits, lower case:
-    /// what any spelling of the name contains, with or without accents or capitals
-    /// ("José Silva" gives "silva"; "José" alone, "jos").
+    /// For each name, its longest word without accents, in plain lower-case ASCII letters
+    /// and digits ("José Silva" gives "silva"; "José" alone, "jose"): a spelling of the
+    /// name contains it, give or take the accents (the caller's net must allow for them).
     pub fn name_stems(&self) -> BTreeSet<String> {
-        self.raw_names
+        self.names
             .iter()
             .filter_map(|name| {
                 name.split(|c: char| !c.is_ascii_alphanumeric())
@@ -195,13 +195,26 @@ impl PersonValues {
                 while k < j && !matches!(chars[k].1, ' ' | '\u{a0}') {
                     k += 1;
                 }
-                // Punctuation around a value is the sentence's, not the value's.
+                // Punctuation around a value is the sentence's, not the value's; so is a
+                // parenthesis the piece does not close or open itself ("(CPF 111…)").
                 let mut e = k;
-                while s < e && matches!(chars[s].1, '.' | '-' | '/' | ')') {
-                    s += 1;
-                }
-                while e > s && matches!(chars[e - 1].1, '.' | '-' | '/' | '(' | '+') {
-                    e -= 1;
+                loop {
+                    let piece = &chars[s..e];
+                    let opens = piece.iter().any(|(_, c)| *c == '(');
+                    let closes = piece.iter().any(|(_, c)| *c == ')');
+                    if s < e
+                        && (matches!(chars[s].1, '.' | '-' | '/' | ')')
+                            || (chars[s].1 == '(' && !closes))
+                    {
+                        s += 1;
+                    } else if e > s
+                        && (matches!(chars[e - 1].1, '.' | '-' | '/' | '(' | '+')
+                            || (chars[e - 1].1 == ')' && !opens))
+                    {
+                        e -= 1;
+                    } else {
+                        break;
+                    }
                 }
                 if s < e {
                     pieces.push((s, e));
@@ -314,6 +327,18 @@ mod tests {
         }
         assert!(!v.is_value("Juliana Souza"));
         assert!(!v.is_value("Maria"));
+        assert!(v.is_value("MARÍA SÉCRETA"));
+    }
+
+    #[test]
+    fn name_stems_carry_no_accents() {
+        let mut v = PersonValues::default();
+        v.add_name("Paulo Réis");
+        v.add_name("João");
+        assert_eq!(
+            v.name_stems().into_iter().collect::<Vec<_>>(),
+            vec!["joao".to_string(), "paulo".to_string()]
+        );
     }
 
     #[test]
@@ -327,6 +352,16 @@ mod tests {
             "Pedido de [x], tel. [x] e CPF [x]; falou [x] com a Juliana."
         );
         assert_eq!(v.redact("Juliana Souza, 11 91234-5678", "[x]", true), None);
+        // A value in parentheses the sentence opened: the parentheses stay.
+        assert_eq!(
+            v.redact("A (CPF 11144477735) C (tel 11987654321) D", "[x]", false)
+                .unwrap(),
+            "A (CPF [x]) C (tel [x]) D"
+        );
+        assert_eq!(
+            v.redact("ligar (11) 98765-4321.", "[x]", false).unwrap(),
+            "ligar [x]."
+        );
         assert_eq!(v.redact("Ana Souza", "[x]", false), None);
         assert_eq!(
             v.redact("pedido 12 11 98765-4321", "[x]", false).unwrap(),

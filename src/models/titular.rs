@@ -180,30 +180,31 @@ struct Person {
 
 fn person(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Person> {
     let mut ids: BTreeSet<i64> = BTreeSet::new();
-    let key_values: Vec<&String> = keys
-        .phone
-        .iter()
-        .chain(keys.email.iter())
-        .chain(keys.document.iter())
-        .collect();
+    // Values no contact holds now: only these lead through former values.
+    let mut unheld: Vec<&String> = Vec::new();
     for value in keys.phone.iter().chain(keys.email.iter()) {
-        ids.extend(
-            contact_channels::table
-                .filter(contact_channels::value.eq(value))
-                .select(contact_channels::contact_id)
-                .load::<i64>(conn)?,
-        );
+        let holders = contact_channels::table
+            .filter(contact_channels::value.eq(value))
+            .select(contact_channels::contact_id)
+            .load::<i64>(conn)?;
+        if holders.is_empty() {
+            unheld.push(value);
+        }
+        ids.extend(holders);
     }
     if let Some(document) = &keys.document {
-        ids.extend(
-            contacts::table
-                .filter(contacts::document.eq(document))
-                .select(contacts::id)
-                .load::<i64>(conn)?,
-        );
+        let holders = contacts::table
+            .filter(contacts::document.eq(document))
+            .select(contacts::id)
+            .load::<i64>(conn)?;
+        if holders.is_empty() {
+            unheld.push(document);
+        }
+        ids.extend(holders);
     }
-    // A value an edit replaced still leads to its person.
-    ids.extend(former_value::contacts_with(conn, &key_values)?);
+    // A value an edit replaced still leads to its person — unless someone holds it now:
+    // then the value is theirs, and asking by it is asking about them, never about both.
+    ids.extend(former_value::contacts_with(conn, &unheld)?);
     let contacts: Vec<i64> = ids.into_iter().collect();
     let mut values = PersonValues::default();
     for value in keys.phone.iter().chain(keys.email.iter()) {
@@ -546,8 +547,15 @@ fn nets(values: &PersonValues, names: bool) -> BTreeSet<String> {
         nets.insert(crate::models::search::like_pattern(middle));
     }
     if names {
+        // Blind to accents and cedillas, which neither database's `lower` folds: every
+        // letter that has an accented form matches any one character ("secreta" →
+        // "%s_cr_t_%" also nets "SÉCRETA").
         for stem in values.name_stems() {
-            nets.insert(crate::models::search::like_pattern(&stem));
+            let blind: String = stem
+                .chars()
+                .map(|c| if "aeioucn".contains(c) { '_' } else { c })
+                .collect();
+            nets.insert(format!("%{blind}%"));
         }
     }
     nets
@@ -708,7 +716,7 @@ pub fn erase(
 fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResult<i64> {
     let mut changed = 0;
     let mut rejected: BTreeSet<i64> = BTreeSet::new();
-    let mut validations: BTreeSet<i64> = BTreeSet::new();
+    let mut quoting: BTreeSet<i64> = BTreeSet::new();
     let mut entries: BTreeSet<i64> = BTreeSet::new();
     let mut runs: BTreeSet<i64> = BTreeSet::new();
     let mut failed: BTreeSet<i64> = BTreeSet::new();
@@ -726,18 +734,15 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
                 .select(audience_row_errors::id)
                 .load::<i64>(conn)?,
         );
-        validations.extend(
-            import_validations::table
-                .filter(
-                    lower_text(import_validations::report)
-                        .like(&net)
-                        .escape('\\'),
-                )
-                .select(import_validations::id)
-                .load::<i64>(conn)?,
-        );
     }
     for net in nets(values, false) {
+        // Someone else's message may quote the person ("o telefone da Maria é …").
+        quoting.extend(
+            interactions::table
+                .filter(lower_text(interactions::body).like(&net).escape('\\'))
+                .select(interactions::id)
+                .load::<i64>(conn)?,
+        );
         entries.extend(
             audit_log::table
                 .filter(lower_text(audit_log::detail).like(&net).escape('\\'))
@@ -789,19 +794,28 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
                 .execute(conn)? as i64;
         }
     }
-    // A kept validation's report lists rows as typed: it goes, with its upload.
-    for id in validations {
-        let (report, upload): (String, Option<String>) = import_validations::table
+    for id in quoting {
+        let body: String = interactions::table
             .find(id)
-            .select((import_validations::report, import_validations::upload))
+            .select(interactions::body)
             .first(conn)?;
-        let theirs = values.redact(&report, ERASED, false).is_some()
-            || serde_json::from_str::<serde_json::Value>(&report)
-                .ok()
-                .is_some_and(|v| holds_value(&v, values));
-        if !theirs {
+        // As in the audit: the names go only from a text that quotes one of their keys.
+        if values.redact(&body, ERASED, false).is_none() {
             continue;
         }
+        if let Some(clean) = values.redact(&body, ERASED, true) {
+            changed += diesel::update(interactions::table.find(id))
+                .set(interactions::body.eq(clean))
+                .execute(conn)? as i64;
+        }
+    }
+    // Every kept validation goes, with its upload: its report lists only the rows it
+    // refused, but the upload holds every row, and "Importar este arquivo" would bring
+    // the person back. A validation is kept for minutes; an elimination is rare.
+    let kept: Vec<(i64, Option<String>)> = import_validations::table
+        .select((import_validations::id, import_validations::upload))
+        .load(conn)?;
+    for (id, upload) in kept {
         match upload
             .as_deref()
             .map(crate::models::upload::UploadRef::parse)
@@ -862,16 +876,6 @@ fn scrub_typed_text(conn: &mut DbConnection, values: &PersonValues) -> QueryResu
         }
     }
     Ok(changed)
-}
-
-/// Whether any string in a JSON document is, as a whole, one of the person's values.
-fn holds_value(json: &serde_json::Value, values: &PersonValues) -> bool {
-    match json {
-        serde_json::Value::String(s) => values.is_value(s),
-        serde_json::Value::Array(items) => items.iter().any(|v| holds_value(v, values)),
-        serde_json::Value::Object(map) => map.values().any(|v| holds_value(v, values)),
-        _ => false,
-    }
 }
 
 /// How a channel put on Não Perturbe by a revocation says so (`dnd_entries.source`).

@@ -207,6 +207,12 @@ pub async fn typed(
                 if recent >= TYPED_PER_HOUR {
                     return Ok(false);
                 }
+                // An address eliminated with its reimport blocked is kept only as a keyed
+                // hash, and nothing can be sent to it: writing it down again would undo
+                // that. The answer is the same, so it says nothing about the address.
+                if crate::models::titular::is_suppressed(conn, kind.as_str(), &value)? {
+                    return Ok(true);
+                }
                 let source = "descadastro pela página pública";
                 crate::models::dnd::opt_out(conn, kind, &value, source, now)?;
                 audit(

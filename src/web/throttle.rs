@@ -61,9 +61,24 @@ impl Key {
 fn keys(email: &str, ip: Option<&str>) -> Vec<Key> {
     let mut keys = vec![Key::Account(email.to_string())];
     if let Some(ip) = ip {
-        keys.push(Key::Address(ip.to_string()));
+        keys.push(Key::Address(network(ip)));
     }
     keys
+}
+
+/// The client a throttle counts: an IPv4 address, or an IPv6 address's /64 — one
+/// subscriber's network, whose 2^64 addresses are all theirs to rotate through.
+pub fn network(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        _ => ip.to_string(),
+    }
 }
 
 #[derive(Default)]
@@ -243,7 +258,8 @@ impl LoginThrottle {
         let mut guard = self.lock();
         let state = &mut *guard;
         state.forget_notes(now);
-        let address = ip.unwrap_or_default();
+        let address = network(ip.unwrap_or_default());
+        let address = address.as_str();
         let entry = match state.noted.get_mut(address) {
             Some(entry) => entry,
             None => state
@@ -321,14 +337,15 @@ impl AddressThrottle {
     /// Until when (Unix seconds) this address must wait, if it must.
     pub fn blocked_until(&self, ip: Option<&str>, now: i64) -> Option<i64> {
         let state = self.lock(now);
-        let (opened, count) = state.failures.get(ip.unwrap_or_default())?;
+        let (opened, count) = state.failures.get(&network(ip.unwrap_or_default()))?;
         (*count >= self.limit).then_some(opened + self.window)
     }
 
     pub fn failed(&self, ip: Option<&str>, now: i64) {
         let mut guard = self.lock(now);
         let state = &mut *guard;
-        let address = ip.unwrap_or_default();
+        let address = network(ip.unwrap_or_default());
+        let address = address.as_str();
         if let Some((_, count)) = state.failures.get_mut(address) {
             *count = count.saturating_add(1);
             return;
@@ -341,6 +358,19 @@ impl AddressThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        assert_eq!(network("2001:db8:1:2::1"), network("2001:db8:1:2:ffff::9"));
+        assert_ne!(network("2001:db8:1:2::1"), network("2001:db8:1:3::1"));
+        assert_eq!(network("203.0.113.9"), "203.0.113.9");
+        assert_eq!(network("::ffff:203.0.113.9"), "203.0.113.9");
+        let throttle = AddressThrottle::new(2, 60);
+        throttle.failed(Some("2001:db8:1:2::1"), 0);
+        throttle.failed(Some("2001:db8:1:2::2"), 1);
+        assert!(throttle.blocked_until(Some("2001:db8:1:2::3"), 2).is_some());
+        assert!(throttle.blocked_until(Some("2001:db8:9:2::3"), 2).is_none());
+    }
 
     #[test]
     fn refusals_are_noted_once_a_minute_with_their_count() {

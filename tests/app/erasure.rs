@@ -22,6 +22,7 @@ crate::on_both_backends!(
     a_name_a_later_import_replaced_is_erased_too,
     what_a_merge_folded_in_is_erased_and_suppressed_too,
     a_former_value_someone_else_holds_now_stays_theirs,
+    erasure_reaches_kept_uploads_accented_names_and_others_quotes,
 );
 
 crate::for_both_backends!(
@@ -866,6 +867,20 @@ async fn a_former_value_someone_else_holds_now_stays_theirs(app: TestApp) {
         &[("value", EMAIL)],
     )
     .await;
+    // Asked by the address, the titular is whoever holds it now: Bruno, not Maria too.
+    let output = crate::cli::engajar(
+        &app.database_url,
+        &["titular", "export", "--email", EMAIL],
+        None,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<i64> = report["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(found, vec![bruno], "{report}");
     assert_eq!(
         erase(&app, OLD_CPF, "Pedido 14", true).await,
         "/lgpd?eliminado=1"
@@ -894,4 +909,90 @@ async fn a_former_value_someone_else_holds_now_stays_theirs(app: TestApp) {
         "{}",
         html.html()
     );
+}
+
+/// What the first pass missed: a file kept by Validar sem importar (its valid rows are
+/// never listed, yet its upload holds them), a rejected row naming the person with
+/// accents the stored name lacks, and someone else's message quoting them.
+async fn erasure_reaches_kept_uploads_accented_names_and_others_quotes(app: TestApp) {
+    app.login_admin().await;
+    let segment = app.add_segment("Clientes");
+    app.import_bytes(
+        "maria.csv",
+        layout_csv(&[
+            person("TELEFONE", PHONE, OLD_NAME, OLD_CPF, "", "", ""),
+            person("EMAIL", "naoeemail", "MARÍA SÉCRETA DÍAS", "", "", "", ""),
+            person("TELEFONE", "123", "Juliana Souza", "", "", "", ""),
+        ]),
+        segment,
+        &[],
+    )
+    .await;
+    // A validation kept for "Importar este arquivo", with Maria's row valid in it.
+    let segment_field = segment.to_string();
+    let fields = [
+        ("descricao", "Validada"),
+        ("segmento", segment_field.as_str()),
+        ("autorizacao", "consentimento"),
+        ("acao", "validar"),
+    ];
+    let file = layout_csv(&[person("TELEFONE", PHONE, OLD_NAME, OLD_CPF, "", "", "")]);
+    let response = app.post_import("validar.csv", file, &fields).await;
+    let validation = location(&response);
+    assert_eq!(app.uploads_kept(), 1);
+    // A stranger writes about her.
+    engajar::models::NewInteraction {
+        kind: engajar::domain::RecordType::Telefone,
+        value: "+5548966665555",
+        body: "Sou vizinho da MARÍA SÉCRETA DÍAS, o telefone dela é (11) 98765-4321.",
+        occurred_at: engajar::time::now(),
+        external_id: None,
+    }
+    .insert(&mut app.db(), engajar::time::now())
+    .unwrap();
+    assert_eq!(
+        erase(&app, OLD_CPF, "Pedido 15", true).await,
+        "/lgpd?eliminado=1"
+    );
+    assert_eq!(app.uploads_kept(), 0, "the kept upload went");
+    let response = app
+        .submit(&validation, &format!("{validation}/importar"), &[])
+        .await;
+    assert_ne!(response.status(), 303, "nothing left to import");
+    for needle in ["SÉCRETA", "Sécreta", "98765-4321", OLD_CPF] {
+        assert_eq!(
+            written_anywhere(&app, needle),
+            Vec::<String>::new(),
+            "{needle}"
+        );
+    }
+    // The stranger's message stays, without her; Juliana's row is untouched.
+    let bodies: Vec<String> = engajar::schema::interactions::table
+        .select(engajar::schema::interactions::body)
+        .load(&mut app.db())
+        .unwrap();
+    assert_eq!(bodies.len(), 1);
+    assert!(
+        bodies[0].starts_with("Sou vizinho da [eliminado]"),
+        "{bodies:?}"
+    );
+    assert!(
+        rejected_cells(&app)
+            .iter()
+            .any(|c| c.contains("Juliana Souza"))
+    );
+    // Her suppressed phone typed on the public opt-out page is not written down again.
+    let page = "/descadastrar";
+    let response = app
+        .submit(page, page, &[("endereco", "(11) 98765-4321")])
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        dnd_entries::table
+            .count()
+            .get_result::<i64>(&mut app.db())
+            .unwrap(),
+        0
+    );
+    assert!(written_anywhere(&app, "5511987654321").is_empty());
 }

@@ -738,4 +738,28 @@ async fn the_smtp_host_may_be_local_but_not_link_local(app: TestApp) {
             .iter()
             .any(|(k, v)| k == "smtp_host" && v == "127.0.0.1")
     );
+    // With a password saved, another port or a weaker connection on the same host does
+    // not get it: the form asks for it again and nothing changes.
+    let with = |changes: &[(&str, &str)]| {
+        let mut all = with_host("127.0.0.1");
+        all.retain(|(k, _)| !changes.iter().any(|(c, _)| c == k));
+        all.extend(changes.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        all
+    };
+    let all = with(&[("password", "segredo-do-smtp"), ("tls", "starttls")]);
+    let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = app.submit(page, page, &refs).await;
+    assert_eq!(errors_of(&response.text().await.unwrap()), "");
+    let before = stored_settings(&app);
+    for change in [
+        [("password", ""), ("port", "2525"), ("tls", "starttls")],
+        [("password", ""), ("port", "25"), ("tls", "none")],
+    ] {
+        let all = with(&change);
+        let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let response = app.submit(page, page, &refs).await;
+        let errors = errors_of(&response.text().await.unwrap());
+        assert!(errors.contains("digite as"), "{change:?}: {errors}");
+        assert_eq!(stored_settings(&app), before, "{change:?}: nothing saved");
+    }
 }

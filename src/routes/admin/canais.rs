@@ -164,8 +164,11 @@ pub async fn save_channels(
         errors.push(("host", m::HOST_INVALID.to_string()));
     }
     let tls = TlsMode::from_code(&form.tls).unwrap_or_default();
-    // The saved password goes only to the server it was saved with.
-    let same_server = form.host.trim().eq_ignore_ascii_case(&saved.host);
+    // The saved password goes only to the server it was saved with: the same host, the
+    // same port, and a connection at least as protected (never downgraded to plain text).
+    let same_server = form.host.trim().eq_ignore_ascii_case(&saved.host)
+        && port == Some(saved.port)
+        && tls == saved.tls;
     if form.password.is_empty() && !saved.password.is_empty() && !same_server {
         errors.push(("password", m::SECRET_NEEDED_FOR_NEW_HOST.to_string()));
     }
