@@ -380,6 +380,7 @@ impl ComposePage {
             "fallback" => "variaveis",
             "days" => "dias",
             "schedule" => "quando",
+            "form_token" => "error-summary",
             other => other,
         }
     }
