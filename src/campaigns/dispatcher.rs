@@ -492,8 +492,8 @@ impl SendCtx {
                             // "Slow down" is the provider pacing us, and a refusal of one
                             // recipient (stopped marketing, no WhatsApp, invalid number)
                             // is about that person: neither is a failing provider.
-                            if !(e.is_throttle() && retry.is_some()) && !e.is_recipient_refusal()
-                            {
+                            let pacing = e.is_throttle() && retry.is_some();
+                            if !pacing && !e.is_recipient_refusal() {
                                 // The run's page says it in pt-BR; the provider's
                                 // own words stay on the message row and in the log.
                                 streak.push((

@@ -864,7 +864,11 @@ async fn a_draft_sent_after_its_time_is_refused_and_stays_a_draft(backend: Backe
     let mut drafts = Vec::new();
     for extra in [
         &[("schedule", "once"), ("at", "2026-12-01 08:30")][..],
-        &[("schedule", "daily"), ("time", "09:00"), ("until", "2026-12-01")][..],
+        &[
+            ("schedule", "daily"),
+            ("time", "09:00"),
+            ("until", "2026-12-01"),
+        ][..],
         &[("schedule", "once"), ("at", "2026-12-01 10:00")][..],
     ] {
         let r = app.submit(new, new, &compose(extra, "salvar")).await;
@@ -905,15 +909,28 @@ async fn a_draft_sent_after_its_time_is_refused_and_stays_a_draft(backend: Backe
     // An end date still ahead with no occurrence before it is not said to have passed.
     for extra in [
         // Mondays only, until Sunday the 6th.
-        &[("schedule", "weekly"), ("time", "09:00"), ("dia_1", "on"), ("until", "2026-12-06")][..],
+        &[
+            ("schedule", "weekly"),
+            ("time", "09:00"),
+            ("dia_1", "on"),
+            ("until", "2026-12-06"),
+        ][..],
         // Day 1 of each month (already past at 09:30), until the 20th.
-        &[("schedule", "monthly"), ("time", "09:00"), ("day", "1"), ("until", "2026-12-20")][..],
+        &[
+            ("schedule", "monthly"),
+            ("time", "09:00"),
+            ("day", "1"),
+            ("until", "2026-12-20"),
+        ][..],
     ] {
         let r = app.submit(new, new, &compose(extra, "agendar")).await;
         assert_eq!(r.status(), 200, "{extra:?}");
         let page = scraper::Html::parse_document(&r.text().await.unwrap());
         let error = texts(&page, "#until-error").join(" ");
-        assert!(error.contains("Nenhum envio cabe até a data final"), "{error}");
+        assert!(
+            error.contains("Nenhum envio cabe até a data final"),
+            "{error}"
+        );
         assert!(!error.contains("já passou"), "{error}");
     }
     assert_eq!(campaign_count(&app), 3);
@@ -954,14 +971,11 @@ async fn refusals_of_one_recipient_never_pause_a_run(backend: Backend) {
         pause_after_failures: 2,
         ..Default::default()
     };
-    let Some(app) = crate::whatsapp_sms::app_with_seed(
-        backend,
-        &fake,
-        SmsProvider::Zenvia,
-        80,
-        move |conn| settings.save(conn, 1).unwrap(),
-    )
-    .await
+    let Some(app) =
+        crate::whatsapp_sms::app_with_seed(backend, &fake, SmsProvider::Zenvia, 80, move |conn| {
+            settings.save(conn, 1).unwrap()
+        })
+        .await
     else {
         return;
     };
@@ -970,7 +984,13 @@ async fn refusals_of_one_recipient_never_pause_a_run(backend: Backend) {
     let (code, out) = cli(
         &app,
         &[
-            "whatsapp", "template", "add", "--name", "aviso", "--body", "Olá {{1}}.",
+            "whatsapp",
+            "template",
+            "add",
+            "--name",
+            "aviso",
+            "--body",
+            "Olá {{1}}.",
         ],
     );
     assert_eq!(code, 0, "{out}");
@@ -991,7 +1011,11 @@ async fn refusals_of_one_recipient_never_pause_a_run(backend: Backend) {
     let id = whatsapp_campaign(&app, &audience);
     crate::campaigns::wait_until(&app, id, settled).await;
     assert_eq!(page_status(&app, id).await, "Concluída");
-    assert!(ledger(&app).iter().all(|r| r.1 == "failed"), "{:?}", ledger(&app));
+    assert!(
+        ledger(&app).iter().all(|r| r.1 == "failed"),
+        "{:?}",
+        ledger(&app)
+    );
     // A failure that does count (the template is gone), on every message: with nothing
     // left to send, the run ends instead of pausing.
     let two = import_phones(
@@ -1084,7 +1108,10 @@ async fn a_one_time_token_fits_only_its_own_form(backend: Backend) {
     assert_eq!(page_status(&app, draft).await, "Rascunho");
     // The composer's own post with it still creates its campaign.
     let r = app
-        .post_form(new, &with_tokens(&sms_fields(&audience, "salvar"), &composer))
+        .post_form(
+            new,
+            &with_tokens(&sms_fields(&audience, "salvar"), &composer),
+        )
         .await;
     assert_eq!(r.status(), 303);
     assert_ne!(campaign_from(&r), draft);
@@ -1093,7 +1120,10 @@ async fn a_one_time_token_fits_only_its_own_form(backend: Backend) {
     let previa = format!("/engajar/campanhas/{draft}/previa");
     let enviar = form_tokens(&app, &previa, "form[action$='/agendar']").await;
     let r = app
-        .post_form(new, &with_tokens(&sms_fields(&audience, "agendar"), &enviar))
+        .post_form(
+            new,
+            &with_tokens(&sms_fields(&audience, "agendar"), &enviar),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let page = scraper::Html::parse_document(&r.text().await.unwrap());

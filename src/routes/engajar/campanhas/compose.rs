@@ -557,24 +557,28 @@ pub async fn create(
     let token = form.form_token.clone();
     let saved = state
         .db(move |conn| {
-            Ok(form_submission::once(conn, Some(&token), NEW_ACTION, now, |conn| {
-                let saved =
-                    actions::create(conn, &input, draft, &actor, now)?.map(|c| match draft {
-                        true => format!("/engajar/campanhas/{}/previa", c.id),
-                        false => format!("/engajar/campanhas/{}", c.id),
-                    });
-                let location = saved.as_ref().ok().cloned();
-                Ok::<_, diesel::result::Error>((saved, location))
-            })?)
+            Ok(form_submission::once(
+                conn,
+                Some(&token),
+                NEW_ACTION,
+                now,
+                |conn| {
+                    let saved =
+                        actions::create(conn, &input, draft, &actor, now)?.map(|c| match draft {
+                            true => format!("/engajar/campanhas/{}/previa", c.id),
+                            false => format!("/engajar/campanhas/{}", c.id),
+                        });
+                    let location = saved.as_ref().ok().cloned();
+                    Ok::<_, diesel::result::Error>((saved, location))
+                },
+            )?)
         })
         .await?;
     match saved {
         Once::Before(location) | Once::Done(Ok(location)) => {
             Ok(Either::Right(see_other(&location)))
         }
-        Once::OtherForm => Ok(Either::Left(
-            other_form(ctx, &state, None, form).await?,
-        )),
+        Once::OtherForm => Ok(Either::Left(other_form(ctx, &state, None, form).await?)),
         Once::Done(Err(errors)) => {
             let (audiences, segments, templates) = choices(&state).await?;
             Ok(Either::Left(ComposePage {
@@ -657,9 +661,7 @@ pub async fn update(
         Once::Done(saved) => saved,
         Once::Before(location) => return Ok(Either::Right(see_other(&location))),
         Once::OtherForm => {
-            return Ok(Either::Left(
-                other_form(ctx, &state, Some(id), form).await?,
-            ));
+            return Ok(Either::Left(other_form(ctx, &state, Some(id), form).await?));
         }
     };
     match saved {

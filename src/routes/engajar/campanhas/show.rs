@@ -38,7 +38,6 @@ type Series = (
     Vec<(i64, i64)>,
 );
 
-
 /// The chart: three cumulative series over the run's minutes, each with its own line
 /// style and marker so it reads without colour.
 pub struct Chart {
