@@ -323,10 +323,27 @@ pub mod campaign {
     pub const SCHEDULE_PAST: &str = "A data e a hora escolhidas já passaram.";
     pub const SCHEDULE_UNTIL_PAST: &str =
         "A data final já passou: nenhuma execução aconteceria. Escolha uma data final futura.";
+    pub const SCHEDULE_NO_OCCURRENCE: &str = "Nenhum envio cabe até a data final: com esses \
+         dias e esse horário, não há execução antes dela. Escolha uma data final mais adiante \
+         ou outros dias.";
+
+    /// A draft sent after its schedule stopped fitting: what is wrong and what to do.
+    pub fn draft_schedule_stale(problem: &str) -> String {
+        format!("{problem} Nada foi enviado: edite o rascunho e escolha quando enviar.")
+    }
     pub const SMTP_NOT_CONFIGURED: &str =
         "O e-mail não está configurado: preencha Configurações → Canais → E-mail.";
     pub const SMTP_NO_ANSWER: &str = "O servidor SMTP não respondeu como esperado.";
     pub const NOT_ALLOWED: &str = "Esta ação não é possível na situação atual da campanha.";
+    pub const FORM_TOKEN_OTHER_FORM: &str = "Este envio não corresponde ao formulário desta \
+         página (ele pode ter vindo de outra página aberta). Nada foi feito: recarregue a \
+         página e tente de novo.";
+    pub const TEST_ALREADY_SENT: &str = "Mensagem de teste enviada (por este mesmo \
+         formulário, já enviado antes): nada foi enviado de novo. O destino está na auditoria.";
+    pub const TEST_ALREADY_FAILED: &str = "O envio de teste deste formulário, feito antes, \
+         falhou; nada foi enviado de novo. O motivo está na auditoria.";
+    pub const TEST_ALREADY_POSTED: &str =
+        "Este formulário de teste já foi enviado: nada foi enviado de novo.";
     pub const ONLY_DRAFTS_CHANGE: &str = "Só um rascunho pode ser alterado.";
 
     pub fn text_required(field: &str) -> &'static str {
@@ -395,26 +412,50 @@ pub mod channels {
     /// A provider's refusal as people read it: what its code means, never its own words
     /// (those go to the log only).
     pub fn provider_refusal(code: &str, status: u16) -> String {
+        if let Some(known) = known_refusal(code) {
+            return known.into();
+        }
         match code {
-            "190" | "20003" | "AUTHENTICATION_ERROR" => {
-                "credenciais recusadas pelo provedor (token inválido ou expirado)".into()
-            }
-            "131026" | "1013" => "o número não recebe mensagens do WhatsApp".into(),
-            "132000" => "o número de parâmetros não confere com o modelo".into(),
-            "132001" => "o modelo não existe nesse idioma".into(),
-            "132015" | "132016" => "o modelo está pausado ou desativado na Meta".into(),
-            "131047" => "fora da janela de 24 horas da conversa".into(),
-            "130429" | "131056" | "4" | "80007" | "429" => {
-                "limite de envio do provedor atingido; nova tentativa mais tarde".into()
-            }
-            "100" => "o provedor recusou um campo do pedido".into(),
-            "21211" | "21614" => "número de destino inválido".into(),
-            "21610" => "o destinatário pediu para não receber SMS (STOP)".into(),
-            "21408" => "envio não permitido para essa região na conta".into(),
             _ if status == 401 || status == 403 => "credenciais recusadas pelo provedor".into(),
             _ if status >= 500 => format!("o provedor está com falha (HTTP {status})"),
             _ => format!("o provedor recusou o pedido (HTTP {status})"),
         }
+    }
+
+    /// A failure a provider reported later in a status callback (WhatsApp `errors[]`,
+    /// Zenvia's status code, Twilio's `ErrorCode`), as people read it; `otherwise` when
+    /// the code is not one we know. The provider's own words go to the log only.
+    pub fn reported_failure(code: &str, otherwise: &str) -> String {
+        known_refusal(code).map_or_else(|| otherwise.to_string(), str::to_string)
+    }
+
+    fn known_refusal(code: &str) -> Option<&'static str> {
+        Some(match code {
+            "190" | "20003" | "AUTHENTICATION_ERROR" => {
+                "credenciais recusadas pelo provedor (token inválido ou expirado)"
+            }
+            "131026" | "1013" => "o número não recebe mensagens do WhatsApp",
+            "131050" => "a pessoa parou de receber mensagens de marketing no WhatsApp",
+            "131021" => "o destinatário é o próprio número de envio",
+            "131049" => "a Meta não entregou a mensagem de marketing para preservar o engajamento",
+            "132000" => "o número de parâmetros não confere com o modelo",
+            "132001" => "o modelo não existe nesse idioma",
+            "132015" | "132016" => "o modelo está pausado ou desativado na Meta",
+            "131047" => "fora da janela de 24 horas da conversa",
+            "130429" | "131056" | "4" | "80007" | "429" => {
+                "limite de envio do provedor atingido; nova tentativa mais tarde"
+            }
+            "100" => "o provedor recusou um campo do pedido",
+            "21211" | "21614" | "21612" => "número de destino inválido",
+            "21610" => "o destinatário pediu para não receber SMS (STOP)",
+            "21408" => "envio não permitido para essa região na conta",
+            "30003" | "30005" => "o número de destino está inacessível ou não existe",
+            "30006" => "o número de destino é fixo ou não recebe SMS",
+            "30007" => "a operadora filtrou a mensagem",
+            "NOT_DELIVERED" => "não entregue pela operadora",
+            "REJECTED" => "recusada pelo provedor",
+            _ => return None,
+        })
     }
 
     /// An SMTP failure as people read it, from its reply code (never the server's words).
@@ -487,6 +528,13 @@ pub mod whatsapp {
         }
     }
 
+    pub const SYNC_ALREADY_DONE: &str = "Sincronização concluída (pedida por este mesmo \
+         formulário, já enviado antes): nada foi pedido de novo à Meta.";
+    pub const SYNC_ALREADY_FAILED: &str = "A sincronização pedida por este formulário, \
+         enviado antes, falhou; nada foi pedido de novo à Meta. Tente outra vez.";
+    pub const SYNC_ALREADY_POSTED: &str =
+        "Este formulário de sincronização já foi enviado: nada foi pedido de novo à Meta.";
+
     pub fn synced(approved: usize, ignored: usize) -> String {
         format!(
             "Sincronização concluída: {approved} modelo(s) aprovado(s) gravado(s); {ignored} ignorado(s) (não aprovados ou com parâmetros fora do padrão)."
@@ -525,6 +573,9 @@ pub mod sms {
 
 /// What the providers' callbacks record.
 pub mod webhooks {
+    /// A failure a provider reported with a code we do not know.
+    pub const FAILED_AT_PROVIDER: &str = "falha informada pelo provedor";
+
     /// An incoming WhatsApp message that is not text (a photo, an audio…).
     pub fn non_text(kind: &str) -> String {
         let what = match kind {

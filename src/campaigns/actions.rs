@@ -32,6 +32,32 @@ impl Action {
     }
 }
 
+/// Why an action was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The campaign's status does not allow it.
+    NotAllowed(CampaignStatus),
+    /// A draft's schedule no longer runs (its time or its end date passed): the pt-BR
+    /// problem.
+    Schedule(&'static str),
+}
+
+impl Refusal {
+    /// What the page says.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::NotAllowed(_) => crate::messages::campaign::NOT_ALLOWED.into(),
+            Refusal::Schedule(problem) => crate::messages::campaign::draft_schedule_stale(problem),
+        }
+    }
+}
+
+impl From<NotAllowed> for Refusal {
+    fn from(n: NotAllowed) -> Self {
+        Refusal::NotAllowed(n.0)
+    }
+}
+
 /// Who acts: a user (with the address they came from) or the command line.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -92,30 +118,47 @@ pub fn update(
 }
 
 /// Applies an action when the campaign's status allows it; returns how many messages
-/// it touched for [`Action::ResendUncertain`].
+/// it touched for [`Action::ResendUncertain`]. A draft whose schedule would never run
+/// (checked as the composer checks it) is refused and stays a draft.
 pub fn act(
     conn: &mut DbConnection,
     id: i64,
     action: Action,
     actor: &Actor,
     now: i64,
-) -> QueryResult<Result<usize, NotAllowed>> {
+) -> QueryResult<Result<usize, Refusal>> {
     crate::db::write_transaction(conn, |conn| {
         let Some(campaign) = Campaign::find(conn, id)? else {
             return Err(diesel::result::Error::NotFound);
         };
-        let result = match action {
-            Action::Schedule => Campaign::schedule(conn, id, now)?.map(|_| 0),
-            Action::Pause => Campaign::pause(conn, id, None, now)?.map(|_| 0),
-            Action::Resume => Campaign::resume(conn, id, now)?.map(|_| 0),
-            Action::Cancel => Campaign::cancel(conn, id, now)?.map(|_| 0),
+        let result: Result<usize, Refusal> = match action {
+            Action::Schedule if campaign.status == CampaignStatus::Draft => {
+                match super::schedule_refusal(&campaign.schedule, now) {
+                    Some((_, problem)) => Err(Refusal::Schedule(problem)),
+                    None => Campaign::schedule(conn, id, now)?
+                        .map(|_| 0)
+                        .map_err(Refusal::from),
+                }
+            }
+            Action::Schedule => Campaign::schedule(conn, id, now)?
+                .map(|_| 0)
+                .map_err(Refusal::from),
+            Action::Pause => Campaign::pause(conn, id, None, now)?
+                .map(|_| 0)
+                .map_err(Refusal::from),
+            Action::Resume => Campaign::resume(conn, id, now)?
+                .map(|_| 0)
+                .map_err(Refusal::from),
+            Action::Cancel => Campaign::cancel(conn, id, now)?
+                .map(|_| 0)
+                .map_err(Refusal::from),
             Action::ResendUncertain
                 if matches!(
                     campaign.status,
                     CampaignStatus::Cancelled | CampaignStatus::Draft
                 ) =>
             {
-                Err(NotAllowed(campaign.status))
+                Err(Refusal::NotAllowed(campaign.status))
             }
             Action::ResendUncertain => {
                 let mut n = 0;

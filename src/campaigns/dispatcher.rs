@@ -469,6 +469,9 @@ impl SendCtx {
                 for phone in &marketing_stopped {
                     super::replies::marketing_preference(conn, phone, false, now)?;
                 }
+                // Every outcome is in the ledger before the streak is counted, so a run
+                // whose last messages just settled is seen with nothing left to send.
+                let mut streak = Vec::with_capacity(outcomes.len());
                 for (id, run, attempts, result) in outcomes {
                     match result {
                         Ok(provider_id) => {
@@ -476,7 +479,7 @@ impl SendCtx {
                             if channel != CampaignChannel::Email {
                                 super::replies::apply_unmatched(conn, provider, &provider_id, now)?;
                             }
-                            Campaign::record_success(conn, run)?;
+                            streak.push((run, None));
                         }
                         Err(e) => {
                             let retry =
@@ -486,18 +489,32 @@ impl SendCtx {
                                     time::now_ms() + backoff.min(3_600_000)
                                 });
                             ledger::failed(conn, id, &e.describe(), retry, now)?;
-                            // "Slow down" is the provider pacing us, not a failing run.
-                            if !(e.is_throttle() && retry.is_some()) {
+                            // "Slow down" is the provider pacing us, and a refusal of one
+                            // recipient (stopped marketing, no WhatsApp, invalid number)
+                            // is about that person: neither is a failing provider.
+                            let pacing = e.is_throttle() && retry.is_some();
+                            if !pacing && !e.is_recipient_refusal() {
                                 // The run's page says it in pt-BR; the provider's
                                 // own words stay on the message row and in the log.
-                                Campaign::record_failure(
-                                    conn,
+                                streak.push((
                                     run,
-                                    &crate::messages::campaign::send_failure(&e.code),
-                                    settings.pause_after_failures,
-                                    now,
-                                )?;
+                                    Some(crate::messages::campaign::send_failure(&e.code)),
+                                ));
                             }
+                        }
+                    }
+                }
+                for (run, failure) in streak {
+                    match failure {
+                        None => Campaign::record_success(conn, run)?,
+                        Some(reason) => {
+                            Campaign::record_failure(
+                                conn,
+                                run,
+                                &reason,
+                                settings.pause_after_failures,
+                                now,
+                            )?;
                         }
                     }
                 }

@@ -629,6 +629,9 @@ pub fn has_unsettled(conn: &mut DbConnection, run: i64) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// What a cancelled run's messages that never left are called.
+pub const UNSENT_CANCELLED: &str = "Não enviadas (cancelada)";
+
 /// One ledger row as the pages and the CSV show it.
 #[derive(Debug, Clone, Queryable)]
 pub struct MessageView {
@@ -654,6 +657,15 @@ impl MessageView {
                 s => s.label(),
             })
             .unwrap_or("—")
+    }
+
+    /// The status as a run's page and its CSV name it: in a cancelled run, a message that
+    /// never left is [`UNSENT_CANCELLED`], not pending.
+    pub fn status_label_in(&self, run_cancelled: bool) -> &'static str {
+        match self.status.as_str() {
+            "pending" | "queued" if run_cancelled => UNSENT_CANCELLED,
+            _ => self.status_label(),
+        }
     }
 
     pub fn reason_label(&self) -> &'static str {

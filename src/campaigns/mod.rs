@@ -412,19 +412,13 @@ pub fn validate(
         }
     }
     let schedule = match Schedule::parse(&input.schedule) {
-        Ok(Schedule::Once { at }) if at <= now => {
-            errors.push(field_error("at", "past", m::SCHEDULE_PAST));
-            None
-        }
-        // A recurrence whose end date has passed (or that has no occurrence left before
-        // it) would never run: refused like a past one-off time.
-        Ok(s @ (Schedule::Daily { .. } | Schedule::Weekly { .. } | Schedule::Monthly { .. }))
-            if s.next_after(now - 1).is_none() =>
-        {
-            errors.push(field_error("until", "past", m::SCHEDULE_UNTIL_PAST));
-            None
-        }
-        Ok(s) => Some(s),
+        Ok(s) => match schedule_refusal(&s, now) {
+            Some((field, message)) => {
+                errors.push(field_error(field, "past", message));
+                None
+            }
+            None => Some(s),
+        },
         Err(e) => {
             errors.push(field_error(e.field, "invalid_schedule", e.message));
             None
@@ -456,6 +450,28 @@ pub fn validate(
                 && input.options.exclude_no_whatsapp,
         },
     }))
+}
+
+/// Why `schedule` would never run if it went out at `now`, as (field, pt-BR message): a
+/// one-off time that has passed, a recurrence whose end date has passed, or one with no
+/// occurrence left before its end date. The composer and a draft's Enviar both ask.
+pub fn schedule_refusal(schedule: &Schedule, now: i64) -> Option<(&'static str, &'static str)> {
+    use crate::messages::campaign as m;
+    match schedule {
+        Schedule::Now => None,
+        Schedule::Once { at } => (*at <= now).then_some(("at", m::SCHEDULE_PAST)),
+        Schedule::Daily { until, .. }
+        | Schedule::Weekly { until, .. }
+        | Schedule::Monthly { until, .. } => {
+            if schedule.next_after(now - 1).is_some() {
+                None
+            } else if until.is_some_and(|end| end < now) {
+                Some(("until", m::SCHEDULE_UNTIL_PAST))
+            } else {
+                Some(("until", m::SCHEDULE_NO_OCCURRENCE))
+            }
+        }
+    }
 }
 
 /// A WhatsApp campaign's template and parameters: the template must exist and the

@@ -35,6 +35,14 @@ pub struct SendError {
 /// (131056) limits, the app/account rate limits (4, 80007), HTTP 429.
 const THROTTLE_CODES: [&str; 5] = ["130429", "131056", "4", "80007", "429"];
 
+/// Codes that refuse one recipient and say nothing about the provider's health: the
+/// person stopped marketing templates (131050), the number has no WhatsApp or cannot take
+/// the message (131026, 1013, 131021), an invalid or unreachable SMS destination (21211,
+/// 21614, 21612), a person who texted STOP (21610).
+const RECIPIENT_CODES: [&str; 8] = [
+    "131050", "131026", "1013", "131021", "21211", "21614", "21612", "21610",
+];
+
 impl SendError {
     /// An HTTP provider that could not be reached or did not answer in time: temporary.
     pub fn transport(e: &reqwest::Error) -> SendError {
@@ -53,6 +61,12 @@ impl SendError {
     /// The provider asked us to slow down.
     pub fn is_throttle(&self) -> bool {
         self.temporary && THROTTLE_CODES.contains(&self.code.as_str())
+    }
+
+    /// The provider refused this recipient only: not a sign of a failing provider, so it
+    /// never counts towards the failures in a row that pause a run.
+    pub fn is_recipient_refusal(&self) -> bool {
+        !self.temporary && RECIPIENT_CODES.contains(&self.code.as_str())
     }
 
     /// As the ledger and the pages show it.

@@ -275,12 +275,16 @@ fn act(conn: &mut DbConnection, id: i64, action: Action, cli: &Actor) -> anyhow:
             println!("campaign #{id}: {}", c.status.code());
             Ok(ExitCode::SUCCESS)
         }
-        Err(not) => {
+        Err(actions::Refusal::NotAllowed(status)) => {
             eprintln!(
                 "engajar: campaign #{id} is {}: {}",
-                not.0.code(),
+                status.code(),
                 crate::messages::campaign::NOT_ALLOWED
             );
+            Ok(ExitCode::from(3))
+        }
+        Err(refusal) => {
+            eprintln!("engajar: campaign #{id}: {}", refusal.message());
             Ok(ExitCode::from(3))
         }
     }

@@ -625,7 +625,8 @@ impl Campaign {
     }
 
     /// Counts a failed attempt on a run; at `limit` consecutive ones the campaign pauses
-    /// with the last error. Returns whether it paused.
+    /// with the last error, unless the run has nothing left to send. Returns whether it
+    /// paused.
     pub fn record_failure(
         conn: &mut DbConnection,
         run: i64,
@@ -644,7 +645,11 @@ impl Campaign {
                 .find(run)
                 .select((campaign_runs::consecutive_failures, campaign_runs::status))
                 .first(conn)?;
-            if failures >= limit && status == RunStatus::Sending.code() {
+            // A run with nothing left to send has nothing to pause: it finishes.
+            if failures >= limit
+                && status == RunStatus::Sending.code()
+                && crate::campaigns::ledger::has_unsettled(conn, run)?
+            {
                 let campaign = run_campaign(conn, run)?;
                 let reason = crate::messages::auto_paused(failures, error);
                 Ok(Self::pause_within(conn, campaign, Some(&reason), now)?.is_ok())

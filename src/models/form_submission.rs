@@ -4,8 +4,13 @@
 //! resubmit, another app server racing it — finds the token taken and leads where the
 //! first one led. The state is in the database, so every app server sees it, and the
 //! token is the table's key, so two posts at the same instant cannot both take it.
+//! Each token is issued for one form (its purpose, the form's action) and carries a
+//! digest of it: a token copied into another form is refused, never taken there.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::prelude::*;
+use sha2::{Digest, Sha256};
 
 use crate::db::DbConnection;
 use crate::schema::form_submissions;
@@ -17,6 +22,30 @@ pub enum Once<T> {
     Done(T),
     /// An earlier post of the same form did: where it led.
     Before(String),
+    /// The token was issued for another form (or not by us): nothing was done.
+    OtherForm,
+}
+
+fn digest(random: &str, purpose: &str) -> String {
+    let hash = Sha256::new()
+        .chain_update(random.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(purpose.as_bytes())
+        .finalize();
+    URL_SAFE_NO_PAD.encode(&hash[..12])
+}
+
+/// A fresh token for the form whose purpose (its action, say `/engajar/campanhas/7/agendar`)
+/// is `purpose`.
+pub fn issue(random: &str, purpose: &str) -> String {
+    format!("{random}.{}", digest(random, purpose))
+}
+
+/// Whether `token` was issued for `purpose`.
+pub fn fits(token: &str, purpose: &str) -> bool {
+    token
+        .rsplit_once('.')
+        .is_some_and(|(random, tag)| !random.is_empty() && digest(random, purpose) == tag)
 }
 
 /// How long a taken token is remembered, in seconds: long after any browser resubmits.
@@ -49,10 +78,12 @@ fn led_to(conn: &mut DbConnection, token: &str) -> QueryResult<String> {
 
 /// Runs `work` once per `token`, in one transaction with taking it. `work` answers its
 /// value and where the post leads; with `None` (the form was refused, say) the token stays
-/// free for the corrected form. Without a token (a client that sends none) it just runs.
+/// free for the corrected form. Without a token (a client that sends none) it just runs; a
+/// token issued for another purpose does nothing.
 pub fn once<T, E>(
     conn: &mut DbConnection,
     token: Option<&str>,
+    purpose: &str,
     now: i64,
     work: impl FnOnce(&mut DbConnection) -> Result<(T, Option<String>), E>,
 ) -> Result<Once<T>, E>
@@ -62,37 +93,43 @@ where
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
         return work(conn).map(|(value, _)| Once::Done(value));
     };
+    if !fits(token, purpose) {
+        return Ok(Once::OtherForm);
+    }
     crate::db::write_transaction(conn, |conn| {
         if !take(conn, token, now)? {
             return Ok(Once::Before(led_to(conn, token)?));
         }
         let (value, location) = work(conn)?;
         match location {
-            Some(location) => diesel::update(form_submissions::table.find(token))
-                .set(form_submissions::location.eq(location))
-                .execute(conn)?,
+            Some(location) => lead_to(conn, token, &location)?,
             None => diesel::delete(form_submissions::table.find(token)).execute(conn)?,
         };
         Ok(Once::Done(value))
     })
 }
 
+/// Where a taken token's later posts lead from now on (a test message's outcome, known
+/// only once the provider answered).
+pub fn lead_to(conn: &mut DbConnection, token: &str, location: &str) -> QueryResult<usize> {
+    diesel::update(form_submissions::table.find(token.trim()))
+        .set(form_submissions::location.eq(location))
+        .execute(conn)
+}
+
 /// For work done outside the database (a test message, a call to Meta): takes `token`
-/// now, leading to `location`; `Some(earlier location)` when a post already took it.
+/// now, leading to `location`; `Once::Before(earlier location)` when a post already took
+/// it.
 pub fn take_for(
     conn: &mut DbConnection,
     token: Option<&str>,
+    purpose: &str,
     location: &str,
     now: i64,
-) -> QueryResult<Option<String>> {
-    Ok(
-        match once(conn, token, now, |_| {
-            Ok::<_, diesel::result::Error>(((), Some(location.to_string())))
-        })? {
-            Once::Done(()) => None,
-            Once::Before(l) => Some(l),
-        },
-    )
+) -> QueryResult<Once<()>> {
+    once(conn, token, purpose, now, |_| {
+        Ok::<_, diesel::result::Error>(((), Some(location.to_string())))
+    })
 }
 
 /// Forgets tokens older than [`KEEP_SECS`].

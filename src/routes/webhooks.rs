@@ -222,16 +222,24 @@ fn read_whatsapp(body: &Value, now: i64) -> Option<WhatsAppEvents> {
                                 .map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string()))
                                 .unwrap_or_default()
                         };
-                        let mut title = field("title");
-                        if let Some(details) = error
+                        let code = without_nul(field("code"));
+                        // Meta's own words (English, and anything at all) stay in the log.
+                        let details = error
                             .and_then(|e| e.pointer("/error_data/details"))
                             .and_then(Value::as_str)
-                        {
-                            title = format!("{title}: {details}");
-                        }
+                            .unwrap_or_default();
+                        tracing::info!(
+                            code = %code,
+                            title = %field("title"),
+                            details = %details,
+                            "WhatsApp reported a failed message"
+                        );
                         Report::Failed {
-                            code: without_nul(field("code")),
-                            error: without_nul(title),
+                            error: crate::messages::channels::reported_failure(
+                                &code,
+                                crate::messages::webhooks::FAILED_AT_PROVIDER,
+                            ),
+                            code,
                         }
                     }
                     _ => continue,
@@ -459,10 +467,16 @@ pub async fn twilio_event(
             let report = match s {
                 "delivered" => Report::Delivered,
                 "read" => Report::Read,
-                "undelivered" | "failed" => Report::Failed {
-                    code: without_nul(get("ErrorCode").unwrap_or_default().to_string()),
-                    error: crate::messages::webhooks::twilio_failed(s),
-                },
+                "undelivered" | "failed" => {
+                    let code = without_nul(get("ErrorCode").unwrap_or_default().to_string());
+                    Report::Failed {
+                        error: crate::messages::channels::reported_failure(
+                            &code,
+                            &crate::messages::webhooks::twilio_failed(s),
+                        ),
+                        code,
+                    }
+                }
                 _ => Report::Sent,
             };
             receipts.push((sid.to_string(), report, None));
@@ -527,9 +541,14 @@ pub async fn zenvia_event(
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_string();
+                    // Zenvia's own words stay in the log.
+                    tracing::info!(code = %code, cause = %cause, "Zenvia reported a failed message");
                     Report::Failed {
+                        error: crate::messages::channels::reported_failure(
+                            &code,
+                            crate::messages::webhooks::FAILED_AT_PROVIDER,
+                        ),
                         code,
-                        error: without_nul(cause),
                     }
                 }
                 _ => Report::Sent,

@@ -45,9 +45,10 @@ impl PageCtx {
         entries
     }
 
-    /// A fresh one-time token for a form that starts work (`models::form_submission`).
-    pub fn once_token(&self) -> String {
-        crate::web::session::new_token()
+    /// A fresh one-time token for a form that starts work (`models::form_submission`),
+    /// good only for the form whose purpose (its action) is `purpose`.
+    pub fn once_token(&self, purpose: impl AsRef<str>) -> String {
+        crate::models::form_submission::issue(&crate::web::session::new_token(), purpose.as_ref())
     }
 
     pub fn in_section(&self, prefix: &str) -> bool {

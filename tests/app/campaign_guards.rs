@@ -2,7 +2,9 @@
 //! per-row SMS fills the typed text's variables; campaigns that never sent do not hold an
 //! audience hostage and can be deleted; receipts only touch their own provider's messages;
 //! odd callbacks lose only themselves; stop words as phones write them; WhatsApp marketing
-//! preferences; schedules that could never run; what a cancelled run and a pause say.
+//! preferences; schedules that could never run; what a cancelled run and a pause say;
+//! drafts sent after their time; refusals of one recipient that must not pause a run;
+//! providers' failure reports in pt-BR; one-time tokens that fit only their own form.
 
 use diesel::prelude::*;
 use engajar::models::provider_settings::SmsProvider;
@@ -75,6 +77,10 @@ crate::for_both_backends!(
     stop_words_are_read_as_phones_write_them,
     a_phone_that_stopped_whatsapp_marketing_gets_no_marketing_template,
     a_cancelled_run_shows_no_pending_messages,
+    a_draft_sent_after_its_time_is_refused_and_stays_a_draft,
+    refusals_of_one_recipient_never_pause_a_run,
+    a_providers_failure_report_is_shown_in_portuguese,
+    a_one_time_token_fits_only_its_own_form,
 );
 
 async fn a_form_posted_twice_does_its_work_once(backend: Backend) {
@@ -125,7 +131,11 @@ async fn a_form_posted_twice_does_its_work_once(backend: Backend) {
     assert_eq!(first.status(), 200);
     let again = app.post_form(&action, &with_tokens(&test, &tokens)).await;
     assert_eq!(again.status(), 303);
-    assert_eq!(location(&again), previa);
+    // It lands on the preview saying what the first post did.
+    assert_eq!(location(&again), format!("{previa}?teste=enviado"));
+    let page = app.get_html(&location(&again)).await;
+    let notice = texts(&page, ".alert-ok").join(" ");
+    assert!(notice.contains("Mensagem de teste enviada"), "{notice}");
     assert_eq!(fake.to("5511988887777").len(), 1);
 
     // A draft's Enviar posted twice: the second leads to the campaign, not to a refusal.
@@ -154,7 +164,13 @@ async fn a_form_posted_twice_does_its_work_once(backend: Backend) {
     assert_eq!(first.status(), 200);
     let again = app.post_form(modelos, &with_tokens(&sync, &tokens)).await;
     assert_eq!(again.status(), 303);
-    assert_eq!(location(&again), modelos);
+    assert_eq!(
+        location(&again),
+        format!("{modelos}?sincronizacao=concluida")
+    );
+    let page = app.get_html(&location(&again)).await;
+    let notice = texts(&page, ".alert-ok").join(" ");
+    assert!(notice.contains("Sincronização concluída"), "{notice}");
     let synced = audit_log::table
         .filter(audit_log::action.eq("whatsapp_template_sync"))
         .count()
@@ -762,6 +778,23 @@ async fn a_cancelled_run_shows_no_pending_messages(backend: Backend) {
     assert!(!html.contains("Pendente"), "{html}");
     let parsed = scraper::Html::parse_document(&html);
     assert_eq!(texts(&parsed, "[data-count=unsent]"), vec!["2"]);
+    // The CSV names them as the page does.
+    let csv = app
+        .get(&format!("/engajar/campanhas/{id}/envios.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(';').nth(4))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec!["Não enviadas (cancelada)", "Não enviadas (cancelada)"],
+        "{csv}"
+    );
 }
 
 crate::on_both_backends!(a_recurrence_whose_end_date_has_passed_is_refused);
@@ -798,4 +831,334 @@ async fn a_recurrence_whose_end_date_has_passed_is_refused(app: TestApp) {
         assert!(error.contains("já passou"), "{kind}: {error}");
         assert_eq!(campaign_count(&app), 0);
     }
+}
+
+fn local(text: &str) -> i64 {
+    engajar::campaigns::schedule::parse_local(text).unwrap()
+}
+
+async fn page_status(app: &TestApp, id: i64) -> String {
+    let html = app.get_html(&format!("/engajar/campanhas/{id}")).await;
+    texts(&html, ".page-head .status").join("")
+}
+
+fn runs_of(app: &TestApp, id: i64) -> i64 {
+    engajar::schema::campaign_runs::table
+        .filter(engajar::schema::campaign_runs::campaign_id.eq(id))
+        .count()
+        .get_result(&mut app.db())
+        .unwrap()
+}
+
+async fn a_draft_sent_after_its_time_is_refused_and_stays_a_draft(backend: Backend) {
+    let smtp = crate::campaigns::SmtpServer::start();
+    let url = smtp.url();
+    // 2026-12-01 is a Tuesday.
+    let clock = engajar::time::Clock::manual(local("2026-12-01 08:00"));
+    let shared = clock.clone();
+    let Some(app) = spawn_app_configured(
+        backend,
+        |_, _| {},
+        move |c| {
+            c.smtp =
+                Some(engajar::models::channel_settings::EmailSettings::from_url(&url).unwrap());
+            c.clock = shared;
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    app.login_staff().await;
+    let audience = crate::campaigns::import_rows(&app, &[("a@exemplo.com.br", "ANA", "x")])
+        .await
+        .to_string();
+    let compose = |extra: &[(&'static str, &'static str)], acao: &'static str| {
+        let mut fields = vec![
+            ("name", "Lembrete"),
+            ("channel", "email"),
+            ("target", "audience"),
+            ("audience_id", audience.as_str()),
+            ("subject", "Lembrete"),
+            ("body", "Olá, @PrimeiroNome!"),
+            ("acao", acao),
+        ];
+        fields.extend_from_slice(extra);
+        fields
+    };
+    let new = "/engajar/campanhas/nova";
+    let mut drafts = Vec::new();
+    for extra in [
+        &[("schedule", "once"), ("at", "2026-12-01 08:30")][..],
+        &[
+            ("schedule", "daily"),
+            ("time", "09:00"),
+            ("until", "2026-12-01"),
+        ][..],
+        &[("schedule", "once"), ("at", "2026-12-01 10:00")][..],
+    ] {
+        let r = app.submit(new, new, &compose(extra, "salvar")).await;
+        assert_eq!(r.status(), 303, "{extra:?}");
+        drafts.push(campaign_from(&r));
+    }
+    // 09:30: the first draft's time and the daily one's last occurrence have passed.
+    clock.set(local("2026-12-01 09:30"));
+    let enviar = |id: i64| {
+        let app = &app;
+        async move {
+            app.submit(
+                &format!("/engajar/campanhas/{id}/previa"),
+                &format!("/engajar/campanhas/{id}/agendar"),
+                &[],
+            )
+            .await
+        }
+    };
+    for (id, says) in [
+        (drafts[0], "já passaram"),
+        (drafts[1], "Nenhum envio cabe até a data final"),
+    ] {
+        let r = enviar(id).await;
+        assert_eq!(r.status(), 409, "draft {id}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(says), "draft {id}: {body}");
+        assert!(body.contains("Nada foi enviado"), "draft {id}: {body}");
+        assert_eq!(page_status(&app, id).await, "Rascunho");
+        assert_eq!(runs_of(&app, id), 0);
+    }
+    // One whose time is still ahead goes out as scheduled.
+    let r = enviar(drafts[2]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(page_status(&app, drafts[2]).await, "Agendada");
+    assert!(smtp.messages().is_empty());
+
+    // An end date still ahead with no occurrence before it is not said to have passed.
+    for extra in [
+        // Mondays only, until Sunday the 6th.
+        &[
+            ("schedule", "weekly"),
+            ("time", "09:00"),
+            ("dia_1", "on"),
+            ("until", "2026-12-06"),
+        ][..],
+        // Day 1 of each month (already past at 09:30), until the 20th.
+        &[
+            ("schedule", "monthly"),
+            ("time", "09:00"),
+            ("day", "1"),
+            ("until", "2026-12-20"),
+        ][..],
+    ] {
+        let r = app.submit(new, new, &compose(extra, "agendar")).await;
+        assert_eq!(r.status(), 200, "{extra:?}");
+        let page = scraper::Html::parse_document(&r.text().await.unwrap());
+        let error = texts(&page, "#until-error").join(" ");
+        assert!(
+            error.contains("Nenhum envio cabe até a data final"),
+            "{error}"
+        );
+        assert!(!error.contains("já passou"), "{error}");
+    }
+    assert_eq!(campaign_count(&app), 3);
+}
+
+/// A WhatsApp campaign of template `aviso` to these phones, as the command line makes it.
+fn whatsapp_campaign(app: &TestApp, audience: &str) -> i64 {
+    let (code, out) = cli(
+        app,
+        &[
+            "campaign",
+            "create",
+            "--name",
+            "Aviso",
+            "--channel",
+            "whatsapp",
+            "--audience",
+            audience,
+            "--template",
+            "aviso",
+            "--param",
+            "1=@PrimeiroNome",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    json_of(&out)["id"].as_i64().unwrap()
+}
+
+fn meta_refusal(code: i64) -> serde_json::Value {
+    json!({"error": {"code": code, "type": "OAuthException",
+                     "message": format!("(#{code}) refused")}})
+}
+
+async fn refusals_of_one_recipient_never_pause_a_run(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let settings = engajar::models::channel_settings::CampaignSettings {
+        pause_after_failures: 2,
+        ..Default::default()
+    };
+    let Some(app) =
+        crate::whatsapp_sms::app_with_seed(backend, &fake, SmsProvider::Zenvia, 80, move |conn| {
+            settings.save(conn, 1).unwrap()
+        })
+        .await
+    else {
+        return;
+    };
+    app.login_admin().await;
+    fake.approve("aviso", 1);
+    let (code, out) = cli(
+        &app,
+        &[
+            "whatsapp",
+            "template",
+            "add",
+            "--name",
+            "aviso",
+            "--body",
+            "Olá {{1}}.",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let audience = import_phones(
+        &app,
+        &[
+            ("11987650001", "", "JOÃO", ""),
+            ("11987650002", "", "MARIA", ""),
+            ("11987650003", "", "ANA", ""),
+        ],
+    )
+    .await;
+    let settled = |h: &str| h.contains("Concluída") || h.contains("Pausada");
+    // Each person refused on their own: stopped marketing, no WhatsApp.
+    for c in [131050, 131026, 131050] {
+        fake.refuse_next(400, meta_refusal(c));
+    }
+    let id = whatsapp_campaign(&app, &audience);
+    crate::campaigns::wait_until(&app, id, settled).await;
+    assert_eq!(page_status(&app, id).await, "Concluída");
+    assert!(
+        ledger(&app).iter().all(|r| r.1 == "failed"),
+        "{:?}",
+        ledger(&app)
+    );
+    // A failure that does count (the template is gone), on every message: with nothing
+    // left to send, the run ends instead of pausing.
+    let two = import_phones(
+        &app,
+        &[
+            ("11987650001", "", "JOÃO", ""),
+            ("11987650002", "", "MARIA", ""),
+        ],
+    )
+    .await;
+    for _ in 0..2 {
+        fake.refuse_next(400, meta_refusal(132001));
+    }
+    let id = whatsapp_campaign(&app, &two);
+    crate::campaigns::wait_until(&app, id, settled).await;
+    assert_eq!(page_status(&app, id).await, "Concluída");
+}
+
+async fn a_providers_failure_report_is_shown_in_portuguese(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let Some(app) = app_with(backend, &fake, SmsProvider::Twilio).await else {
+        return;
+    };
+    whatsapp_and_sms_sent(&app, &fake).await;
+    let joao = provider_id(&app, JOAO, "wamid.");
+    let maria = provider_id(&app, MARIA, "wamid.");
+    let body = wa_statuses(&[
+        (joao.as_str(), "failed", 1_800_000_000, Some(131050)),
+        (maria.as_str(), "failed", 1_800_000_000, Some(987654)),
+    ]);
+    assert_eq!(whatsapp_callback(&app, &body).await, 200);
+    let sms = provider_id(&app, JOAO, "SM");
+    let failed = [
+        ("MessageSid", sms.as_str()),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "30003"),
+    ];
+    assert_eq!(twilio_callback(&app, &failed, TWILIO_TOKEN).await, 200);
+    let campaigns: Vec<i64> = campaigns::table
+        .order(campaigns::id)
+        .select(campaigns::id)
+        .load(&mut app.db())
+        .unwrap();
+    let mut shown = Vec::new();
+    for id in campaigns {
+        let page = app.get_html(&format!("/engajar/campanhas/{id}")).await;
+        shown.extend(texts(&page, "td[data-label='Motivo / erro']"));
+        let csv = app
+            .get(&format!("/engajar/campanhas/{id}/envios.csv"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        shown.push(csv);
+    }
+    let all = shown.join("\n");
+    assert!(
+        all.contains("a pessoa parou de receber mensagens de marketing no WhatsApp"),
+        "{all}"
+    );
+    assert!(all.contains("falha informada pelo provedor"), "{all}");
+    assert!(
+        all.contains("o número de destino está inacessível ou não existe"),
+        "{all}"
+    );
+    assert!(!all.to_lowercase().contains("undeliverable"), "{all}");
+}
+
+async fn a_one_time_token_fits_only_its_own_form(backend: Backend) {
+    let fake = FakeProviders::start().await;
+    let Some(app) = app_with(backend, &fake, SmsProvider::Zenvia).await else {
+        return;
+    };
+    app.login_admin().await;
+    let audience = import_phones(&app, &[("11987650001", "", "JOÃO", "")]).await;
+    let new = "/engajar/campanhas/nova";
+    let tokens = form_tokens(&app, new, "form.campaign-form").await;
+    let draft = app
+        .post_form(new, &with_tokens(&sms_fields(&audience, "salvar"), &tokens))
+        .await;
+    assert_eq!(draft.status(), 303);
+    let draft = campaign_from(&draft);
+    // An unused composer token posted to the draft's Enviar: refused, nothing changes.
+    let composer = form_tokens(&app, new, "form.campaign-form").await;
+    let agendar = format!("/engajar/campanhas/{draft}/agendar");
+    let r = app.post_form(&agendar, &with_tokens(&[], &composer)).await;
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("recarregue a página"), "{body}");
+    assert_eq!(page_status(&app, draft).await, "Rascunho");
+    // The composer's own post with it still creates its campaign.
+    let r = app
+        .post_form(
+            new,
+            &with_tokens(&sms_fields(&audience, "salvar"), &composer),
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_ne!(campaign_from(&r), draft);
+    assert_eq!(campaign_count(&app), 2);
+    // The draft's Enviar token posted to the composer: the form comes back, nothing saved.
+    let previa = format!("/engajar/campanhas/{draft}/previa");
+    let enviar = form_tokens(&app, &previa, "form[action$='/agendar']").await;
+    let r = app
+        .post_form(
+            new,
+            &with_tokens(&sms_fields(&audience, "agendar"), &enviar),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = scraper::Html::parse_document(&r.text().await.unwrap());
+    let summary = texts(&page, ".error-summary, .errors, [role=alert]").join(" ");
+    assert!(summary.contains("recarregue a página"), "{summary}");
+    assert_eq!(campaign_count(&app), 2);
+    // …and it still sends the draft from its own form.
+    let r = app.post_form(&agendar, &with_tokens(&[], &enviar)).await;
+    assert_eq!(r.status(), 303);
+    wait_done(&app, draft).await;
+    assert_eq!(fake.to("5511987650001").len(), 1);
 }

@@ -24,6 +24,17 @@ pub async fn app_with_rate(
     sms: SmsProvider,
     whatsapp_per_second: i64,
 ) -> Option<TestApp> {
+    app_with_seed(backend, fake, sms, whatsapp_per_second, |_| {}).await
+}
+
+/// The app on the fake providers, its database seeded by `seed` first.
+pub async fn app_with_seed(
+    backend: Backend,
+    fake: &FakeProviders,
+    sms: SmsProvider,
+    whatsapp_per_second: i64,
+    seed: impl FnOnce(&mut engajar::db::DbConnection),
+) -> Option<TestApp> {
     let whatsapp = WhatsAppSettings {
         base_url: fake.whatsapp_base(),
         phone_number_id: PHONE_NUMBER_ID.into(),
@@ -48,7 +59,7 @@ pub async fn app_with_rate(
     };
     spawn_app_configured(
         backend,
-        |_, _| {},
+        |conn, _| seed(conn),
         move |c| {
             c.whatsapp = whatsapp;
             c.sms = sms;
@@ -845,7 +856,11 @@ async fn sms_campaigns_count_their_parts_and_speak_zenvia_and_twilio(backend: Ba
         .select(campaign_messages::error)
         .first(&mut app.db())
         .unwrap();
-    assert_eq!(error.as_deref(), Some("NOT_DELIVERED Número inexistente"));
+    // Zenvia's own words stay in the log; the ledger says what the code means.
+    assert_eq!(
+        error.as_deref(),
+        Some("NOT_DELIVERED não entregue pela operadora")
+    );
     assert_eq!(
         zenvia_callback(&app, Some(ZENVIA_SECRET), json!({"type": "OUTRO"})).await,
         400

@@ -494,6 +494,19 @@ impl TemplatesPage {
     fn error(&self, field: &str) -> Option<String> {
         error_of(&self.errors, field)
     }
+
+    fn sync_token(&self) -> String {
+        self.ctx.once_token(SYNC_PURPOSE)
+    }
+}
+
+/// Sincronizar's one-time tokens' purpose (the page's other form registers a template).
+const SYNC_PURPOSE: &str = "/admin/configuracoes/whatsapp/modelos#sincronizar";
+
+#[derive(Deserialize)]
+pub struct TemplatesQuery {
+    /// Where a repeated Sincronizar lands: `concluida`, `falhou` or `repetida`.
+    sincronizacao: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -538,13 +551,21 @@ async fn templates_page(
 pub async fn templates_list(
     ctx: PageCtx,
     state: web::Data<AppState>,
+    query: web::Query<TemplatesQuery>,
 ) -> Result<TemplatesPage, AppError> {
+    use crate::messages::whatsapp as m;
     let form = TemplateForm {
         language: "pt_BR".into(),
         category: "MARKETING".into(),
         ..Default::default()
     };
-    templates_page(ctx, &state, form, None, Vec::new()).await
+    let (notice, errors) = match query.sincronizacao.as_deref() {
+        Some("concluida") => (Some(m::SYNC_ALREADY_DONE.to_string()), Vec::new()),
+        Some("falhou") => (None, vec![("sync", m::SYNC_ALREADY_FAILED.to_string())]),
+        Some("repetida") => (Some(m::SYNC_ALREADY_POSTED.to_string()), Vec::new()),
+        _ => (None, Vec::new()),
+    };
+    templates_page(ctx, &state, form, notice, errors).await
 }
 
 /// `POST /admin/configuracoes/whatsapp/modelos`: `acao=cadastrar` registers (or
@@ -569,21 +590,48 @@ async fn templates_post(
     let ip = client_ip(&req);
     if form.acao == "sincronizar" {
         // Sincronizar posted twice calls Meta once.
+        use crate::models::form_submission::{self, Once};
         let token = form.form_token.clone();
         let now = state.config.clock.now();
-        let earlier = state
-            .db(move |conn| {
-                Ok(crate::models::form_submission::take_for(
-                    conn,
-                    Some(&token),
-                    TEMPLATES_PAGE,
-                    now,
-                )?)
-            })
-            .await?;
-        if let Some(location) = earlier {
-            return Ok(Either::Right(crate::web::see_other(&location)));
+        let taken = {
+            let token = token.clone();
+            state
+                .db(move |conn| {
+                    Ok(form_submission::take_for(
+                        conn,
+                        Some(&token),
+                        SYNC_PURPOSE,
+                        &format!("{TEMPLATES_PAGE}?sincronizacao=repetida"),
+                        now,
+                    )?)
+                })
+                .await?
+        };
+        match taken {
+            Once::Done(()) => {}
+            Once::Before(location) => return Ok(Either::Right(crate::web::see_other(&location))),
+            Once::OtherForm => {
+                let refused = vec![(
+                    "sync",
+                    crate::messages::campaign::FORM_TOKEN_OTHER_FORM.to_string(),
+                )];
+                return templates_page(ctx, &state, form, None, refused)
+                    .await
+                    .map(Either::Left);
+            }
         }
+        // A repeated post of this form leads to this one's outcome.
+        let outcome = move |done: bool| {
+            let token = token.clone();
+            let location = format!(
+                "{TEMPLATES_PAGE}?sincronizacao={}",
+                if done { "concluida" } else { "falhou" }
+            );
+            move |conn: &mut crate::db::DbConnection| -> Result<(), AppError> {
+                form_submission::lead_to(conn, &token, &location)?;
+                Ok(())
+            }
+        };
         let settings = whatsapp_settings(&state).await?;
         let fetched = match crate::channels::whatsapp::WhatsAppChannel::new(
             &settings,
@@ -595,13 +643,16 @@ async fn templates_post(
         let (list, not_approved) = match fetched {
             Ok(r) => r,
             Err(e) => {
+                state.db(outcome(false)).await?;
                 return templates_page(ctx, &state, form, None, vec![("sync", m::api_failed(&e))])
                     .await
                     .map(Either::Left);
             }
         };
+        let record = outcome(true);
         let (saved, invalid) = state
             .db(move |conn| {
+                record(conn)?;
                 Ok(crate::db::write_transaction(conn, |conn| {
                     let r = whatsapp_template::save_synced(conn, &list, crate::time::now())?;
                     audit(

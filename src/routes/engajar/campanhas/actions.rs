@@ -31,14 +31,14 @@ pub async fn campaign_action(
         ip: client_ip(&req),
     };
     let now = state.config.clock.now();
+    let purpose = format!("/engajar/campanhas/{id}/{name}");
     let done = state
         .db(move |conn| {
             Campaign::find(conn, id)?.ok_or(AppError::NotFound)?;
             // Enviar and Reenviar incertas posted twice act once.
-            form_submission::once(conn, Some(&form.form_token), now, |conn| {
-                actions::act(conn, id, action, &actor, now)?.map_err(|_| {
-                    AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into())
-                })?;
+            form_submission::once(conn, Some(&form.form_token), &purpose, now, |conn| {
+                actions::act(conn, id, action, &actor, now)?
+                    .map_err(|r| AppError::Conflict(r.message()))?;
                 Ok::<_, AppError>(((), Some(format!("/engajar/campanhas/{id}"))))
             })
         })
@@ -46,5 +46,10 @@ pub async fn campaign_action(
     Ok(match done {
         Once::Done(()) => see_other(&format!("/engajar/campanhas/{id}")),
         Once::Before(location) => see_other(&location),
+        Once::OtherForm => {
+            return Err(AppError::Conflict(
+                crate::messages::campaign::FORM_TOKEN_OTHER_FORM.into(),
+            ));
+        }
     })
 }

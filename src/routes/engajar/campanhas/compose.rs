@@ -380,6 +380,7 @@ impl ComposePage {
             "fallback" => "variaveis",
             "days" => "dias",
             "schedule" => "quando",
+            "form_token" => "error-summary",
             other => other,
         }
     }
@@ -396,8 +397,8 @@ impl ComposePage {
 
     fn action(&self) -> String {
         match self.editing {
-            Some(id) => format!("/engajar/campanhas/{id}/editar"),
-            None => "/engajar/campanhas/nova".into(),
+            Some(id) => edit_action(id),
+            None => NEW_ACTION.into(),
         }
     }
 
@@ -434,7 +435,7 @@ impl ComposePage {
     /// The token the form was posted with (refused, it is still free), else a new one.
     fn form_token(&self) -> String {
         if self.form.form_token.trim().is_empty() {
-            self.ctx.once_token()
+            self.ctx.once_token(self.action())
         } else {
             self.form.form_token.clone()
         }
@@ -443,6 +444,38 @@ impl ComposePage {
     fn days_of_month(&self) -> Vec<String> {
         (1..=28).map(|d| d.to_string()).collect()
     }
+}
+
+/// The composer's action for a new campaign, and its one-time tokens' purpose.
+const NEW_ACTION: &str = "/engajar/campanhas/nova";
+
+fn edit_action(id: i64) -> String {
+    format!("/engajar/campanhas/{id}/editar")
+}
+
+/// The form posted with a token of another form: shown again as typed, with a fresh
+/// token and the request to reload, nothing saved.
+async fn other_form(
+    ctx: PageCtx,
+    state: &AppState,
+    editing: Option<i64>,
+    mut form: ComposeForm,
+) -> Result<ComposePage, AppError> {
+    let (audiences, segments, templates) = choices(state).await?;
+    form.form_token.clear();
+    Ok(ComposePage {
+        ctx,
+        editing,
+        form,
+        errors: vec![FieldError {
+            field: "form_token".into(),
+            code: "other_form",
+            message: crate::messages::campaign::FORM_TOKEN_OTHER_FORM.into(),
+        }],
+        audiences,
+        segments,
+        templates,
+    })
 }
 
 type Choices = (Vec<Choice>, Vec<Choice>, Vec<WhatsAppTemplate>);
@@ -524,21 +557,28 @@ pub async fn create(
     let token = form.form_token.clone();
     let saved = state
         .db(move |conn| {
-            Ok(form_submission::once(conn, Some(&token), now, |conn| {
-                let saved =
-                    actions::create(conn, &input, draft, &actor, now)?.map(|c| match draft {
-                        true => format!("/engajar/campanhas/{}/previa", c.id),
-                        false => format!("/engajar/campanhas/{}", c.id),
-                    });
-                let location = saved.as_ref().ok().cloned();
-                Ok::<_, diesel::result::Error>((saved, location))
-            })?)
+            Ok(form_submission::once(
+                conn,
+                Some(&token),
+                NEW_ACTION,
+                now,
+                |conn| {
+                    let saved =
+                        actions::create(conn, &input, draft, &actor, now)?.map(|c| match draft {
+                            true => format!("/engajar/campanhas/{}/previa", c.id),
+                            false => format!("/engajar/campanhas/{}", c.id),
+                        });
+                    let location = saved.as_ref().ok().cloned();
+                    Ok::<_, diesel::result::Error>((saved, location))
+                },
+            )?)
         })
         .await?;
     match saved {
         Once::Before(location) | Once::Done(Ok(location)) => {
             Ok(Either::Right(see_other(&location)))
         }
+        Once::OtherForm => Ok(Either::Left(other_form(ctx, &state, None, form).await?)),
         Once::Done(Err(errors)) => {
             let (audiences, segments, templates) = choices(&state).await?;
             Ok(Either::Left(ComposePage {
@@ -601,14 +641,13 @@ pub async fn update(
     let saved = state
         .db(move |conn| {
             Campaign::find(conn, id)?.ok_or(AppError::NotFound)?;
-            form_submission::once(conn, Some(&token), now, |conn| {
+            form_submission::once(conn, Some(&token), &edit_action(id), now, |conn| {
                 let saved = actions::update(conn, id, &input, &actor, now)?;
                 if let Ok(Ok(())) = &saved
                     && schedule_now
                 {
-                    actions::act(conn, id, actions::Action::Schedule, &actor, now)?.map_err(
-                        |_| AppError::Conflict(crate::messages::campaign::NOT_ALLOWED.into()),
-                    )?;
+                    actions::act(conn, id, actions::Action::Schedule, &actor, now)?
+                        .map_err(|r| AppError::Conflict(r.message()))?;
                 }
                 let location = matches!(saved, Ok(Ok(()))).then(|| match schedule_now {
                     true => format!("/engajar/campanhas/{id}"),
@@ -621,6 +660,9 @@ pub async fn update(
     let saved = match saved {
         Once::Done(saved) => saved,
         Once::Before(location) => return Ok(Either::Right(see_other(&location))),
+        Once::OtherForm => {
+            return Ok(Either::Left(other_form(ctx, &state, Some(id), form).await?));
+        }
     };
     match saved {
         Ok(Ok(())) if schedule_now => Ok(Either::Right(see_other(&format!(

@@ -39,6 +39,7 @@ pub async fn export_csv(
                 None => runs.into_iter().next(),
             }
             .ok_or(AppError::NotFound)?;
+            let cancelled = run.status() == crate::campaigns::status::RunStatus::Cancelled;
             let mut out = csv::WriterBuilder::new()
                 .delimiter(b';')
                 .terminator(csv::Terminator::CRLF)
@@ -67,7 +68,7 @@ pub async fn export_csv(
                         m.run_id.to_string(),
                         m.contact_id.map(|c| c.to_string()).unwrap_or_default(),
                         m.channel_value.clone(),
-                        m.status_label().to_string(),
+                        m.status_label_in(cancelled).to_string(),
                         m.reason_label().to_string(),
                         m.subject.clone(),
                         m.body.clone(),

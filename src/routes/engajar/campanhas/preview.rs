@@ -16,7 +16,7 @@ use crate::channels::Provider;
 use crate::models::audit;
 use crate::models::campaign::Campaign;
 use crate::models::channel_settings::EmailSettings;
-use crate::models::form_submission;
+use crate::models::form_submission::{self, Once};
 use crate::models::whatsapp_template::WhatsAppTemplate;
 use crate::web::csrf::CsrfForm;
 use crate::web::display::filters;
@@ -69,6 +69,12 @@ impl PreviewPage {
         }
     }
 
+    /// A one-time token for the form whose action is `/engajar/campanhas/{id}/{action}`.
+    fn once_token(&self, action: &str) -> String {
+        self.ctx
+            .once_token(format!("/engajar/campanhas/{}/{action}", self.campaign.id))
+    }
+
     fn message_of<'a>(&self, f: &'a Found) -> Option<(&'a str, &'a str)> {
         match &f.decision {
             Decision::Send { subject, body, .. } => Some((subject, body)),
@@ -80,6 +86,13 @@ impl PreviewPage {
 #[derive(Deserialize)]
 pub struct PreviewQuery {
     q: Option<String>,
+    /// Where a repeated Enviar teste lands: `enviado`, `falhou` or `repetido`.
+    teste: Option<String>,
+}
+
+/// The test form's action, and its one-time tokens' purpose.
+fn test_action(id: i64) -> String {
+    format!("/engajar/campanhas/{id}/teste")
 }
 
 async fn build(
@@ -128,13 +141,21 @@ pub async fn preview_page(
     id: web::Path<i64>,
     query: web::Query<PreviewQuery>,
 ) -> Result<PreviewPage, AppError> {
-    build(
+    let mut page = build(
         ctx,
         &state,
         id.into_inner(),
         query.q.clone().unwrap_or_default(),
     )
-    .await
+    .await?;
+    use crate::messages::campaign as m;
+    match query.teste.as_deref() {
+        Some("enviado") => page.notice = Some(m::TEST_ALREADY_SENT.into()),
+        Some("falhou") => page.error = Some(m::TEST_ALREADY_FAILED.into()),
+        Some("repetido") => page.notice = Some(m::TEST_ALREADY_POSTED.into()),
+        _ => {}
+    }
+    Ok(page)
 }
 
 /// The campaign channel's provider as now configured, and a WhatsApp campaign's template
@@ -255,11 +276,29 @@ pub async fn test_send(
     let token = form.form_token.clone();
     let here = format!("/engajar/campanhas/{id}/previa");
     let now = state.config.clock.now();
-    let earlier = state
-        .db(move |conn| Ok(form_submission::take_for(conn, Some(&token), &here, now)?))
-        .await?;
-    if let Some(location) = earlier {
-        return Ok(Either::Right(see_other(&location)));
+    let taken = {
+        let token = token.clone();
+        let purpose = test_action(id);
+        let repeated = format!("{here}?teste=repetido");
+        state
+            .db(move |conn| {
+                Ok(form_submission::take_for(
+                    conn,
+                    Some(&token),
+                    &purpose,
+                    &repeated,
+                    now,
+                )?)
+            })
+            .await?
+    };
+    match taken {
+        Once::Done(()) => {}
+        Once::Before(location) => return Ok(Either::Right(see_other(&location))),
+        Once::OtherForm => {
+            page.error = Some(crate::messages::campaign::FORM_TOKEN_OTHER_FORM.into());
+            return Ok(Either::Left(page));
+        }
     }
     let result = match test_provider(&state, &page.campaign).await? {
         Ok((provider, template)) => {
@@ -295,8 +334,14 @@ pub async fn test_send(
     );
     let by = ctx.user.id;
     let ip = client_ip(&req);
+    // The same form posted again leads to this post's outcome.
+    let outcome = format!(
+        "{here}?teste={}",
+        if result.is_ok() { "enviado" } else { "falhou" }
+    );
     state
         .db(move |conn| {
+            form_submission::lead_to(conn, &token, &outcome)?;
             Ok(audit(
                 conn,
                 Some(by),

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::campaigns::ledger::{self, Counts, MessageView};
+use crate::campaigns::ledger::{self, Counts, MessageView, UNSENT_CANCELLED as UNSENT};
 use crate::campaigns::status::{CampaignStatus, MessageStatus, RunStatus};
 use crate::models::campaign::{Campaign, RunRow};
 use crate::time;
@@ -37,9 +37,6 @@ type Series = (
     i64,
     Vec<(i64, i64)>,
 );
-
-/// What a cancelled run's messages that never left are called.
-const UNSENT: &str = "Não enviadas (cancelada)";
 
 /// The chart: three cumulative series over the run's minutes, each with its own line
 /// style and marker so it reads without colour.
@@ -125,6 +122,12 @@ pub struct CampaignPage {
 }
 
 impl CampaignPage {
+    /// A one-time token for the form whose action is `/engajar/campanhas/{id}/{action}`.
+    fn once_token(&self, action: &str) -> String {
+        self.ctx
+            .once_token(format!("/engajar/campanhas/{}/{action}", self.campaign.id))
+    }
+
     fn sending(&self) -> bool {
         self.run
             .as_ref()
@@ -159,10 +162,7 @@ impl CampaignPage {
     }
 
     fn message_status(&self, m: &crate::campaigns::ledger::MessageView) -> &'static str {
-        match m.status.as_str() {
-            "pending" | "queued" if self.cancelled() => UNSENT,
-            _ => m.status_label(),
-        }
+        m.status_label_in(self.cancelled())
     }
 
     fn filter_label(&self, code: &str, label: &'static str) -> &'static str {
