@@ -960,12 +960,22 @@ mod tests {
         v.add_document("11144477735");
         v.add_name("Maria Secreta");
         let nets = nets(&v, true);
-        for typed in ["11 98765-4321", "111.444.777-35", "MARIA SECRETA"] {
+        // SQL's LIKE for these nets: `%…%` around plain characters and `_` (any one).
+        let like = |text: &str, net: &str| {
+            let text: Vec<char> = text.chars().collect();
+            let net: Vec<char> = net.trim_matches('%').chars().collect();
+            text.windows(net.len())
+                .any(|w| w.iter().zip(&net).all(|(t, n)| *n == '_' || t == n))
+        };
+        for typed in [
+            "11 98765-4321",
+            "111.444.777-35",
+            "MARIA SECRETA",
+            "MARÍA SÉCRETA",
+        ] {
             let lower = typed.to_lowercase();
-            assert!(
-                nets.iter().any(|n| lower.contains(n.trim_matches('%'))),
-                "{typed} in {nets:?}"
-            );
+            assert!(nets.iter().any(|n| like(&lower, n)), "{typed} in {nets:?}");
         }
+        assert!(!nets.iter().any(|n| like("juliana souza", n)));
     }
 }
