@@ -244,7 +244,7 @@ impl Dispatcher {
         let built = match &key {
             // The SMTP client resolves the host itself: checked here, before it connects.
             ProviderKey::Email(s, n) => {
-                match crate::channels::net::check_smtp_host(&s.host, s.port).await {
+                match crate::channels::net::check_smtp_host_to_send(&s.host, s.port).await {
                     Some(refused) => Err(refused),
                     None => crate::channels::email::EmailChannel::new(s, *n).map(Provider::Email),
                 }
