@@ -1049,10 +1049,14 @@ async fn the_channels_page_saves_tests_and_never_shows_the_password(backend: Bac
     let stored =
         engajar::models::channel_settings::EmailSettings::load(&mut app.db(), &config).unwrap();
     assert_eq!(stored.password, "segredo-muito-secreto");
-    // A port nobody listens on: the test says so; an out-of-range limit is refused.
+    // A port nobody listens on: the test says so (the saved password stays with the
+    // port it was saved for, so it is typed again); an out-of-range limit is refused.
     let dead = free_port().to_string();
     fields[1] = ("port", dead.as_str());
     fields[13] = ("acao", "testar");
+    let asked = app.submit(page, page, &fields).await.text().await.unwrap();
+    assert!(asked.contains("digite as"), "{asked}");
+    fields[4] = ("password", "segredo-muito-secreto");
     let failed = app.submit(page, page, &fields).await.text().await.unwrap();
     assert!(failed.contains("Não foi possível conectar"), "{failed}");
     fields[9] = ("email_per_second", "0");
