@@ -14,12 +14,6 @@ use diesel::QueryResult;
 
 const MAC_BYTES: usize = 16;
 
-/// The secret suppression hashes are made with (`models::titular::suppression_key`);
-/// links have their own key, [`link_keys`].
-pub fn secret(conn: &mut DbConnection) -> QueryResult<Vec<u8>> {
-    crate::models::secret::suppression_secret(conn)
-}
-
 /// The keys that sign and verify opt-out links.
 pub fn link_keys(conn: &mut DbConnection) -> QueryResult<LinkKeys> {
     crate::models::secret::link_keys(conn)

@@ -206,7 +206,8 @@ impl Resolution {
             .collect();
         let mut suppressed_documents: HashSet<&str> = HashSet::new();
         if let Some(secret) = &self.suppression {
-            use crate::models::titular::{suppressed_among, suppression_key};
+            use crate::models::secret::suppression_key;
+            use crate::models::titular::suppressed_among;
             // Each key: the channel or the document it was made from.
             type Source<'a> = (Option<(RecordType, String)>, Option<&'a str>);
             let mut by_key: HashMap<String, Source> = HashMap::new();

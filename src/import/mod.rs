@@ -135,7 +135,7 @@ fn import_rows(
     let rows_guess = std::fs::metadata(path).map_or(0, |m| m.len() / 64);
     // Eliminated people kept as keyed hashes are skipped, counted as Não Perturbe.
     let suppression = if crate::models::titular::any_suppressed(conn)? {
-        Some(crate::campaigns::unsubscribe::secret(conn)?)
+        Some(crate::models::secret::suppression_secret(conn)?)
     } else {
         None
     };

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::db::DbConnection;
 use crate::domain::{Document, PersonValues, RecordType, parse_channel};
+use crate::models::secret::{suppression_key, suppression_secret};
 use crate::models::{ContactProfile, former_value};
 use crate::schema::{
     audience_members, audience_row_errors, audiences, audit_log, campaign_messages, campaign_runs,
@@ -475,12 +476,6 @@ pub const ERASED: &str = crate::domain::ERASED;
 /// What replaces the person's values in the reason given for eliminating them.
 pub const REASON_PLACEHOLDER: &str = "[dado do titular]";
 
-/// The keyed hash a value is suppressed by, under the secret
-/// `crate::campaigns::unsubscribe::secret` gives (see `models::secret`).
-pub fn suppression_key(secret: &[u8], kind: &str, value: &str) -> String {
-    super::secret::suppression_key(secret, kind, value)
-}
-
 /// Whether any value is suppressed at all (so imports skip the hashing when none is).
 pub fn any_suppressed(conn: &mut DbConnection) -> QueryResult<bool> {
     Ok(suppressed_keys::table
@@ -504,7 +499,7 @@ pub fn is_suppressed(conn: &mut DbConnection, kind: &str, value: &str) -> QueryR
     if !any_suppressed(conn)? {
         return Ok(false);
     }
-    let secret = crate::campaigns::unsubscribe::secret(conn)?;
+    let secret = suppression_secret(conn)?;
     let key = suppression_key(&secret, kind, value);
     Ok(!suppressed_among(conn, &[key])?.is_empty())
 }
@@ -596,7 +591,7 @@ pub fn erase(
             crate::campaigns::ledger::skip_for_erasure(conn, &person.contacts, &channels, now)?
                 as i64;
         if suppress {
-            let secret = crate::campaigns::unsubscribe::secret(conn)?;
+            let secret = suppression_secret(conn)?;
             let mut keyed: Vec<(String, &str)> = Vec::new();
             for value in &person.channels {
                 let kind = RecordType::of_stored(value);

@@ -333,7 +333,7 @@ async fn the_database_alone_cannot_match_a_suppressed_cpf(app: TestApp) {
         for key in candidates {
             for hash in [
                 hmac_b64(&key, &[b"supressao\0DOCUMENTO\0", CPF.as_bytes()]),
-                engajar::models::titular::suppression_key(&key, "DOCUMENTO", CPF),
+                engajar::models::secret::suppression_key(&key, "DOCUMENTO", CPF),
             ] {
                 assert!(
                     !stored.contains(&hash),
@@ -475,9 +475,9 @@ async fn an_older_database_is_migrated_to_the_server_key_once(backend: Backend) 
     assert_eq!(keys.len(), 1);
     assert_ne!(keys[0], old_hash, "re-keyed");
     // The re-keyed hash is what the CPF hashes to now, and the token still reads.
-    let secret = engajar::campaigns::unsubscribe::secret(&mut conn).unwrap();
+    let secret = engajar::models::secret::suppression_secret(&mut conn).unwrap();
     assert_eq!(
-        engajar::models::titular::suppression_key(&secret, "DOCUMENTO", CPF),
+        engajar::models::secret::suppression_key(&secret, "DOCUMENTO", CPF),
         keys[0]
     );
     let whatsapp =
