@@ -150,14 +150,7 @@ impl Config {
     /// Where a generated session key is kept: beside the SQLite file, or in the working
     /// directory for PostgreSQL (where several servers should set `ENGAJAR_SESSION_KEY`).
     pub fn session_key_path(&self) -> PathBuf {
-        match &self.database_url {
-            DatabaseUrl::Sqlite(db) => {
-                let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-                name.push(".session-key");
-                db.with_file_name(name)
-            }
-            DatabaseUrl::Postgres(_) => PathBuf::from("engajar.session-key"),
-        }
+        beside_database(&self.database_url, ".session-key", "engajar.session-key")
     }
 
     /// Where a generated secret key is kept: beside the SQLite file, or in the working
@@ -195,13 +188,19 @@ impl Config {
 
 /// See [`Config::secret_key_path`].
 pub fn secret_key_path(url: &DatabaseUrl) -> PathBuf {
+    beside_database(url, ".secret-key", "engajar.secret-key")
+}
+
+/// A file of this server's beside the SQLite file (its name plus `suffix`), or `name` in
+/// the working directory for PostgreSQL.
+fn beside_database(url: &DatabaseUrl, suffix: &str, name: &str) -> PathBuf {
     match url {
         DatabaseUrl::Sqlite(db) => {
-            let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-            name.push(".secret-key");
-            db.with_file_name(name)
+            let mut file = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            file.push(suffix);
+            db.with_file_name(file)
         }
-        DatabaseUrl::Postgres(_) => PathBuf::from("engajar.secret-key"),
+        DatabaseUrl::Postgres(_) => PathBuf::from(name),
     }
 }
 
@@ -275,14 +274,7 @@ fn positive_env(name: &str, default: u64) -> anyhow::Result<u64> {
 
 /// Beside the SQLite file, or in the working directory for PostgreSQL.
 fn default_spool_dir(url: &DatabaseUrl) -> PathBuf {
-    match url {
-        DatabaseUrl::Sqlite(db) => {
-            let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-            name.push(".spool");
-            db.with_file_name(name)
-        }
-        DatabaseUrl::Postgres(_) => PathBuf::from("engajar-spool"),
-    }
+    beside_database(url, ".spool", "engajar-spool")
 }
 
 impl Config {
